@@ -1,0 +1,81 @@
+"""The Plotly Dash dashboard, mounted on the fueldash Flask server at ``/dash/``."""
+
+from pathlib import Path
+from typing import Any
+
+from dash import Dash
+from flask import Flask, Response, jsonify, request
+
+from dashapp.callbacks import register_callbacks
+from dashapp.layout import serve_layout
+
+URL_BASE = "/dash/"
+UPDATE_PATH = f"{URL_BASE}_dash-update-component"
+ASSETS_DIR = Path(__file__).resolve().parent / "assets"
+
+
+def init_dashboard(server: Flask) -> Dash:
+    """Create the Dash app on ``server`` and register its layout and callbacks."""
+    dash_app = Dash(
+        __name__,
+        server=server,
+        url_base_pathname=URL_BASE,
+        assets_folder=str(ASSETS_DIR),
+        title="fueldash: fuel efficiency vs horsepower",
+        update_title=None,
+        serve_locally=True,
+    )
+    dash_app.layout = serve_layout
+    register_callbacks(dash_app)
+    _guard_update_requests(server, dash_app)
+    return dash_app
+
+
+def _dependencies_mismatch(sent: Any, expected: list[dict[str, Any]], key: str) -> str | None:
+    """Why the ``inputs`` or ``state`` a client sent differ from the callback's, or None."""
+    if not isinstance(sent, list) or len(sent) != len(expected):
+        return f"'{key}' must list the callback's {len(expected)} {key}"
+    for item, spec in zip(sent, expected, strict=True):
+        if isinstance(spec.get("id"), dict):
+            continue  # pattern-matching ids arrive as lists; Dash checks those itself
+        if not isinstance(item, dict) or (item.get("id"), item.get("property")) != (
+            spec["id"],
+            spec["property"],
+        ):
+            return f"'{key}' must be {spec['id']}.{spec['property']} as the callback declares"
+    return None
+
+
+def _malformed_update(payload: Any, dash_app: Dash) -> str | None:
+    """Why a ``_dash-update-component`` body cannot be a real callback request, or None."""
+    if not isinstance(payload, dict):
+        return "the body must be a JSON object"
+    output = payload.get("output")
+    if not isinstance(output, str) or output not in dash_app.callback_map:
+        return "'output' does not name a callback of this app"
+    spec = dash_app.callback_map[output]
+    outputs = payload.get("outputs")
+    multi = output.startswith("..")
+    if not (isinstance(outputs, list) if multi else isinstance(outputs, dict)):
+        return "'outputs' does not match the callback's outputs"
+    for key in ("inputs", "state"):
+        reason = _dependencies_mismatch(payload.get(key, []), spec[key], key)
+        if reason:
+            return reason
+    changed = payload.get("changedPropIds", [])
+    if not isinstance(changed, list) or not all(isinstance(c, str) for c in changed):
+        return "'changedPropIds' must be a list of strings"
+    return None
+
+
+def _guard_update_requests(server: Flask, dash_app: Dash) -> None:
+    """Answer 400 to callback requests that Dash itself would turn into a 500."""
+
+    @server.before_request
+    def reject_malformed_dash_update() -> tuple[Response, int] | None:
+        if request.path != UPDATE_PATH or request.method != "POST":
+            return None
+        reason = _malformed_update(request.get_json(silent=True), dash_app)
+        if reason is None:
+            return None
+        return jsonify(status=400, title="Bad Request", detail=reason), 400

@@ -1,0 +1,20 @@
+"""gunicorn settings for `make run` and production: stateless sync workers on PORT.
+
+Sync workers on purpose: Dash 4.4.1 answers 500 to script requests under threaded
+(gthread) workers during the first page load after a restart (plotly/dash#3971).
+"""
+
+import multiprocessing
+import os
+
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8050')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+worker_class = "sync"
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then so a slow leak can never take a machine down.
+max_requests = 10_000
+max_requests_jitter = 1_000
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+errorlog = "-"

@@ -1,0 +1,66 @@
+"""The fueldash Flask application factory.
+
+``create_app`` reads defaults, then the environment, then ``test_config``; binds the
+extensions; registers the blueprints and CLI; and mounts the Dash app at ``/dash/``.
+"""
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from server.config import check_config, default_config, environment_config
+from server.extensions import db, migrate
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build a configured fueldash app."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(default_config(app.instance_path))
+    app.config.from_mapping(environment_config(app.instance_path))
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    check_config(app.config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_cli(app)
+    register_dashapps(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the shared extension objects to this app."""
+    import models  # noqa: F401  (the tables must be known before migrations run)
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(MIGRATIONS_DIR), compare_type=True, render_as_batch=True
+    )
+
+
+def register_blueprints(app: Flask) -> None:
+    """Attach the Flask surfaces."""
+    from server.errors import register_error_handlers
+    from server.main.views import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    register_error_handlers(app)
+
+
+def register_cli(app: Flask) -> None:
+    """Add the ``flask vehicles ...`` commands."""
+    from server.cli import vehicles_cli
+
+    app.cli.add_command(vehicles_cli)
+
+
+def register_dashapps(app: Flask) -> None:
+    """Mount the Dash dashboard on this same server at /dash/."""
+    from dashapp import init_dashboard
+
+    init_dashboard(app)

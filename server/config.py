@@ -1,0 +1,69 @@
+"""Configuration: defaults, then the environment, then the ``test_config`` a caller passes.
+
+Production mode (``FUELDASH_ENV=production``) refuses to start with the development
+secret key, so a forgotten ``SECRET_KEY`` cannot sign real sessions.
+"""
+
+import os
+from pathlib import Path
+from typing import Any
+
+DEV_SECRET_KEY = "dev-only-insecure-secret-key"
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used; the message says what to change."""
+
+
+def default_config(instance_path: str) -> dict[str, Any]:
+    """Settings that hold when nothing else is said."""
+    return {
+        "ENV_NAME": "development",
+        "SECRET_KEY": DEV_SECRET_KEY,
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(instance_path) / 'fueldash.sqlite3'}",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "DASH_DEFAULT_MANUFACTURER": "Toyota",
+        "SEED_SAMPLE_ON_START": False,
+        "JSON_SORT_KEYS": False,
+    }
+
+
+def normalize_database_url(url: str) -> str:
+    """Point bare ``postgres://``/``postgresql://`` URLs at psycopg 3, the driver we ship."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def environment_config(instance_path: str) -> dict[str, Any]:
+    """Settings read from the process environment."""
+    config: dict[str, Any] = {}
+    if env_name := os.environ.get("FUELDASH_ENV"):
+        config["ENV_NAME"] = env_name
+    if url := os.environ.get("DATABASE_URL"):
+        config["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(url)
+    if secret := os.environ.get("SECRET_KEY"):
+        config["SECRET_KEY"] = secret
+    else:
+        # `make run` writes a random key here, so every worker signs with the same one.
+        key_file = Path(instance_path) / "secret_key"
+        if key_file.is_file() and (key := key_file.read_text().strip()):
+            config["SECRET_KEY"] = key
+    if manufacturer := os.environ.get("DASH_DEFAULT_MANUFACTURER"):
+        config["DASH_DEFAULT_MANUFACTURER"] = manufacturer
+    return config
+
+
+def check_config(config: dict[str, Any]) -> None:
+    """Refuse settings that would be unsafe in production."""
+    if config.get("ENV_NAME") == "production" and config.get("SECRET_KEY") in (
+        DEV_SECRET_KEY,
+        "",
+        None,
+    ):
+        raise ConfigError(
+            "SECRET_KEY is unset or the development default while FUELDASH_ENV=production. "
+            "Set SECRET_KEY in the environment (or run `make run`, which writes "
+            "instance/secret_key)."
+        )

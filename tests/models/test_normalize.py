@@ -1,0 +1,54 @@
+"""The manufacturer normalization mapping, on its own."""
+
+import pytest
+
+from models.normalize import MANUFACTURER_ALIASES, normalize_manufacturer, split_car_name
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("chevy", "Chevrolet"),
+        ("chevroelt", "Chevrolet"),
+        ("chevrolet", "Chevrolet"),
+        ("vw", "Volkswagen"),
+        ("vokswagen", "Volkswagen"),
+        ("toyouta", "Toyota"),
+        ("maxda", "Mazda"),
+        ("mercedes", "Mercedes-Benz"),
+        ("mercedes-benz", "Mercedes-Benz"),
+        ("capri", "Ford"),
+        ("hi", "International Harvester"),
+        ("bmw", "BMW"),
+        ("amc", "AMC"),
+        ("  TOYOTA ", "Toyota"),
+        ("rolls-royce", "Rolls-Royce"),
+        ("alfa   romeo", "Alfa Romeo"),
+    ],
+)
+def test_normalize_manufacturer(raw: str, expected: str) -> None:
+    assert normalize_manufacturer(raw) == expected
+
+
+def test_every_alias_targets_a_display_name() -> None:
+    for target in MANUFACTURER_ALIASES.values():
+        assert normalize_manufacturer(target) == target
+
+
+def test_empty_name_is_refused() -> None:
+    with pytest.raises(ValueError, match="empty"):
+        normalize_manufacturer("   ")
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("chevy c20", ("Chevrolet", "c20")),
+        ("vw rabbit custom", ("Volkswagen", "rabbit custom")),
+        ("capri ii", ("Ford", "capri ii")),
+        ("hi 1200d", ("International Harvester", "1200d")),
+        ("mercedes benz 300d", ("Mercedes-Benz", "benz 300d")),
+    ],
+)
+def test_split_car_name(name: str, expected: tuple[str, str]) -> None:
+    assert split_car_name(name) == expected
