@@ -1,5 +1,6 @@
 """The vehicle store: SQLAlchemy models, the sample loader and the typed queries."""
 
+from models.filters import VehicleFilter
 from models.queries import (
     ManufacturerSummary,
     PlotPoints,
@@ -23,6 +24,7 @@ __all__ = [
     "ManufacturerSummary",
     "PlotPoints",
     "Vehicle",
+    "VehicleFilter",
     "bump_data_version",
     "count_unplottable",
     "current_data_version",
