@@ -1,50 +1,236 @@
 """Dash callbacks, registered on one Dash app by ``register_callbacks``.
 
-Callbacks stay thin: validate the input, run a typed query from ``models``, hand the rows
-to a pure builder in ``dashapp.figures``.
+Callbacks stay thin: turn the control values into a ``ViewState``, run a typed query from
+``models``, hand the rows to pure builders in ``dashapp.figures``. The URL and the controls
+are kept in step by one callback, so a shared link restores a view and back/forward work.
 """
 
+from dataclasses import replace
 from typing import Any
 
-from dash import Dash, Input, Output
+from dash import Dash, Input, Output, State, ctx, html, no_update
 from sqlalchemy.exc import SQLAlchemyError
 
-from dashapp.figures import GRAPH_ID, Figure, empty_figure, fuel_efficiency_figure, plot_text
-from dashapp.layout import DROPDOWN_ID
-from models import vehicles_for
-from models.queries import MAX_MANUFACTURER_NAME
+from dashapp.figures import (
+    GRAPH_ID,
+    Figure,
+    empty_figure,
+    selection_figure,
+    summarize,
+    table_rows,
+)
+from dashapp.layout import (
+    CYLINDERS_ID,
+    DEFAULTS_ID,
+    DETAILS_ID,
+    DOWNLOAD_ID,
+    DROPDOWN_ID,
+    ORIGINS_ID,
+    SELECTED_ID,
+    SUMMARY_ID,
+    TABLE_ID,
+    TABLE_LIMIT,
+    TREND_ID,
+    TREND_ON,
+    UNITS_ID,
+    URL_ID,
+    URL_NOTICE_ID,
+    X_AXIS_ID,
+    Y_AXIS_ID,
+    YEARS_ID,
+    details_panel,
+    summary_cards,
+    table_columns,
+)
+from dashapp.state import (
+    MAX_MANUFACTURERS,
+    ViewState,
+    export_url,
+    from_controls,
+    parse_query,
+    to_query,
+)
+from models.explore import Selection, plot_series, similar_vehicles, vehicle_details
 from server.extensions import db
 
+UNAVAILABLE = "The vehicle store is unavailable right now; try again shortly."
+#: The controls that make up a view, in the order callbacks take them.
+CONTROLS = (DROPDOWN_ID, YEARS_ID, ORIGINS_ID, CYLINDERS_ID, X_AXIS_ID, Y_AXIS_ID, UNITS_ID)
 
-def manufacturer_from_input(value: Any) -> str | None:
-    """The dropdown's value as a manufacturer name, or None for an empty or malformed one."""
-    if isinstance(value, list) and len(value) == 1:
-        value = value[0]
-    if not isinstance(value, str) or not value.strip():
-        return None
-    return value.strip()
+
+def control_inputs() -> list[Input]:
+    return [Input(control, "value") for control in CONTROLS]
+
+
+def view_from_controls(
+    manufacturers: Any,
+    years: Any = None,
+    origins: Any = None,
+    cylinders: Any = None,
+    x: Any = None,
+    y: Any = None,
+    units: Any = None,
+    trend: Any = None,
+    year_bounds: tuple[Any, Any] = (None, None),
+) -> ViewState:
+    """The view the controls describe; a bare string is a single manufacturer."""
+    return from_controls(manufacturers, years, origins, cylinders, x, y, units, trend, year_bounds)
+
+
+def selection_for(state: ViewState) -> Selection | str:
+    """The plotted series for a view, or why there are none to show."""
+    if not state.manufacturers:
+        if state.problems:
+            return "That selection cannot be plotted: " + "; ".join(state.problems) + "."
+        return "Pick a manufacturer to plot its vehicles."
+    try:
+        return plot_series(db.session.connection(), state.vehicle_filter(), state.x, state.y)
+    except SQLAlchemyError:
+        db.session.rollback()
+        return UNAVAILABLE
+
+
+def view_outputs(state: ViewState) -> tuple[Figure, Any, Any, Any, str]:
+    """Figure, summary cards, table rows, table columns and CSV link for a view."""
+    selection = selection_for(state)
+    columns = table_columns(state.x, state.y, state.units)
+    if isinstance(selection, str):
+        return empty_figure(selection), [], [], columns, export_url(state)
+    figure = selection_figure(selection, state.units, state.trend)
+    rows = table_rows(selection, state.units) if selection.plotted <= TABLE_LIMIT else []
+    cards = summary_cards(summarize(selection), state.units)
+    return figure, cards, rows, columns, export_url(state)
 
 
 def figure_for(value: Any) -> Figure:
-    """The figure the dashboard shows for a dropdown value, whatever the client sent."""
-    name = manufacturer_from_input(value)
-    if name is None:
-        return empty_figure("Pick a manufacturer to plot its vehicles.")
-    if len(name) > MAX_MANUFACTURER_NAME:
-        return empty_figure("That manufacturer name is too long to exist.")
-    try:
-        points = vehicles_for(db.session.connection(), name)
-    except SQLAlchemyError:
-        db.session.rollback()
-        return empty_figure("The vehicle store is unavailable right now; try again shortly.")
-    if points is None:
-        return empty_figure(f"No manufacturer named “{plot_text(name)}” is in the store.")
-    return fuel_efficiency_figure(points)
+    """The figure the dashboard shows for a dropdown value alone, whatever the client sent."""
+    return view_outputs(view_from_controls(value))[0]
+
+
+def vehicle_id_from(value: Any) -> int | None:
+    """A vehicle id the browser reported, or None for anything that is not one."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63:
+        return value
+    return None
 
 
 def register_callbacks(dash_app: Dash) -> None:
     """Wire the dashboard's callbacks onto ``dash_app`` (not Dash's global registry)."""
 
-    @dash_app.callback(Output(GRAPH_ID, "figure"), Input(DROPDOWN_ID, "value"))
-    def update_fuel_efficiency_graph(manufacturer: Any) -> Figure:
-        return figure_for(manufacturer)
+    @dash_app.callback(
+        Output(GRAPH_ID, "figure"),
+        Output(SUMMARY_ID, "children"),
+        Output(TABLE_ID, "rowData"),
+        Output(TABLE_ID, "columnDefs"),
+        Output(DOWNLOAD_ID, "href"),
+        *control_inputs(),
+        State(TREND_ID, "value"),
+        State(YEARS_ID, "min"),
+        State(YEARS_ID, "max"),
+    )
+    def update_fuel_efficiency_graph(
+        manufacturers: Any, *values: Any
+    ) -> tuple[Figure, Any, Any, Any, str]:
+        *controls, trend, low, high = values
+        state = view_from_controls(manufacturers, *controls, trend, year_bounds=(low, high))
+        return view_outputs(state)
+
+    @dash_app.callback(
+        Output(URL_ID, "search"),
+        *[Output(control, "value") for control in (*CONTROLS, TREND_ID)],
+        Output(URL_NOTICE_ID, "children"),
+        Input(URL_ID, "search"),
+        *control_inputs(),
+        Input(TREND_ID, "value"),
+        State(YEARS_ID, "min"),
+        State(YEARS_ID, "max"),
+        State(DEFAULTS_ID, "data"),
+    )
+    def sync_url_and_controls(search: Any, *values: Any) -> tuple[Any, ...]:
+        *controls, low, high, default_manufacturers = values
+        keep = (no_update,) * (len(CONTROLS) + 1)
+        if ctx.triggered_id not in (None, URL_ID):
+            state = view_from_controls(*controls, year_bounds=(low, high))
+            query = to_query(state)
+            return (no_update if query == (search or "") else query), *keep, ""
+        if ctx.triggered_id is None and not (isinstance(search, str) and search.strip("?")):
+            return no_update, *keep, ""  # a plain page load: the layout's defaults stand
+        state = parse_query(search if isinstance(search, str) else "")
+        if not state.manufacturers:
+            state = replace(state, manufacturers=tuple(default_manufacturers or ()))
+        years = [
+            state.year_min if state.year_min is not None else low,
+            state.year_max if state.year_max is not None else high,
+        ]
+        notice = (
+            "Some of the link's settings were not understood and use defaults instead: "
+            + "; ".join(state.problems)
+            + "."
+            if state.problems
+            else ""
+        )
+        return (
+            no_update,
+            list(state.manufacturers[:MAX_MANUFACTURERS]),
+            years,
+            list(state.origins),
+            list(state.cylinders),
+            state.x,
+            state.y,
+            state.units,
+            [TREND_ON] if state.trend else [],
+            notice,
+        )
+
+    # Trend lines are always in the figure; the toggle only shows or hides them, in the
+    # browser, without a round trip.
+    dash_app.clientside_callback(
+        """function (trend, figure) {
+            if (!figure || !figure.data) { return window.dash_clientside.no_update; }
+            const visible = Array.isArray(trend) && trend.length > 0;
+            const data = figure.data.map(
+                (t) => (t.meta && t.meta.trend) ? Object.assign({}, t, {visible: visible}) : t
+            );
+            return Object.assign({}, figure, {data: data});
+        }""",
+        Output(GRAPH_ID, "figure", allow_duplicate=True),
+        Input(TREND_ID, "value"),
+        State(GRAPH_ID, "figure"),
+        prevent_initial_call=True,
+    )
+
+    # Dash's clickData cannot index a typed-array customdata, so the browser reads the id
+    # from the trace plotly.js decoded.
+    dash_app.clientside_callback(
+        f"""function (click) {{
+            const point = click && click.points && click.points[0];
+            const gd = document.querySelector('#{GRAPH_ID} .js-plotly-plot');
+            const trace = point && gd && gd._fullData && gd._fullData[point.curveNumber];
+            const ids = trace && trace.customdata;
+            if (!ids || ids[point.pointNumber] === undefined) {{
+                return window.dash_clientside.no_update;
+            }}
+            return Number(ids[point.pointNumber]);
+        }}""",
+        Output(SELECTED_ID, "data"),
+        Input(GRAPH_ID, "clickData"),
+        prevent_initial_call=True,
+    )
+
+    @dash_app.callback(Output(DETAILS_ID, "children"), Input(SELECTED_ID, "data"))
+    def show_vehicle_details(selected: Any) -> Any:
+        vehicle_id = vehicle_id_from(selected)
+        if vehicle_id is None:
+            return html.P("Click a point to see that vehicle's details.")
+        try:
+            conn = db.session.connection()
+            details = vehicle_details(conn, vehicle_id)
+            similar = similar_vehicles(conn, vehicle_id) if details else []
+        except SQLAlchemyError:
+            db.session.rollback()
+            return html.P(UNAVAILABLE)
+        if details is None:
+            return html.P("That vehicle is no longer in the store.")
+        return details_panel(details, similar)

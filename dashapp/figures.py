@@ -5,12 +5,14 @@ them through orjson as compact typed arrays, instead of plotly's slow pure-Pytho
 """
 
 import base64
+from dataclasses import dataclass
 from html import escape
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from models.explore import Selection
 from models.queries import PlotPoints
 
 GRAPH_ID = "fuel-efficiency-vs-horsepower-graph"
@@ -105,3 +107,244 @@ def empty_figure(message: str) -> Figure:
             "meta": {"plotted": 0, "hidden": 0},
         },
     }
+
+
+# --- The exploration view: several manufacturers, any two axes, optional trend lines ---
+
+#: Axis titles with units; the acceleration in the sample is 0-60 mph time.
+AXIS_TITLES: dict[str, str] = {
+    "horsepower": "Horsepower (hp)",
+    "weight": "Weight (lb)",
+    "displacement": "Displacement (cu in)",
+    "acceleration": "Acceleration (0-60 mph, s)",
+    "year": "Model year",
+    "mpg": Y_TITLE,
+}
+L100KM_TITLE = "Fuel consumption (L/100 km)"
+#: Litres per 100 km = this / miles per US gallon.
+L100KM_PER_MPG = 235.215
+AXIS_NAMES: dict[str, str] = {"mpg": "fuel efficiency", "acceleration": "0-60 mph time"}
+HOVER_FORMATS: dict[str, str] = {
+    "horsepower": ":.0f} hp",
+    "weight": ":.0f} lb",
+    "displacement": ":.0f} cu in",
+    "acceleration": ":.1f} s",
+    "year": ":.0f}",
+    "mpg": ":.1f} mpg",
+}
+#: One colour per compared manufacturer (Okabe-Ito then Tableau), distinct on light and dark.
+PALETTE = (
+    "#2563eb",
+    "#e69f00",
+    "#009e73",
+    "#cc79a7",
+    "#d55e00",
+    "#56b4e9",
+    "#8c564b",
+    "#7f7f7f",
+    "#bcbd22",
+    "#9467bd",
+    "#17becf",
+    "#f0e442",
+)
+
+
+def id_array(ids: npt.NDArray[np.int64]) -> npt.NDArray[Any]:
+    """Vehicle ids in a dtype plotly.js can read: it has no 64-bit integer typed arrays."""
+    if ids.size == 0 or int(ids.max()) < 2**31:
+        return ids.astype(np.int32)
+    return ids.astype(np.float64)  # exact for every id below 2**53
+
+
+def axis_values(values: npt.NDArray[np.float32], field: str, units: str) -> npt.NDArray[Any]:
+    """An axis column in the unit shown: mpg becomes L/100 km when asked."""
+    if field == "mpg" and units == "l100km":
+        return (L100KM_PER_MPG / values).astype(np.float32)
+    return values
+
+
+def axis_title(field: str, units: str) -> str:
+    return L100KM_TITLE if field == "mpg" and units == "l100km" else AXIS_TITLES[field]
+
+
+def _hover_value(axis: str, field: str, units: str) -> str:
+    if field == "mpg" and units == "l100km":
+        return "%{" + axis + ":.1f} L/100 km"
+    return "%{" + axis + HOVER_FORMATS[field]
+
+
+def _axis_name(field: str, units: str) -> str:
+    if field == "mpg" and units == "l100km":
+        return "fuel consumption"
+    return AXIS_NAMES.get(field, field)
+
+
+def trend_line(x: npt.NDArray[Any], y: npt.NDArray[Any]) -> tuple[float, float] | None:
+    """(slope, intercept) of the least-squares line through the points, or None if undefined."""
+    if len(x) < 2 or float(np.ptp(x)) == 0.0:
+        return None
+    slope, intercept = np.polyfit(x.astype(np.float64), y.astype(np.float64), 1)
+    return float(slope), float(intercept)
+
+
+def selection_figure(selection: Selection, units: str = "mpg", trend: bool = False) -> Figure:
+    """One scatter trace (and a trend line, shown when ``trend``) per manufacturer."""
+    x_field, y_field = selection.x_field, selection.y_field
+    names = ", ".join(plot_text(s.manufacturer) for s in selection.series)
+    missing = f"{x_field} or {y_field}" if x_field != y_field else x_field
+    if selection.plotted == 0:
+        return empty_figure(_nothing_plotted(selection, missing))
+    gl = selection.plotted > WEBGL_THRESHOLD
+    hovertemplate = (
+        "<b>%{text}</b><br>"
+        + _hover_value("x", x_field, units)
+        + ", "
+        + _hover_value("y", y_field, units)
+        + "<extra>%{fullData.name}</extra>"
+    )
+    data: list[dict[str, Any]] = []
+    for index, series in enumerate(selection.series):
+        if series.plotted == 0:
+            continue
+        colour = PALETTE[index % len(PALETTE)]
+        name = plot_text(series.manufacturer)
+        x = axis_values(series.x, x_field, units)
+        y = axis_values(series.y, y_field, units)
+        data.append(
+            {
+                "type": "scattergl" if gl else "scatter",
+                "mode": "markers",
+                "name": name,
+                "legendgroup": name,
+                "x": typed_array(x),
+                "y": typed_array(y),
+                "customdata": typed_array(id_array(series.ids)),
+                "text": series.label.tolist(),
+                "hovertemplate": hovertemplate,
+                "marker": {"size": 9, "opacity": 0.8, "color": colour},
+            }
+        )
+        line = trend_line(x, y)
+        if line is not None:
+            data.append(_trend_trace(name, colour, x, line, trend, units, x_field, y_field))
+    subtitle = f"{selection.plotted} vehicles plotted, " + (
+        f"{selection.hidden} more hidden: missing {missing}" if selection.hidden else "none hidden"
+    )
+    if selection.unknown:
+        unknown = ", ".join(plot_text(n) for n in selection.unknown)
+        subtitle += f"; not in the store: {unknown}"
+    return {
+        "data": data,
+        "layout": {
+            **_BASE_LAYOUT,
+            "title": {
+                "text": f"{names}: {_axis_name(y_field, units)} vs {_axis_name(x_field, units)}",
+                "subtitle": {"text": subtitle},
+            },
+            "xaxis": {"title": {"text": axis_title(x_field, units)}, "zeroline": False},
+            "yaxis": {"title": {"text": axis_title(y_field, units)}, "zeroline": False},
+            "showlegend": True,
+            "legend": {"orientation": "h", "yanchor": "top", "y": -0.15, "x": 0},
+            "meta": {"plotted": selection.plotted, "hidden": selection.hidden},
+        },
+    }
+
+
+def _trend_trace(
+    name: str,
+    colour: str,
+    x: npt.NDArray[Any],
+    line: tuple[float, float],
+    visible: bool,
+    units: str,
+    x_field: str,
+    y_field: str,
+) -> dict[str, Any]:
+    slope, intercept = line
+    ends = np.array([x.min(), x.max()], dtype=np.float64)
+    y_unit = "L/100 km" if y_field == "mpg" and units == "l100km" else y_field
+    return {
+        "type": "scatter",
+        "mode": "lines",
+        "name": f"{name} trend ({slope:+.3g} {y_unit} per {x_field})",
+        "legendgroup": name,
+        "x": typed_array(ends.astype(np.float32)),
+        "y": typed_array((slope * ends + intercept).astype(np.float32)),
+        "line": {"color": colour, "width": 2, "dash": "dash"},
+        "hoverinfo": "name",
+        "visible": visible,
+        "meta": {"trend": True, "slope": slope},
+    }
+
+
+def _nothing_plotted(selection: Selection, missing: str) -> str:
+    if not selection.series and selection.unknown:
+        unknown = ", ".join(f"“{plot_text(n)}”" for n in selection.unknown)
+        return f"No manufacturer named {unknown} is in the store."
+    if not selection.series:
+        return "Pick a manufacturer to plot its vehicles."
+    names = ", ".join(plot_text(s.manufacturer) for s in selection.series)
+    hidden = f" ({selection.hidden} hidden)." if selection.hidden else "."
+    if missing == "horsepower or mpg":
+        missing = "horsepower and mpg"
+    else:
+        missing = missing.replace(" or ", " and ")
+    return f"{names} has no vehicles with both {missing} to plot that match the filters{hidden}"
+
+
+@dataclass(frozen=True, slots=True)
+class Extreme:
+    """The vehicle at one end of the selection's mpg range."""
+
+    mpg: float
+    label: str
+    manufacturer: str
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """Headline numbers for the plotted vehicles of a selection."""
+
+    vehicles: int
+    hidden: int
+    median_mpg: float | None
+    best: Extreme | None
+    worst: Extreme | None
+
+
+def summarize(selection: Selection) -> Summary:
+    """Count, median mpg and best/worst vehicle by mpg over the plotted points."""
+    if selection.plotted == 0:
+        return Summary(0, selection.hidden, None, None, None)
+    mpg = np.concatenate([s.mpg for s in selection.series]).astype(np.float64)
+    labels = np.concatenate([s.label for s in selection.series])
+    makers = np.concatenate(
+        [np.full(s.plotted, s.manufacturer, dtype=object) for s in selection.series]
+    )
+    known = ~np.isnan(mpg)
+    if not known.any():
+        return Summary(selection.plotted, selection.hidden, None, None, None)
+    order = np.flatnonzero(known)
+    best, worst = order[np.argmax(mpg[known])], order[np.argmin(mpg[known])]
+    return Summary(
+        vehicles=selection.plotted,
+        hidden=selection.hidden,
+        median_mpg=float(np.median(mpg[known])),
+        best=Extreme(float(mpg[best]), str(labels[best]), str(makers[best])),
+        worst=Extreme(float(mpg[worst]), str(labels[worst]), str(makers[worst])),
+    )
+
+
+def table_rows(selection: Selection, units: str = "mpg") -> list[dict[str, Any]]:
+    """The plotted points as table rows: id, manufacturer, vehicle and both axis values."""
+    rows: list[dict[str, Any]] = []
+    for series in selection.series:
+        x = axis_values(series.x, selection.x_field, units).astype(np.float64).round(2)
+        y = axis_values(series.y, selection.y_field, units).astype(np.float64).round(2)
+        rows.extend(
+            {"id": i, "manufacturer": series.manufacturer, "vehicle": label, "x": xv, "y": yv}
+            for i, label, xv, yv in zip(
+                series.ids.tolist(), series.label.tolist(), x.tolist(), y.tolist(), strict=True
+            )
+        )
+    return rows

@@ -1,18 +1,43 @@
 """The dashboard's layout, built per page load so the manufacturer list is always current."""
 
+from typing import Any
+
+import dash_ag_grid as dag
 from dash import dcc, html
 from flask import current_app, has_app_context
 from sqlalchemy.exc import SQLAlchemyError
 
-from dashapp.figures import GRAPH_ID
+from dashapp.figures import AXIS_TITLES, GRAPH_ID, L100KM_PER_MPG, Summary, axis_title
+from dashapp.state import DEFAULT_X, DEFAULT_Y
 from models import ManufacturerSummary, count_unplottable, manufacturer_summaries
+from models.explore import AXIS_FIELDS, DETAIL_FIELDS, FilterChoices, filter_choices
 from server.extensions import db
 
 DROPDOWN_ID = "manufacturer-dropdown"
 STORE_NOTICE_ID = "store-notice"
+URL_ID = "url"
+URL_NOTICE_ID = "url-notice"
+YEARS_ID = "year-range"
+ORIGINS_ID = "origin-filter"
+CYLINDERS_ID = "cylinders-filter"
+X_AXIS_ID = "x-axis"
+Y_AXIS_ID = "y-axis"
+UNITS_ID = "mpg-units"
+TREND_ID = "trend-toggle"
+SUMMARY_ID = "summary-cards"
+DETAILS_ID = "vehicle-details"
+TABLE_ID = "vehicle-table"
+DOWNLOAD_ID = "csv-download"
+DEFAULTS_ID = "default-manufacturers"
+SELECTED_ID = "selected-vehicle"
+#: Above this many plotted rows the table stays empty and points to the CSV download.
+TABLE_LIMIT = 5000
+TREND_ON = "on"
+
+StoreView = tuple[list[ManufacturerSummary], int, int, FilterChoices]
 
 
-def _read_store() -> tuple[list[ManufacturerSummary], int, int] | None:
+def _read_store() -> StoreView | None:
     # Dash calls the layout function once when it is assigned, outside any request and
     # possibly before migrations ran, so a missing app context or table is expected here.
     if not has_app_context():
@@ -21,10 +46,11 @@ def _read_store() -> tuple[list[ManufacturerSummary], int, int] | None:
         conn = db.session.connection()
         summaries = manufacturer_summaries(conn)
         hidden, total = count_unplottable(conn)
+        choices = filter_choices(conn)
     except SQLAlchemyError:
         db.session.rollback()
         return None
-    return summaries, hidden, total
+    return summaries, hidden, total, choices
 
 
 def default_manufacturer(summaries: list[ManufacturerSummary]) -> str | None:
@@ -50,15 +76,122 @@ def _store_notice(hidden: int, total: int) -> str:
     )
 
 
+def _labelled(label: str, control_id: str, control: Any, class_name: str = "control") -> html.Div:
+    return html.Div(className=class_name, children=[html.Label(label, htmlFor=control_id), control])
+
+
+def _axis_dropdown(control_id: str, value: str) -> dcc.Dropdown:
+    return dcc.Dropdown(
+        id=control_id,
+        options=[{"label": AXIS_TITLES[f], "value": f} for f in AXIS_FIELDS],
+        value=value,
+        clearable=False,
+        searchable=False,
+    )
+
+
+def _year_slider(choices: FilterChoices) -> dcc.RangeSlider:
+    low = choices.year_min if choices.year_min is not None else 1970
+    high = choices.year_max if choices.year_max is not None else low
+    return dcc.RangeSlider(
+        id=YEARS_ID,
+        min=low,
+        max=high,
+        step=1,
+        value=[low, high],
+        marks={year: f"'{year % 100:02d}" for year in range(low, high + 1, 2)},
+        tooltip={"placement": "bottom", "always_visible": False},
+        allowCross=False,
+    )
+
+
+def _controls(options: list[dict[str, Any]], default: str | None, choices: FilterChoices) -> Any:
+    return html.Div(
+        className="controls",
+        role="group",
+        **{"aria-label": "What to plot"},
+        children=[
+            _labelled(
+                "Manufacturers",
+                DROPDOWN_ID,
+                dcc.Dropdown(
+                    id=DROPDOWN_ID,
+                    options=options,
+                    value=[default] if default else [],
+                    multi=True,
+                    placeholder="Pick one or more manufacturers",
+                    clearable=True,
+                ),
+                "control wide",
+            ),
+            _labelled("Model years", YEARS_ID, _year_slider(choices), "control wide"),
+            _labelled(
+                "Origin",
+                ORIGINS_ID,
+                dcc.Dropdown(
+                    id=ORIGINS_ID,
+                    options=list(choices.origins),
+                    value=[],
+                    multi=True,
+                    placeholder="Any origin",
+                ),
+            ),
+            _labelled(
+                "Cylinders",
+                CYLINDERS_ID,
+                dcc.Dropdown(
+                    id=CYLINDERS_ID,
+                    options=[{"label": str(c), "value": c} for c in choices.cylinders],
+                    value=[],
+                    multi=True,
+                    placeholder="Any count",
+                ),
+            ),
+            _labelled("X axis", X_AXIS_ID, _axis_dropdown(X_AXIS_ID, DEFAULT_X)),
+            _labelled("Y axis", Y_AXIS_ID, _axis_dropdown(Y_AXIS_ID, DEFAULT_Y)),
+            html.Fieldset(
+                className="control",
+                children=[
+                    html.Legend("Fuel units"),
+                    dcc.RadioItems(
+                        id=UNITS_ID,
+                        options=[
+                            {"label": "mpg", "value": "mpg"},
+                            {"label": "L/100 km", "value": "l100km"},
+                        ],
+                        value="mpg",
+                        inline=True,
+                    ),
+                    dcc.Checklist(
+                        id=TREND_ID,
+                        options=[{"label": "Trend lines", "value": TREND_ON}],
+                        value=[],
+                        inline=True,
+                    ),
+                ],
+            ),
+        ],
+    )
+
+
+def _figure_config() -> dict[str, Any]:
+    return {
+        "displaylogo": False,
+        "responsive": True,
+        "toImageButtonOptions": {"format": "png", "filename": "fueldash", "scale": 2},
+    }
+
+
 def serve_layout() -> html.Div:
-    """The page: a manufacturer dropdown above the mpg-vs-horsepower scatter."""
+    """The page: controls, summary cards, the scatter, vehicle details and the table."""
     store = _read_store()
     if store is None:
         summaries: list[ManufacturerSummary] = []
         notice = "The vehicle store is unavailable right now; reload the page in a moment."
         default = None
+        choices = FilterChoices(None, None, (), ())
     else:
-        summaries, hidden, total = store
+        summaries, hidden, total, choices = store
         notice = _store_notice(hidden, total)
         default = default_manufacturer(summaries)
     options = [
@@ -67,35 +200,138 @@ def serve_layout() -> html.Div:
     return html.Div(
         className="page",
         children=[
+            dcc.Location(id=URL_ID, refresh="callback-nav"),
+            dcc.Store(id=DEFAULTS_ID, data=[default] if default else []),
+            dcc.Store(id=SELECTED_ID),
             html.Header(
                 className="page-header",
                 children=[
-                    html.H1("Fuel efficiency vs horsepower"),
+                    html.H1("Fuel efficiency explorer"),
                     html.A("fueldash home", href="/", className="home-link"),
                 ],
             ),
-            html.Div(
-                className="controls",
-                children=[
-                    html.Label("Manufacturer", htmlFor=DROPDOWN_ID),
-                    dcc.Dropdown(
-                        id=DROPDOWN_ID,
-                        options=options,
-                        value=default,
-                        placeholder="Pick a manufacturer",
-                        clearable=True,
-                    ),
-                ],
-            ),
+            html.P(id=URL_NOTICE_ID, className="notice warning", role="status"),
+            _controls(options, default, choices),
             html.P(notice, id=STORE_NOTICE_ID, className="notice"),
+            html.Section(id=SUMMARY_ID, className="cards", **{"aria-live": "polite"}),
             dcc.Loading(
                 type="circle",
                 delay_show=150,
                 children=dcc.Graph(
                     id=GRAPH_ID,
-                    config={"displaylogo": False, "responsive": True},
+                    config=_figure_config(),
                     style={"height": "70vh", "minHeight": "360px"},
                 ),
             ),
+            html.Div(
+                className="actions",
+                children=[
+                    html.A(
+                        "Download these vehicles as CSV",
+                        id=DOWNLOAD_ID,
+                        href="",
+                        className="button",
+                        download="fueldash-vehicles.csv",
+                    ),
+                ],
+            ),
+            html.Section(
+                id=DETAILS_ID,
+                className="details",
+                **{"aria-live": "polite"},
+                children=html.P("Click a point to see that vehicle's details."),
+            ),
+            html.H2("Plotted vehicles"),
+            dag.AgGrid(
+                id=TABLE_ID,
+                columnDefs=table_columns(DEFAULT_X, DEFAULT_Y, "mpg"),
+                rowData=[],
+                defaultColDef={"sortable": True, "resizable": True, "filter": True},
+                dashGridOptions={
+                    "rowSelection": {"mode": "singleRow"},
+                    "animateRows": False,
+                },
+                getRowId="params.data.id",
+                className="ag-theme-quartz fueldash-grid",
+                style={"height": "24rem"},
+            ),
         ],
     )
+
+
+def table_columns(x_field: str, y_field: str, units: str) -> list[dict[str, Any]]:
+    """Column definitions for the plotted-vehicles table, titled like the chart's axes."""
+    columns = [
+        {"field": "manufacturer", "headerName": "Manufacturer"},
+        {"field": "vehicle", "headerName": "Vehicle (year)", "flex": 2},
+        {"field": "x", "headerName": axis_title(x_field, units), "type": "numericColumn"},
+    ]
+    if y_field != x_field:
+        columns.append(
+            {"field": "y", "headerName": axis_title(y_field, units), "type": "numericColumn"}
+        )
+    return columns
+
+
+def _fuel(mpg: float, units: str) -> str:
+    if units == "l100km":
+        return f"{L100KM_PER_MPG / mpg:.1f} L/100 km"
+    return f"{mpg:.1f} mpg"
+
+
+def _card(title: str, value: str, detail: str = "") -> html.Div:
+    return html.Div(
+        className="card",
+        children=[html.H3(title), html.P(value, className="value"), html.P(detail)],
+    )
+
+
+def summary_cards(summary: Summary, units: str) -> list[html.Div]:
+    """The cards above the chart for one selection's summary."""
+    cards = [_card("Vehicles plotted", str(summary.vehicles))]
+    if summary.median_mpg is not None:
+        cards.append(_card("Median fuel efficiency", _fuel(summary.median_mpg, units)))
+    if summary.best is not None and summary.worst is not None:
+        best, worst = summary.best, summary.worst
+        cards.append(_card("Best", _fuel(best.mpg, units), f"{best.manufacturer} {best.label}"))
+        cards.append(_card("Worst", _fuel(worst.mpg, units), f"{worst.manufacturer} {worst.label}"))
+    cards.append(_card("Hidden", str(summary.hidden), "missing a value on an axis"))
+    return cards
+
+
+def _format(value: Any) -> str:
+    if value is None:
+        return "unknown"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def details_panel(details: dict[str, Any], similar: list[dict[str, Any]]) -> list[Any]:
+    """A vehicle's every field, its API link and the list of similar vehicles."""
+    api_url = f"/api/v1/vehicles/{details['id']}"
+    return [
+        html.H2(f"{details['manufacturer']} {details['model']}"),
+        html.Dl(
+            className="fields",
+            children=[
+                part
+                for name in DETAIL_FIELDS
+                for part in (html.Dt(name), html.Dd(_format(details[name])))
+            ],
+        ),
+        html.P(["API: ", html.A(api_url, href=api_url, id="vehicle-api-link")]),
+        html.H3("Similar vehicles (closest in horsepower and weight, best mpg first)"),
+        html.Ol(
+            id="similar-vehicles",
+            children=[
+                html.Li(
+                    f"{v['manufacturer']} {v['model']} ({_format(v['year'])}): "
+                    f"{_format(v['mpg'])} mpg, {_format(v['horsepower'])} hp, "
+                    f"{_format(v['weight'])} lb"
+                )
+                for v in similar
+            ]
+            or [html.Li("No comparable vehicles: this one lacks horsepower or weight.")],
+        ),
+    ]

@@ -6,28 +6,71 @@ from typing import Any
 import numpy as np
 from flask.testing import FlaskClient
 
+from dashapp.callbacks import CONTROLS
 from dashapp.figures import GRAPH_ID
-from dashapp.layout import DROPDOWN_ID
+from dashapp.layout import (
+    DOWNLOAD_ID,
+    DROPDOWN_ID,
+    SUMMARY_ID,
+    TABLE_ID,
+    TREND_ID,
+    UNITS_ID,
+    X_AXIS_ID,
+    Y_AXIS_ID,
+    YEARS_ID,
+)
 
 UPDATE_URL = "/dash/_dash-update-component"
+#: The main callback's outputs, first the graph's figure as issue 2's contract requires.
+MAIN_OUTPUTS = (
+    (GRAPH_ID, "figure"),
+    (SUMMARY_ID, "children"),
+    (TABLE_ID, "rowData"),
+    (TABLE_ID, "columnDefs"),
+    (DOWNLOAD_ID, "href"),
+)
+#: The sample's model years, the year slider's bounds.
+SAMPLE_YEARS = [1970, 1982]
+DEFAULT_CONTROLS: dict[str, Any] = {
+    YEARS_ID: SAMPLE_YEARS,
+    "origin-filter": [],
+    "cylinders-filter": [],
+    X_AXIS_ID: "horsepower",
+    Y_AXIS_ID: "mpg",
+    UNITS_ID: "mpg",
+}
 
 
-def callback_payload(value: Any) -> dict[str, Any]:
-    """The body Dash's renderer posts when the manufacturer dropdown changes."""
+def callback_payload(value: Any, trend: Any = None, **controls: Any) -> dict[str, Any]:
+    """The body Dash's renderer posts when the manufacturer dropdown (or a filter) changes.
+
+    ``controls`` override the other controls by id, with ``-`` written as ``_``.
+    """
+    values = {**DEFAULT_CONTROLS, **{k.replace("_", "-"): v for k, v in controls.items()}}
+    values[DROPDOWN_ID] = value
     return {
-        "output": f"{GRAPH_ID}.figure",
-        "outputs": {"id": GRAPH_ID, "property": "figure"},
-        "inputs": [{"id": DROPDOWN_ID, "property": "value", "value": value}],
+        "output": "".join(f"..{i}.{p}." for i, p in MAIN_OUTPUTS) + ".",
+        "outputs": [{"id": i, "property": p} for i, p in MAIN_OUTPUTS],
+        "inputs": [{"id": c, "property": "value", "value": values[c]} for c in CONTROLS],
         "changedPropIds": [f"{DROPDOWN_ID}.value"],
-        "state": [],
+        "state": [
+            {"id": TREND_ID, "property": "value", "value": trend or []},
+            {"id": YEARS_ID, "property": "min", "value": SAMPLE_YEARS[0]},
+            {"id": YEARS_ID, "property": "max", "value": SAMPLE_YEARS[1]},
+        ],
     }
 
 
-def post_figure(client: FlaskClient, value: Any) -> dict[str, Any]:
-    """Post a dropdown value and return the figure the callback answered with."""
-    response = client.post(UPDATE_URL, json=callback_payload(value))
+def post_view(client: FlaskClient, value: Any, **controls: Any) -> dict[str, Any]:
+    """Post a view's control values and return every output of the main callback."""
+    response = client.post(UPDATE_URL, json=callback_payload(value, **controls))
     assert response.status_code == 200, response.data
-    return response.get_json()["response"][GRAPH_ID]["figure"]
+    return response.get_json()["response"]
+
+
+def post_figure(client: FlaskClient, value: Any, **controls: Any) -> dict[str, Any]:
+    """Post a dropdown value and return the figure the callback answered with."""
+    return post_view(client, value, **controls)[GRAPH_ID]["figure"]
 
 
 def decode_array(values: Any) -> np.ndarray:
@@ -37,8 +80,13 @@ def decode_array(values: Any) -> np.ndarray:
     return np.asarray(values)
 
 
+def marker_traces(figure: dict[str, Any]) -> list[dict[str, Any]]:
+    """The point traces of a figure, without its trend lines."""
+    return [t for t in figure["data"] if t.get("mode") == "markers"]
+
+
 def point_count(figure: dict[str, Any]) -> int:
-    return sum(len(decode_array(trace["x"])) for trace in figure["data"])
+    return sum(len(decode_array(trace["x"])) for trace in marker_traces(figure))
 
 
 def annotation_text(figure: dict[str, Any]) -> str:

@@ -1,6 +1,7 @@
-"""End to end in real headless Chromium: the dashboard draws, and redraws on a new pick."""
+"""End to end in real headless Chromium: draw, compare, share a view, drill down."""
 
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
@@ -10,12 +11,13 @@ GRAPH = "#fuel-efficiency-vs-horsepower-graph"
 
 
 def drawn_points(page: Any) -> int:
-    """Points plotly.js has drawn in the graph (works for SVG and WebGL traces)."""
+    """Points plotly.js has drawn in marker traces (works for SVG and WebGL traces)."""
     return page.evaluate(
         """(selector) => {
             const gd = document.querySelector(selector + ' .js-plotly-plot');
             if (!gd || !gd._fullData) return -1;
-            return gd._fullData.reduce((n, trace) => n + (trace._length || 0), 0);
+            return gd._fullData.filter((t) => t.mode === 'markers')
+                .reduce((n, trace) => n + (trace._length || 0), 0);
         }""",
         GRAPH,
     )
@@ -25,15 +27,19 @@ def wait_for_points(page: Any, count: int) -> None:
     page.wait_for_function(
         """([selector, count]) => {
             const gd = document.querySelector(selector + ' .js-plotly-plot');
-            return !!gd && !!gd._fullData &&
-                gd._fullData.reduce((n, t) => n + (t._length || 0), 0) === count;
+            return !!gd && !!gd._fullData && gd._fullData.filter((t) => t.mode === 'markers')
+                .reduce((n, t) => n + (t._length || 0), 0) === count;
         }""",
         arg=[GRAPH, count],
         timeout=20_000,
     )
 
 
-def test_dashboard_draws_and_redraws(page: Any, live_url: str) -> None:
+def query_of(page: Any) -> dict[str, list[str]]:
+    return parse_qs(urlparse(page.url).query)
+
+
+def test_dashboard_draws_compares_and_goes_back(page: Any, live_url: str) -> None:
     page.goto(f"{live_url}/dash/")
     wait_for_points(page, 26)  # Toyota, the default
     assert page.locator(f"{GRAPH} .gtitle").text_content().startswith("Toyota")
@@ -42,11 +48,49 @@ def test_dashboard_draws_and_redraws(page: Any, live_url: str) -> None:
 
     page.locator("#manufacturer-dropdown").click()
     page.get_by_role("option", name="Honda (13)").click()
-    wait_for_points(page, 13)
-    assert drawn_points(page) == 13
-    assert page.locator(f"{GRAPH} .gtitle").text_content().startswith("Honda")
+    wait_for_points(page, 39)
+    assert page.locator(f"{GRAPH} .legend .traces").count() >= 2
+    page.wait_for_function("() => location.search.includes('Honda')")
+    assert query_of(page)["manufacturer"] == ["Toyota", "Honda"]
 
-    page.locator("#manufacturer-dropdown").click()
-    page.get_by_role("option", name="Chevrolet (47)").click()
-    wait_for_points(page, 47)
-    assert page.locator(f"{GRAPH} .scatterlayer .point").count() == 47
+    page.go_back()
+    wait_for_points(page, 26)
+    page.go_forward()
+    wait_for_points(page, 39)
+
+
+def test_shared_url_restores_the_view(page: Any, live_url: str) -> None:
+    page.goto(f"{live_url}/dash/?manufacturer=Toyota&manufacturer=Honda&x=weight")
+    wait_for_points(page, 39)
+    assert drawn_points(page) == 39
+    assert page.locator(f"{GRAPH} .xtitle").text_content() == "Weight (lb)"
+    assert page.locator("#summary-cards .card .value").first.inner_text() == "39"
+    assert page.locator("#url-notice").inner_text() == ""
+
+
+def test_invalid_url_values_fall_back_with_a_notice(page: Any, live_url: str) -> None:
+    page.goto(f"{live_url}/dash/?manufacturer=Honda&x=colour&year_min=soon")
+    wait_for_points(page, 13)
+    notice = page.locator("#url-notice").inner_text()
+    assert "x must be one of" in notice and "year_min must be a whole year" in notice
+    assert page.locator(f"{GRAPH} .xtitle").text_content() == "Horsepower (hp)"
+
+
+def test_clicking_a_point_shows_its_details(page: Any, live_url: str) -> None:
+    page.goto(f"{live_url}/dash/?manufacturer=BMW")
+    wait_for_points(page, 2)
+    point = page.locator(f"{GRAPH} .scatterlayer .point").first
+    point.scroll_into_view_if_needed()
+    box = point.bounding_box()
+    assert box is not None
+    # plotly.js listens on its drag layer above the points, so click where the point is.
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.click(x, y)
+    details = page.locator("#vehicle-details")
+    details.locator("#vehicle-api-link").wait_for(timeout=10_000)
+    text = details.inner_text()
+    assert "BMW" in text and "horsepower" in text
+    assert details.locator("#similar-vehicles li").count() == 5
+    href = details.locator("#vehicle-api-link").get_attribute("href")
+    assert href is not None and href.startswith("/api/v1/vehicles/")

@@ -53,7 +53,8 @@ def test_layout_lists_manufacturers_from_the_database(client: FlaskClient) -> No
     assert len(values) == 30
     assert values == sorted(values)
     assert {"Toyota", "Chevrolet", "Mercedes-Benz", "BMW"} <= set(values)
-    assert dropdown["props"]["value"] == "Toyota"
+    assert dropdown["props"]["multi"] is True
+    assert dropdown["props"]["value"] == ["Toyota"]
     graph = find_component(layout, GRAPH_ID)
     assert graph is not None
     assert "figure" not in graph["props"]
@@ -77,9 +78,8 @@ def test_callback_runs_on_page_load() -> None:
 
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     dependencies = app.test_client().get("/dash/_dash-dependencies").get_json()
-    (callback,) = dependencies
-    assert callback["output"] == f"{GRAPH_ID}.figure"
-    assert callback["inputs"] == [{"id": DROPDOWN_ID, "property": "value"}]
+    (callback,) = [d for d in dependencies if d["output"].startswith(f"..{GRAPH_ID}.figure.")]
+    assert callback["inputs"][0] == {"id": DROPDOWN_ID, "property": "value"}
     assert callback["prevent_initial_call"] is False
 
 
@@ -133,10 +133,10 @@ def test_a_vehicle_added_later_appears(app: Flask, client: FlaskClient) -> None:
         ([], "Pick a manufacturer"),
         ({"$ne": 1}, "Pick a manufacturer"),
         (42, "Pick a manufacturer"),
-        (["Toyota", "Honda"], "Pick a manufacturer"),
         ("Nope", "No manufacturer named"),
         ("Toyota'; DROP TABLE vehicles; --", "No manufacturer named"),
-        ("x" * 10_000, "too long"),
+        ("x" * 10_000, "at most 200 characters"),
+        ("x" * 100, "No manufacturer named"),
         ("Citroen", "no vehicles with both horsepower and mpg"),
     ],
 )
@@ -191,7 +191,7 @@ def test_empty_store_still_serves_the_dashboard(empty_app: Flask) -> None:
     dropdown = find_component(layout, DROPDOWN_ID)
     assert dropdown is not None
     assert dropdown["props"]["options"] == []
-    assert dropdown["props"]["value"] is None
+    assert dropdown["props"]["value"] == []
     assert "store is empty" in find_component(layout, "store-notice")["props"]["children"]
     assert post_figure(client, None)["data"] == []
 

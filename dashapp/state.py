@@ -1,0 +1,217 @@
+"""The dashboard's view state, and its round trip through a URL query string.
+
+Pure: no Dash, no database. ``parse_query`` never raises; whatever it cannot read falls
+back to the default and is named in the returned problems, which the page shows.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+from models.explore import AXIS_FIELDS
+from models.filters import MAX_TEXT, VehicleFilter
+
+DEFAULT_X = "horsepower"
+DEFAULT_Y = "mpg"
+UNITS = ("mpg", "l100km")
+#: Most manufacturers one view compares; more would be an unreadable chart.
+MAX_MANUFACTURERS = 12
+#: Where the API serves the CSV export that the dashboard's download link points to.
+EXPORT_PATH = "/api/v1/vehicles"
+
+
+@dataclass(frozen=True, slots=True)
+class ViewState:
+    """Everything that decides what the dashboard shows."""
+
+    manufacturers: tuple[str, ...] = ()
+    year_min: int | None = None
+    year_max: int | None = None
+    origins: tuple[str, ...] = ()
+    cylinders: tuple[int, ...] = ()
+    x: str = DEFAULT_X
+    y: str = DEFAULT_Y
+    units: str = "mpg"
+    trend: bool = False
+    problems: tuple[str, ...] = field(default=(), compare=False)
+
+    def vehicle_filter(self) -> VehicleFilter:
+        """The filter this view applies in the database."""
+        return VehicleFilter(
+            manufacturers=self.manufacturers,
+            origins=self.origins,
+            cylinders=self.cylinders,
+            year_min=self.year_min,
+            year_max=self.year_max,
+        )
+
+
+def _names(values: list[str], what: str, problems: list[str]) -> tuple[str, ...]:
+    kept = tuple(dict.fromkeys(v.strip() for v in values if v.strip()))
+    if any(len(v) > MAX_TEXT for v in kept):
+        problems.append(f"{what} names are at most {MAX_TEXT} characters; ignored the longer ones")
+        kept = tuple(v for v in kept if len(v) <= MAX_TEXT)
+    return kept
+
+
+def _year(values: list[str], name: str, problems: list[str]) -> int | None:
+    if not values or not values[-1].strip():
+        return None
+    try:
+        year = int(values[-1])
+    except ValueError:
+        problems.append(f"{name} must be a whole year; showing every year instead")
+        return None
+    if not 1886 <= year <= 2200:
+        problems.append(f"{name} {year} is not a plausible model year; ignored")
+        return None
+    return year
+
+
+def _choice(
+    values: list[str], name: str, allowed: tuple[str, ...], default: str, problems: list[str]
+) -> str:
+    if not values:
+        return default
+    if values[-1] in allowed:
+        return values[-1]
+    problems.append(f"{name} must be one of {', '.join(allowed)}; using {default}")
+    return default
+
+
+def parse_query(search: str | None) -> ViewState:
+    """The view a query string (``?a=1&b=2`` or ``a=1&b=2``) describes; never raises."""
+    params = parse_qs((search or "").lstrip("?"), keep_blank_values=False)
+    problems: list[str] = []
+    manufacturers = _names(params.get("manufacturer", []), "Manufacturer", problems)
+    if len(manufacturers) > MAX_MANUFACTURERS:
+        problems.append(
+            f"At most {MAX_MANUFACTURERS} manufacturers can be compared; kept the first"
+        )
+        manufacturers = manufacturers[:MAX_MANUFACTURERS]
+    cylinders: list[int] = []
+    for value in params.get("cylinders", []):
+        if value.isdigit() and 0 < int(value) < 100:
+            cylinders.append(int(value))
+        else:
+            problems.append(f"cylinders {value[:20]!r} is not a cylinder count; ignored")
+    year_min = _year(params.get("year_min", []), "year_min", problems)
+    year_max = _year(params.get("year_max", []), "year_max", problems)
+    if year_min is not None and year_max is not None and year_min > year_max:
+        problems.append(f"year_min {year_min} is after year_max {year_max}; showing every year")
+        year_min = year_max = None
+    axes = tuple(AXIS_FIELDS)
+    trend_values = params.get("trend", [])
+    trend = bool(trend_values) and trend_values[-1] in ("1", "true", "on")
+    if trend_values and trend_values[-1] not in ("0", "1", "true", "false", "on", "off"):
+        problems.append("trend must be 1 or 0; trend lines are off")
+    return ViewState(
+        manufacturers=manufacturers,
+        year_min=year_min,
+        year_max=year_max,
+        origins=_names(params.get("origin", []), "Origin", problems),
+        cylinders=tuple(sorted(set(cylinders))),
+        x=_choice(params.get("x", []), "x", axes, DEFAULT_X, problems),
+        y=_choice(params.get("y", []), "y", axes, DEFAULT_Y, problems),
+        units=_choice(params.get("units", []), "units", UNITS, "mpg", problems),
+        trend=trend,
+        problems=tuple(problems),
+    )
+
+
+def filter_params(state: ViewState) -> list[tuple[str, str]]:
+    """The query parameters for the view's filter, in the API's vocabulary."""
+    params = [("manufacturer", m) for m in state.manufacturers]
+    if state.year_min is not None:
+        params.append(("year_min", str(state.year_min)))
+    if state.year_max is not None:
+        params.append(("year_max", str(state.year_max)))
+    params += [("origin", o) for o in state.origins]
+    params += [("cylinders", str(c)) for c in state.cylinders]
+    return params
+
+
+def to_query(state: ViewState) -> str:
+    """The query string (with its ``?``) that ``parse_query`` reads back as ``state``.
+
+    Defaults are left out, so the plain dashboard URL stays plain.
+    """
+    params = filter_params(state)
+    if state.x != DEFAULT_X:
+        params.append(("x", state.x))
+    if state.y != DEFAULT_Y:
+        params.append(("y", state.y))
+    if state.units != "mpg":
+        params.append(("units", state.units))
+    if state.trend:
+        params.append(("trend", "1"))
+    return "?" + urlencode(params) if params else ""
+
+
+def export_url(state: ViewState) -> str:
+    """The API's CSV export of exactly this view's vehicles."""
+    return f"{EXPORT_PATH}?{urlencode([('format', 'csv'), *filter_params(state)])}"
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        return ()
+    return tuple(v for v in value if isinstance(v, str))
+
+
+def from_controls(
+    manufacturers: Any,
+    years: Any,
+    origins: Any,
+    cylinders: Any,
+    x: Any,
+    y: Any,
+    units: Any,
+    trend: Any,
+    year_bounds: tuple[Any, Any] = (None, None),
+) -> ViewState:
+    """The view the dashboard's control values describe, whatever a client sent.
+
+    A year range equal to the store's bounds means "every year" and is left out.
+    """
+    return parse_query(
+        urlencode(
+            [
+                *[("manufacturer", m) for m in _strings(manufacturers)],
+                *[("origin", o) for o in _strings(origins)],
+                *[("cylinders", str(c)) for c in _integers(cylinders)],
+                *_year_params(years, year_bounds),
+                ("x", x if isinstance(x, str) else DEFAULT_X),
+                ("y", y if isinstance(y, str) else DEFAULT_Y),
+                ("units", units if isinstance(units, str) else "mpg"),
+                ("trend", "1" if _truthy(trend) else "0"),
+            ]
+        )
+    )
+
+
+def _integers(value: Any) -> list[int]:
+    if not isinstance(value, list):
+        value = [value]
+    return [v for v in value if isinstance(v, int) and not isinstance(v, bool)]
+
+
+def _truthy(value: Any) -> bool:
+    # A checklist sends a list of the ticked values; a boolean switch sends a bool.
+    return bool(value) if isinstance(value, bool | list) else False
+
+
+def _year_params(years: Any, bounds: tuple[Any, Any]) -> list[tuple[str, str]]:
+    if not (isinstance(years, list) and len(years) == 2):
+        return []
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in years):
+        return []
+    low, high = int(years[0]), int(years[1])
+    params = []
+    if low != bounds[0]:
+        params.append(("year_min", str(low)))
+    if high != bounds[1]:
+        params.append(("year_max", str(high)))
+    return params

@@ -1,0 +1,255 @@
+"""Typed queries behind the exploration dashboard: series to plot, one vehicle, its peers.
+
+``plot_series`` generalizes ``vehicles_for``: any two numeric fields as axes, several
+manufacturers at once, and every other condition from a ``VehicleFilter``, all answered by
+one query per selection that reads only the columns it needs.
+"""
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import Connection, func, or_, select
+
+from models.filters import VehicleFilter
+from models.queries import MAX_MANUFACTURER_NAME, _hover_label
+from models.vehicle import Manufacturer, Vehicle
+
+#: Fields the dashboard can put on an axis, with the column behind each.
+AXIS_FIELDS: dict[str, Any] = {
+    "horsepower": Vehicle.horsepower,
+    "weight": Vehicle.weight,
+    "displacement": Vehicle.displacement,
+    "acceleration": Vehicle.acceleration,
+    "year": Vehicle.year,
+    "mpg": Vehicle.mpg,
+}
+
+#: Every field of a vehicle, in the order the details panel and exports show them.
+DETAIL_FIELDS: tuple[str, ...] = (
+    "id",
+    "manufacturer",
+    "model",
+    "year",
+    "origin",
+    "cylinders",
+    "horsepower",
+    "displacement",
+    "weight",
+    "acceleration",
+    "mpg",
+)
+
+#: How many vehicles a "similar vehicles" list holds.
+SIMILAR_COUNT = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """One manufacturer's plotted vehicles as columns, plus how many the filter hid.
+
+    ``mpg`` is NaN where a vehicle lacks it (possible when mpg is on neither axis).
+    """
+
+    manufacturer: str
+    ids: npt.NDArray[np.int64]
+    x: npt.NDArray[np.float32]
+    y: npt.NDArray[np.float32]
+    mpg: npt.NDArray[np.float32]
+    label: npt.NDArray[np.str_]
+    hidden: int
+
+    @property
+    def plotted(self) -> int:
+        return len(self.ids)
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """What a view asked for: a series per known manufacturer, and the names not found."""
+
+    x_field: str
+    y_field: str
+    series: tuple[Series, ...]
+    unknown: tuple[str, ...]
+
+    @property
+    def plotted(self) -> int:
+        return sum(s.plotted for s in self.series)
+
+    @property
+    def hidden(self) -> int:
+        return sum(s.hidden for s in self.series)
+
+
+@dataclass(frozen=True, slots=True)
+class FilterChoices:
+    """The values the store holds for each filter control."""
+
+    year_min: int | None
+    year_max: int | None
+    origins: tuple[str, ...]
+    cylinders: tuple[int, ...]
+
+
+def resolve_manufacturers(conn: Connection, names: tuple[str, ...]) -> dict[str, tuple[int, str]]:
+    """Lower-cased requested name -> (id, stored name), for the names the store knows."""
+    wanted = {n.strip().lower() for n in names if n.strip() and len(n) <= MAX_MANUFACTURER_NAME}
+    if not wanted:
+        return {}
+    stmt = select(Manufacturer.id, Manufacturer.name).where(
+        func.lower(Manufacturer.name).in_(sorted(wanted))
+    )
+    return {row.name.lower(): (row.id, row.name) for row in conn.execute(stmt)}
+
+
+def plot_series(
+    conn: Connection, vehicle_filter: VehicleFilter, x_field: str, y_field: str
+) -> Selection:
+    """The filter's vehicles with both axis values, one series per requested manufacturer.
+
+    Series follow the order the manufacturers were asked for; points within a series are
+    sorted by x then y. Raises ``KeyError`` for an axis outside ``AXIS_FIELDS``.
+    """
+    x_column, y_column = AXIS_FIELDS[x_field], AXIS_FIELDS[y_field]
+    found = resolve_manufacturers(conn, vehicle_filter.manufacturers)
+    requested = list(dict.fromkeys(n.strip() for n in vehicle_filter.manufacturers))
+    unknown = tuple(n for n in requested if n.lower() not in found)
+    order = list(dict.fromkeys(found[n.lower()] for n in requested if n.lower() in found))
+    if not order:
+        return Selection(x_field, y_field, (), unknown)
+
+    ids = [manufacturer_id for manufacturer_id, _ in order]
+    where = [
+        Vehicle.manufacturer_id.in_(ids),
+        # Manufacturers are matched by id once resolved; the rest of the filter applies as is.
+        *replace(vehicle_filter, manufacturers=()).conditions(),
+    ]
+    has_both = x_column.is_not(None) & y_column.is_not(None)
+    mpg_column = [] if "mpg" in (x_field, y_field) else [Vehicle.mpg]
+    stmt = (
+        select(Vehicle.manufacturer_id, Vehicle.id, x_column, y_column, _hover_label(), *mpg_column)
+        .where(*where, has_both)
+        .order_by(Vehicle.manufacturer_id, x_column, y_column, Vehicle.id)
+    )
+    rows = conn.execute(stmt).all()
+    hidden_stmt = (
+        select(Vehicle.manufacturer_id, func.count())
+        .where(*where, or_(x_column.is_(None), y_column.is_(None)))
+        .group_by(Vehicle.manufacturer_id)
+    )
+    hidden = {row[0]: row[1] for row in conn.execute(hidden_stmt)}
+
+    columns = list(zip(*rows, strict=True)) if rows else [()] * (5 + len(mpg_column))
+    maker = np.asarray(columns[0], dtype=np.int64)
+    vehicle_ids = np.asarray(columns[1], dtype=np.int64)
+    x = np.asarray(columns[2], dtype=np.float32)
+    y = np.asarray(columns[3], dtype=np.float32)
+    labels = np.asarray(columns[4], dtype=np.str_)
+    if mpg_column:
+        mpg = np.asarray([np.nan if v is None else v for v in columns[5]], dtype=np.float32)
+    else:
+        mpg = x if x_field == "mpg" else y
+
+    series = []
+    for manufacturer_id, name in order:
+        start, stop = (
+            np.searchsorted(maker, manufacturer_id, side="left"),
+            np.searchsorted(maker, manufacturer_id, side="right"),
+        )
+        part = slice(int(start), int(stop))
+        series.append(
+            Series(
+                manufacturer=name,
+                ids=vehicle_ids[part],
+                x=x[part],
+                y=y[part],
+                mpg=mpg[part],
+                label=labels[part],
+                hidden=hidden.get(manufacturer_id, 0),
+            )
+        )
+    return Selection(x_field, y_field, tuple(series), unknown)
+
+
+def filter_choices(conn: Connection) -> FilterChoices:
+    """The year span, origins and cylinder counts present in the store."""
+    year_min, year_max = conn.execute(select(func.min(Vehicle.year), func.max(Vehicle.year))).one()
+    origins = conn.scalars(
+        select(Vehicle.origin)
+        .where(Vehicle.origin.is_not(None))
+        .distinct()
+        .order_by(Vehicle.origin)
+    ).all()
+    cylinders = conn.scalars(
+        select(Vehicle.cylinders)
+        .where(Vehicle.cylinders.is_not(None))
+        .distinct()
+        .order_by(Vehicle.cylinders)
+    ).all()
+    return FilterChoices(year_min, year_max, tuple(origins), tuple(cylinders))
+
+
+def _detail_columns() -> list[Any]:
+    return [
+        Vehicle.id,
+        Manufacturer.name.label("manufacturer"),
+        Vehicle.model,
+        Vehicle.year,
+        Vehicle.origin,
+        Vehicle.cylinders,
+        Vehicle.horsepower,
+        Vehicle.displacement,
+        Vehicle.weight,
+        Vehicle.acceleration,
+        Vehicle.mpg,
+    ]
+
+
+def vehicle_details(conn: Connection, vehicle_id: int) -> dict[str, Any] | None:
+    """Every field of one vehicle, keyed as ``DETAIL_FIELDS``; None when there is no such id."""
+    stmt = select(*_detail_columns()).join(Manufacturer).where(Vehicle.id == vehicle_id)
+    row = conn.execute(stmt).first()
+    return None if row is None else dict(row._mapping)
+
+
+def similar_vehicles(
+    conn: Connection, vehicle_id: int, count: int = SIMILAR_COUNT
+) -> list[dict[str, Any]]:
+    """The ``count`` vehicles nearest in horsepower and weight, best mpg first.
+
+    Both dimensions are scaled by their range across the store, so a 10 hp gap and a
+    10 lb gap do not weigh the same. Only vehicles with horsepower, weight and mpg count.
+    """
+    origin = conn.execute(
+        select(Vehicle.horsepower, Vehicle.weight).where(Vehicle.id == vehicle_id)
+    ).first()
+    if origin is None or origin.horsepower is None or origin.weight is None:
+        return []
+    complete = (
+        Vehicle.horsepower.is_not(None) & Vehicle.weight.is_not(None) & Vehicle.mpg.is_not(None)
+    )
+    hp_low, hp_high, weight_low, weight_high = conn.execute(
+        select(
+            func.min(Vehicle.horsepower),
+            func.max(Vehicle.horsepower),
+            func.min(Vehicle.weight),
+            func.max(Vehicle.weight),
+        ).where(complete)
+    ).one()
+    hp_span = float(hp_high - hp_low) or 1.0
+    weight_span = float(weight_high - weight_low) or 1.0
+    hp_gap = (Vehicle.horsepower - origin.horsepower) / hp_span
+    weight_gap = (Vehicle.weight - origin.weight) / weight_span
+    distance = (hp_gap * hp_gap + weight_gap * weight_gap).label("distance")
+    nearest = (
+        select(*_detail_columns(), distance)
+        .join(Manufacturer)
+        .where(complete, Vehicle.id != vehicle_id)
+        .order_by(distance, Vehicle.id)
+        .limit(count)
+        .subquery()
+    )
+    stmt = select(nearest).order_by(nearest.c.mpg.desc(), nearest.c.distance, nearest.c.id)
+    return [dict(row._mapping) for row in conn.execute(stmt)]

@@ -1,0 +1,219 @@
+"""The exploration callbacks through the test client, checked against the raw sample."""
+
+import json
+from statistics import median
+from typing import Any
+
+import numpy as np
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from dashapp.figures import GRAPH_ID
+from dashapp.layout import (
+    DETAILS_ID,
+    DOWNLOAD_ID,
+    DROPDOWN_ID,
+    SELECTED_ID,
+    SUMMARY_ID,
+    TABLE_ID,
+    URL_ID,
+    URL_NOTICE_ID,
+    YEARS_ID,
+)
+from models import Vehicle, load_sample
+from server.extensions import db
+from tests.dashapp.helpers import (
+    UPDATE_URL,
+    decode_array,
+    marker_traces,
+    point_count,
+    post_view,
+)
+
+SAMPLE = load_sample()
+
+
+def plottable(names: set[str], keep: Any = lambda car: True) -> list[Any]:
+    return [
+        c
+        for c in SAMPLE
+        if c.manufacturer in names and c.horsepower is not None and c.mpg is not None and keep(c)
+    ]
+
+
+def card_values(children: list[dict[str, Any]]) -> dict[str, str]:
+    """Card title -> its value text, from the serialized summary cards."""
+    values = {}
+    for card in children:
+        title, value, _detail = card["props"]["children"]
+        values[title["props"]["children"]] = value["props"]["children"]
+    return values
+
+
+def test_toyota_and_honda_compare_with_39_points(client: FlaskClient) -> None:
+    response = post_view(client, ["Toyota", "Honda"])
+    figure = response[GRAPH_ID]["figure"]
+    assert point_count(figure) == 39
+    assert [t["name"] for t in marker_traces(figure)] == ["Toyota", "Honda"]
+    assert [len(decode_array(t["x"])) for t in marker_traces(figure)] == [26, 13]
+
+    rows = response[TABLE_ID]["rowData"]
+    assert len(rows) == 39
+    ids = np.concatenate([decode_array(t["customdata"]) for t in marker_traces(figure)])
+    assert sorted(r["id"] for r in rows) == sorted(ids.tolist())
+
+    cars = plottable({"Toyota", "Honda"})
+    mpgs = [c.mpg for c in cars]
+    cards = card_values(response[SUMMARY_ID]["children"])
+    assert cards["Vehicles plotted"] == "39"
+    assert cards["Median fuel efficiency"] == f"{median(mpgs):.1f} mpg"
+    assert cards["Best"] == f"{max(mpgs):.1f} mpg"
+    assert cards["Worst"] == f"{min(mpgs):.1f} mpg"
+    hidden = sum(
+        1
+        for c in SAMPLE
+        if c.manufacturer in {"Toyota", "Honda"} and (c.horsepower is None or c.mpg is None)
+    )
+    assert cards["Hidden"] == str(hidden)
+    assert response[DOWNLOAD_ID]["href"] == (
+        "/api/v1/vehicles?format=csv&manufacturer=Toyota&manufacturer=Honda"
+    )
+
+
+def test_filters_and_axes_narrow_the_plot(client: FlaskClient) -> None:
+    response = post_view(
+        client,
+        ["Ford", "Chevrolet"],
+        year_range=[1975, 1982],
+        cylinders_filter=[8],
+        x_axis="weight",
+        mpg_units="l100km",
+    )
+    figure = response[GRAPH_ID]["figure"]
+    cars = [
+        c
+        for c in SAMPLE
+        if c.manufacturer in {"Ford", "Chevrolet"}
+        and c.weight is not None
+        and c.mpg is not None
+        and c.year >= 1975
+        and c.cylinders == 8
+    ]
+    assert point_count(figure) == len(cars) > 0
+    ys = np.concatenate([decode_array(t["y"]) for t in marker_traces(figure)])
+    assert sorted(ys.tolist()) == pytest.approx(sorted(235.215 / c.mpg for c in cars), rel=1e-5)
+    assert figure["layout"]["xaxis"]["title"]["text"] == "Weight (lb)"
+    assert response[DOWNLOAD_ID]["href"] == (
+        "/api/v1/vehicles?format=csv&manufacturer=Ford&manufacturer=Chevrolet"
+        "&year_min=1975&cylinders=8"
+    )
+
+
+def test_an_origin_that_excludes_everything_gives_an_empty_state(client: FlaskClient) -> None:
+    figure = post_view(client, ["Toyota"], origin_filter=["Europe"])[GRAPH_ID]["figure"]
+    assert figure["data"] == []
+
+
+@pytest.mark.parametrize(
+    "controls",
+    [
+        {"x_axis": "colour"},
+        {"x_axis": {"$gt": ""}},
+        {"year_range": ["a", "b"]},
+        {"year_range": 7},
+        {"cylinders_filter": ["'; DROP TABLE vehicles"]},
+        {"origin_filter": [{"x": 1}]},
+        {"mpg_units": ["l100km"]},
+    ],
+)
+def test_crafted_controls_never_500(client: FlaskClient, controls: dict[str, Any]) -> None:
+    figure = post_view(client, ["Toyota"], **controls)[GRAPH_ID]["figure"]
+    assert point_count(figure) in (0, 26)
+
+
+def sync_payload(search: str, triggered: str = f"{URL_ID}.search") -> dict[str, Any]:
+    """The body the renderer posts for the URL <-> controls callback."""
+    controls = [
+        (DROPDOWN_ID, ["Toyota"]),
+        (YEARS_ID, [1970, 1982]),
+        ("origin-filter", []),
+        ("cylinders-filter", []),
+        ("x-axis", "horsepower"),
+        ("y-axis", "mpg"),
+        ("mpg-units", "mpg"),
+        ("trend-toggle", []),
+    ]
+    outputs = [
+        (URL_ID, "search"),
+        *[(c, "value") for c, _ in controls],
+        (URL_NOTICE_ID, "children"),
+    ]
+    return {
+        "output": "".join(f"..{i}.{p}." for i, p in outputs) + ".",
+        "outputs": [{"id": i, "property": p} for i, p in outputs],
+        "inputs": [
+            {"id": URL_ID, "property": "search", "value": search},
+            *[{"id": c, "property": "value", "value": v} for c, v in controls],
+        ],
+        "changedPropIds": [triggered],
+        "state": [
+            {"id": YEARS_ID, "property": "min", "value": 1970},
+            {"id": YEARS_ID, "property": "max", "value": 1982},
+            {"id": "default-manufacturers", "property": "data", "value": ["Toyota"]},
+        ],
+    }
+
+
+def test_a_shared_url_sets_the_controls(client: FlaskClient) -> None:
+    body = sync_payload("?manufacturer=Toyota&manufacturer=Honda&year_min=1975&x=weight&trend=1")
+    response = client.post(UPDATE_URL, json=body).get_json()["response"]
+    assert response[DROPDOWN_ID]["value"] == ["Toyota", "Honda"]
+    assert response[YEARS_ID]["value"] == [1975, 1982]
+    assert response["x-axis"]["value"] == "weight"
+    assert response["trend-toggle"]["value"] == ["on"]
+    assert response[URL_NOTICE_ID]["children"] == ""
+    assert URL_ID not in response  # restoring a link does not push a new history entry
+
+
+def test_a_bad_url_gets_a_notice(client: FlaskClient) -> None:
+    response = client.post(UPDATE_URL, json=sync_payload("?x=colour")).get_json()["response"]
+    assert response["x-axis"]["value"] == "horsepower"
+    assert response[DROPDOWN_ID]["value"] == ["Toyota"]
+    assert "x must be one of" in response[URL_NOTICE_ID]["children"]
+
+
+def test_changing_a_control_writes_the_url(client: FlaskClient) -> None:
+    body = sync_payload("", triggered="x-axis.value")
+    body["inputs"][5]["value"] = "weight"
+    response = client.post(UPDATE_URL, json=body).get_json()["response"]
+    assert response[URL_ID]["search"] == "?manufacturer=Toyota&x=weight"
+
+
+def details_payload(selected: Any) -> dict[str, Any]:
+    return {
+        "output": f"{DETAILS_ID}.children",
+        "outputs": {"id": DETAILS_ID, "property": "children"},
+        "inputs": [{"id": SELECTED_ID, "property": "data", "value": selected}],
+        "changedPropIds": [f"{SELECTED_ID}.data"],
+        "state": [],
+    }
+
+
+def test_a_clicked_vehicle_shows_its_details(app: Flask, client: FlaskClient) -> None:
+    with app.app_context():
+        vehicle_id = db.session.scalar(select(Vehicle.id).where(Vehicle.model == "2002"))
+    response = client.post(UPDATE_URL, json=details_payload(vehicle_id))
+    text = json.dumps(response.get_json())
+    assert response.status_code == 200
+    assert f"/api/v1/vehicles/{vehicle_id}" in text
+    assert "BMW 2002" in text and "similar-vehicles" in text
+
+
+@pytest.mark.parametrize("selected", [None, "1", 10**9, -3, True, [1], {"id": 1}, 1.5])
+def test_bad_selections_get_a_message(client: FlaskClient, selected: Any) -> None:
+    response = client.post(UPDATE_URL, json=details_payload(selected))
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert "Click a point" in text or "no longer in the store" in text

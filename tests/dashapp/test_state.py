@@ -1,0 +1,125 @@
+"""The view state's round trip through the URL query string."""
+
+import pytest
+
+from dashapp.state import (
+    MAX_MANUFACTURERS,
+    ViewState,
+    export_url,
+    from_controls,
+    parse_query,
+    to_query,
+)
+from models import VehicleFilter
+
+
+def test_the_plain_url_is_the_default_view() -> None:
+    assert parse_query("") == ViewState()
+    assert parse_query(None) == ViewState()
+    assert to_query(ViewState()) == ""
+
+
+def test_the_issue_example_parses() -> None:
+    state = parse_query("?manufacturer=Toyota&manufacturer=Honda&year_min=1975&x=weight")
+    assert state == ViewState(manufacturers=("Toyota", "Honda"), year_min=1975, x="weight")
+    assert state.problems == ()
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        ViewState(manufacturers=("Toyota",)),
+        ViewState(
+            manufacturers=("Mercedes-Benz", "AMC"),
+            year_min=1972,
+            year_max=1980,
+            origins=("Europe",),
+            cylinders=(4, 6),
+            x="weight",
+            y="acceleration",
+            units="l100km",
+            trend=True,
+        ),
+        ViewState(manufacturers=("A & B", "50% off?")),
+    ],
+)
+def test_round_trip(state: ViewState) -> None:
+    assert parse_query(to_query(state)) == state
+
+
+@pytest.mark.parametrize(
+    ("query", "problem"),
+    [
+        ("x=colour", "x must be one of"),
+        ("y=1;DROP", "y must be one of"),
+        ("units=furlongs", "units must be one of"),
+        ("year_min=soon", "year_min must be a whole year"),
+        ("year_max=99999", "not a plausible model year"),
+        ("year_min=1980&year_max=1975", "is after year_max"),
+        ("cylinders=many", "not a cylinder count"),
+        ("trend=maybe", "trend must be 1 or 0"),
+        ("manufacturer=" + "x" * 300, "at most 200 characters"),
+    ],
+)
+def test_invalid_values_fall_back_to_defaults_and_say_so(query: str, problem: str) -> None:
+    state = parse_query(query)
+    assert any(problem in p for p in state.problems), state.problems
+    defaults = ViewState()
+    assert (state.x, state.y, state.units, state.trend) == (
+        defaults.x,
+        defaults.y,
+        defaults.units,
+        defaults.trend,
+    )
+    assert (state.year_min, state.year_max, state.cylinders) == (None, None, ())
+
+
+def test_too_many_manufacturers_keeps_the_first() -> None:
+    query = "&".join(f"manufacturer=m{i}" for i in range(MAX_MANUFACTURERS + 3))
+    state = parse_query(query)
+    assert len(state.manufacturers) == MAX_MANUFACTURERS
+    assert state.problems
+
+
+def test_vehicle_filter_and_export_url() -> None:
+    state = parse_query("manufacturer=Toyota&manufacturer=Honda&year_min=1975&cylinders=4&x=weight")
+    assert state.vehicle_filter() == VehicleFilter(
+        manufacturers=("Toyota", "Honda"), year_min=1975, cylinders=(4,)
+    )
+    assert export_url(state) == (
+        "/api/v1/vehicles?format=csv&manufacturer=Toyota&manufacturer=Honda"
+        "&year_min=1975&cylinders=4"
+    )
+
+
+def test_controls_become_a_state() -> None:
+    state = from_controls(
+        ["Toyota", "Honda"],
+        [1970, 1976],
+        ["Japan"],
+        [4],
+        "weight",
+        "mpg",
+        "l100km",
+        ["on"],
+        year_bounds=(1970, 1982),
+    )
+    assert state == ViewState(
+        manufacturers=("Toyota", "Honda"),
+        year_max=1976,
+        origins=("Japan",),
+        cylinders=(4,),
+        x="weight",
+        units="l100km",
+        trend=True,
+    )
+    assert from_controls("Toyota", None, None, None, None, None, None, None).manufacturers == (
+        "Toyota",
+    )
+
+
+@pytest.mark.parametrize("crafted", [{"$ne": 1}, 42, [None, 3, {"a": 1}], "", [""], ["   "], True])
+def test_crafted_control_values_never_raise(crafted: object) -> None:
+    state = from_controls(crafted, crafted, crafted, crafted, crafted, crafted, crafted, crafted)
+    assert state.manufacturers == ()
+    assert (state.x, state.y) == ("horsepower", "mpg")

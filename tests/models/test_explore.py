@@ -1,0 +1,180 @@
+"""The exploration queries, checked against values computed straight from the raw sample."""
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+from sqlalchemy import Connection, select
+
+from models import Vehicle, VehicleFilter, load_sample
+from models.explore import (
+    AXIS_FIELDS,
+    DETAIL_FIELDS,
+    filter_choices,
+    plot_series,
+    similar_vehicles,
+    vehicle_details,
+)
+from models.sample import SampleCar
+
+SAMPLE = load_sample()
+
+
+def expected(
+    manufacturer: str, x: str = "horsepower", y: str = "mpg", keep: Callable[..., bool] = bool
+) -> list[SampleCar]:
+    """Sample cars of a manufacturer with both axis values, that ``keep`` accepts."""
+    return [
+        car
+        for car in SAMPLE
+        if car.manufacturer == manufacturer
+        and getattr(car, x) is not None
+        and getattr(car, y) is not None
+        and keep(car)
+    ]
+
+
+def hidden(manufacturer: str, x: str = "horsepower", y: str = "mpg") -> int:
+    cars = [c for c in SAMPLE if c.manufacturer == manufacturer]
+    return sum(1 for c in cars if getattr(c, x) is None or getattr(c, y) is None)
+
+
+def test_one_manufacturer_matches_the_seed_counts(conn: Connection) -> None:
+    selection = plot_series(conn, VehicleFilter(manufacturers=("toyota",)), "horsepower", "mpg")
+    (toyota,) = selection.series
+    assert (toyota.manufacturer, toyota.plotted, selection.plotted) == ("Toyota", 26, 26)
+    assert toyota.x.dtype == np.float32 and toyota.ids.dtype == np.int64
+    assert sorted(toyota.x.tolist()) == toyota.x.tolist()
+    assert sorted(toyota.x.tolist()) == sorted(c.horsepower for c in expected("Toyota"))
+
+
+def test_comparison_is_the_sum_of_its_parts(conn: Connection) -> None:
+    selection = plot_series(
+        conn, VehicleFilter(manufacturers=("Toyota", "Honda")), "horsepower", "mpg"
+    )
+    assert [s.manufacturer for s in selection.series] == ["Toyota", "Honda"]
+    assert [s.plotted for s in selection.series] == [26, 13]
+    assert selection.plotted == 39
+    ids = np.concatenate([s.ids for s in selection.series])
+    assert len(set(ids.tolist())) == 39
+    assert selection.unknown == ()
+
+
+def test_series_follow_the_requested_order_and_name_the_unknown(conn: Connection) -> None:
+    selection = plot_series(
+        conn, VehicleFilter(manufacturers=("Honda", "Nope", "BMW", "honda")), "horsepower", "mpg"
+    )
+    assert [s.manufacturer for s in selection.series] == ["Honda", "BMW"]
+    assert selection.unknown == ("Nope",)
+
+
+@pytest.mark.parametrize(
+    ("vehicle_filter", "keep"),
+    [
+        (VehicleFilter(year_min=1975), lambda c: c.year >= 1975),
+        (VehicleFilter(year_min=1972, year_max=1976), lambda c: 1972 <= c.year <= 1976),
+        (VehicleFilter(origins=("usa",)), lambda c: c.origin == "USA"),
+        (VehicleFilter(cylinders=(4,)), lambda c: c.cylinders == 4),
+        (
+            VehicleFilter(cylinders=(6, 8), year_max=1974),
+            lambda c: c.cylinders in (6, 8) and c.year <= 1974,
+        ),
+    ],
+)
+@pytest.mark.parametrize("manufacturer", ["Ford", "Chevrolet", "Toyota"])
+def test_filters_narrow_in_the_database(
+    conn: Connection, vehicle_filter: VehicleFilter, keep: Callable[..., bool], manufacturer: str
+) -> None:
+    narrowed = VehicleFilter(
+        manufacturers=(manufacturer,),
+        origins=vehicle_filter.origins,
+        cylinders=vehicle_filter.cylinders,
+        year_min=vehicle_filter.year_min,
+        year_max=vehicle_filter.year_max,
+    )
+    (series,) = plot_series(conn, narrowed, "horsepower", "mpg").series
+    cars = expected(manufacturer, keep=keep)
+    assert series.plotted == len(cars)
+    assert sorted(series.y.tolist()) == pytest.approx(sorted(c.mpg for c in cars))
+
+
+@pytest.mark.parametrize("x", list(AXIS_FIELDS))
+@pytest.mark.parametrize("y", ["mpg", "weight", "acceleration"])
+def test_any_two_axes(conn: Connection, x: str, y: str) -> None:
+    (ford,) = plot_series(conn, VehicleFilter(manufacturers=("Ford",)), x, y).series
+    cars = expected("Ford", x, y)
+    assert ford.plotted == len(cars)
+    assert ford.hidden == hidden("Ford", x, y)
+    got = np.array(sorted(zip(ford.x.tolist(), ford.y.tolist(), strict=True)))
+    want = np.array(sorted((float(getattr(c, x)), float(getattr(c, y))) for c in cars))
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_mpg_rides_along_when_not_on_an_axis(conn: Connection) -> None:
+    ford_only = VehicleFilter(manufacturers=("Ford",))
+    (ford,) = plot_series(conn, ford_only, "weight", "acceleration").series
+    missing_mpg = [c for c in expected("Ford", "weight", "acceleration") if c.mpg is None]
+    assert int(np.isnan(ford.mpg).sum()) == len(missing_mpg) > 0
+    known = sorted(c.mpg for c in expected("Ford", "weight", "acceleration") if c.mpg)
+    assert sorted(ford.mpg[~np.isnan(ford.mpg)].tolist()) == pytest.approx(known)
+
+
+def test_hidden_counts_respect_the_filter(conn: Connection) -> None:
+    (ford,) = plot_series(conn, VehicleFilter(manufacturers=("Ford",)), "horsepower", "mpg").series
+    assert (ford.plotted, ford.hidden) == (49, 5)
+    late = VehicleFilter(manufacturers=("Ford",), year_min=1980)
+    (ford_late,) = plot_series(conn, late, "horsepower", "mpg").series
+    cars = [c for c in SAMPLE if c.manufacturer == "Ford" and c.year >= 1980]
+    assert ford_late.hidden == sum(1 for c in cars if c.horsepower is None or c.mpg is None)
+
+
+def test_unknown_axis_is_refused(conn: Connection) -> None:
+    with pytest.raises(KeyError):
+        plot_series(conn, VehicleFilter(manufacturers=("Ford",)), "colour", "mpg")
+
+
+def test_nothing_requested_means_no_series(conn: Connection) -> None:
+    selection = plot_series(conn, VehicleFilter(), "horsepower", "mpg")
+    assert (selection.series, selection.plotted) == ((), 0)
+
+
+def test_filter_choices(conn: Connection) -> None:
+    choices = filter_choices(conn)
+    assert (choices.year_min, choices.year_max) == (1970, 1982)
+    assert choices.origins == ("Europe", "Japan", "USA")
+    assert choices.cylinders == (3, 4, 5, 6, 8)
+
+
+def _id_of(conn: Connection, model: str, year: int) -> int:
+    return conn.scalar(select(Vehicle.id).where(Vehicle.model == model, Vehicle.year == year))
+
+
+def test_vehicle_details_hold_every_field(conn: Connection) -> None:
+    details = vehicle_details(conn, _id_of(conn, "2002", 1970))
+    assert details is not None
+    assert tuple(details) == DETAIL_FIELDS
+    assert details["manufacturer"] == "BMW"
+    assert (details["horsepower"], details["weight"], details["origin"]) == (
+        113.0,
+        2234.0,
+        "Europe",
+    )
+    assert vehicle_details(conn, 10**9) is None
+
+
+def test_similar_vehicles_are_nearest_in_hp_and_weight_by_mpg(conn: Connection) -> None:
+    complete = [c for c in SAMPLE if c.horsepower and c.weight and c.mpg]
+    hp = np.array([c.horsepower for c in complete])
+    weight = np.array([c.weight for c in complete])
+    origin = next(c for c in complete if c.model == "2002" and c.year == 1970)
+    distance = ((hp - origin.horsepower) / np.ptp(hp)) ** 2 + (
+        (weight - origin.weight) / np.ptp(weight)
+    ) ** 2
+    nearest = [complete[i] for i in np.argsort(distance, kind="stable") if complete[i] != origin]
+    want = sorted(nearest[:5], key=lambda c: -c.mpg)
+
+    similar = similar_vehicles(conn, _id_of(conn, "2002", 1970))
+    assert [(v["manufacturer"], v["model"], v["mpg"]) for v in similar] == [
+        (c.manufacturer, c.model, c.mpg) for c in want
+    ]
+    assert similar_vehicles(conn, 10**9) == []
