@@ -219,6 +219,31 @@ def register_callbacks(dash_app: Dash) -> None:
         prevent_initial_call=True,
     )
 
+    # A row picked in the table highlights its point (plotly dims the others) and opens
+    # its details, all from data already in the browser.
+    dash_app.clientside_callback(
+        f"""function (rows, figure) {{
+            const noUpdate = window.dash_clientside.no_update;
+            const row = Array.isArray(rows) && rows[0];
+            const gd = document.querySelector('#{GRAPH_ID} .js-plotly-plot');
+            if (!row || !figure || !figure.data || !gd || !gd._fullData) {{
+                return [noUpdate, noUpdate];
+            }}
+            const data = figure.data.map((trace, index) => {{
+                const full = gd._fullData.find((t) => t.index === index);
+                if (trace.mode !== 'markers' || !full || !full.customdata) {{ return trace; }}
+                const at = Array.prototype.indexOf.call(full.customdata, row.id);
+                return Object.assign({{}}, trace, {{selectedpoints: at < 0 ? [] : [at]}});
+            }});
+            return [Object.assign({{}}, figure, {{data: data}}), row.id];
+        }}""",
+        Output(GRAPH_ID, "figure", allow_duplicate=True),
+        Output(SELECTED_ID, "data", allow_duplicate=True),
+        Input(TABLE_ID, "selectedRows"),
+        State(GRAPH_ID, "figure"),
+        prevent_initial_call=True,
+    )
+
     @dash_app.callback(Output(DETAILS_ID, "children"), Input(SELECTED_ID, "data"))
     def show_vehicle_details(selected: Any) -> Any:
         vehicle_id = vehicle_id_from(selected)

@@ -244,6 +244,10 @@ def selection_figure(selection: Selection, units: str = "mpg", trend: bool = Fal
             "xaxis": {"title": {"text": axis_title(x_field, units)}, "zeroline": False},
             "yaxis": {"title": {"text": axis_title(y_field, units)}, "zeroline": False},
             "showlegend": True,
+            # Zoom survives a new filter, but not a change of what the axes mean.
+            "uirevision": f"{x_field}/{y_field}/{units}",
+            "paper_bgcolor": "rgba(0,0,0,0)",
+            "plot_bgcolor": "rgba(0,0,0,0)",
             "legend": {"orientation": "h", "yanchor": "top", "y": -0.15, "x": 0},
             "meta": {"plotted": selection.plotted, "hidden": selection.hidden},
         },

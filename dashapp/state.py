@@ -148,9 +148,21 @@ def to_query(state: ViewState) -> str:
     return "?" + urlencode(params) if params else ""
 
 
+#: Axis fields the API can require to be known: a lower bound of 0 excludes only NULLs,
+#: since stored measurements are positive. The API has no such bound for weight,
+#: displacement or acceleration, so an export for those axes also lists the hidden rows.
+KNOWN_BOUNDS = {"horsepower": "hp_min", "mpg": "mpg_min", "year": "year_min"}
+
+
 def export_url(state: ViewState) -> str:
-    """The API's CSV export of exactly this view's vehicles."""
-    return f"{EXPORT_PATH}?{urlencode([('format', 'csv'), *filter_params(state)])}"
+    """The API's CSV export of this view's vehicles: the plotted rows, for the default axes."""
+    params = [("format", "csv"), *filter_params(state)]
+    named = {name for name, _ in params}
+    for field_name in dict.fromkeys((state.x, state.y)):
+        bound = KNOWN_BOUNDS.get(field_name)
+        if bound and bound not in named:
+            params.append((bound, "0"))
+    return f"{EXPORT_PATH}?{urlencode(params)}"
 
 
 def _strings(value: Any) -> tuple[str, ...]:

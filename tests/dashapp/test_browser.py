@@ -94,3 +94,21 @@ def test_clicking_a_point_shows_its_details(page: Any, live_url: str) -> None:
     assert details.locator("#similar-vehicles li").count() == 5
     href = details.locator("#vehicle-api-link").get_attribute("href")
     assert href is not None and href.startswith("/api/v1/vehicles/")
+
+
+def test_selecting_a_table_row_highlights_its_point(page: Any, live_url: str) -> None:
+    page.goto(f"{live_url}/dash/?manufacturer=BMW")
+    wait_for_points(page, 2)
+    row = page.locator("#vehicle-table .ag-row", has_text="2002 (1970)")
+    row.locator(".ag-selection-checkbox input, .ag-checkbox-input").first.click()
+    page.wait_for_function(
+        """(selector) => {
+            const gd = document.querySelector(selector + ' .js-plotly-plot');
+            return !!gd && gd.data.some((t) => Array.isArray(t.selectedpoints)
+                && t.selectedpoints.length === 1);
+        }""",
+        arg=GRAPH,
+        timeout=10_000,
+    )
+    page.locator("#vehicle-api-link").wait_for(timeout=10_000)
+    assert "2002" in page.locator("#vehicle-details h2").inner_text()

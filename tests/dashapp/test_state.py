@@ -88,7 +88,7 @@ def test_vehicle_filter_and_export_url() -> None:
     )
     assert export_url(state) == (
         "/api/v1/vehicles?format=csv&manufacturer=Toyota&manufacturer=Honda"
-        "&year_min=1975&cylinders=4"
+        "&year_min=1975&cylinders=4&mpg_min=0"
     )
 
 
