@@ -1,7 +1,8 @@
 """Take the README's screenshot of the dashboard in headless Chromium.
 
-Usage: python scripts/screenshot.py docs/dashboard.png
-It seeds a throwaway SQLite store, serves the app on loopback and photographs /dash/.
+Usage: python scripts/screenshot.py docs/dashboard.png [width]
+It seeds a throwaway SQLite store, serves the app on loopback and photographs /dash/
+comparing Toyota and Honda. A width (e.g. 375) photographs the page as a phone shows it.
 """
 
 import sys
@@ -16,6 +17,9 @@ from werkzeug.serving import make_server
 from server import create_app
 from server.extensions import db
 
+#: The view the README shows: a comparison with trend lines.
+SHOWCASE_VIEW = "?manufacturer=Toyota&manufacturer=Honda&trend=1"
+
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -26,7 +30,7 @@ CHROMIUM_ARGS = [
 ]
 
 
-def main(target: Path) -> None:
+def main(target: Path, width: int = 1100) -> None:
     from models import seed_sample
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -42,9 +46,10 @@ def main(target: Path) -> None:
                 browser = playwright.chromium.launch(
                     executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
                 )
-                page = browser.new_page(viewport={"width": 1100, "height": 760})
-                page.goto(f"http://127.0.0.1:{server.server_port}/dash/")
+                page = browser.new_page(viewport={"width": width, "height": 1180})
+                page.goto(f"http://127.0.0.1:{server.server_port}/dash/{SHOWCASE_VIEW}")
                 page.wait_for_selector("#fuel-efficiency-vs-horsepower-graph .point")
+                page.wait_for_selector("#summary-cards .card")
                 page.wait_for_timeout(500)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(target))
@@ -55,4 +60,7 @@ def main(target: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/dashboard.png"))
+    main(
+        Path(sys.argv[1] if len(sys.argv) > 1 else "docs/dashboard.png"),
+        int(sys.argv[2]) if len(sys.argv) > 2 else 1100,
+    )

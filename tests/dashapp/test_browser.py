@@ -1,9 +1,14 @@
 """End to end in real headless Chromium: draw, compare, share a view, drill down."""
 
+import csv
+import io
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+
+from models import load_sample
 
 pytestmark = pytest.mark.browser
 
@@ -112,3 +117,34 @@ def test_selecting_a_table_row_highlights_its_point(page: Any, live_url: str) ->
     )
     page.locator("#vehicle-api-link").wait_for(timeout=10_000)
     assert "2002" in page.locator("#vehicle-details h2").inner_text()
+
+
+def plotted_ids(page: Any) -> list[int]:
+    return page.evaluate(
+        """(selector) => {
+            const gd = document.querySelector(selector + ' .js-plotly-plot');
+            return gd._fullData.filter((t) => t.mode === 'markers')
+                .flatMap((t) => Array.from(t.customdata));
+        }""",
+        GRAPH,
+    )
+
+
+def test_csv_download_holds_exactly_the_plotted_rows(page: Any, live_url: str) -> None:
+    page.goto(f"{live_url}/dash/?manufacturer=Toyota&manufacturer=Honda&year_min=1972")
+    cars = [
+        c
+        for c in load_sample()
+        if c.manufacturer in {"Toyota", "Honda"}
+        and c.horsepower is not None
+        and c.mpg is not None
+        and c.year >= 1972
+    ]
+    wait_for_points(page, len(cars))
+    with page.expect_download() as download_info:
+        page.locator("#csv-download").click()
+    text = Path(download_info.value.path()).read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == len(cars)
+    assert sorted(int(r["id"]) for r in rows) == sorted(plotted_ids(page))
+    assert {r["manufacturer"] for r in rows} == {"Toyota", "Honda"}
