@@ -57,7 +57,7 @@ class Series:
     x: npt.NDArray[np.float32]
     y: npt.NDArray[np.float32]
     mpg: npt.NDArray[np.float32]
-    label: npt.NDArray[np.str_]
+    label: npt.NDArray[np.object_]
     hidden: int
 
     @property
@@ -146,7 +146,7 @@ def plot_series(
     vehicle_ids = np.asarray(columns[1], dtype=np.int64)
     x = np.asarray(columns[2], dtype=np.float32)
     y = np.asarray(columns[3], dtype=np.float32)
-    labels = np.asarray(columns[4], dtype=np.str_)
+    labels = np.asarray(columns[4], dtype=object)  # fixed-width str would pad every label
     if mpg_column:
         mpg = np.asarray([np.nan if v is None else v for v in columns[5]], dtype=np.float32)
     else:

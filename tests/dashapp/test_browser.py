@@ -148,3 +148,44 @@ def test_csv_download_holds_exactly_the_plotted_rows(page: Any, live_url: str) -
     assert len(rows) == len(cars)
     assert sorted(int(r["id"]) for r in rows) == sorted(plotted_ids(page))
     assert {r["manufacturer"] for r in rows} == {"Toyota", "Honda"}
+
+
+def visible_trend_lines(page: Any) -> int:
+    return page.evaluate(
+        """(selector) => {
+            const gd = document.querySelector(selector + ' .js-plotly-plot');
+            return gd.data.filter((t) => t.meta && t.meta.trend && t.visible === true).length;
+        }""",
+        GRAPH,
+    )
+
+
+def test_trend_toggle_restyles_in_the_browser(page: Any, live_url: str) -> None:
+    page.goto(f"{live_url}/dash/?manufacturer=Toyota&manufacturer=Honda")
+    wait_for_points(page, 39)
+    assert visible_trend_lines(page) == 0
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url) if "_dash-update" in r.url else None)
+    page.get_by_label("Trend lines").check()
+    page.wait_for_function("() => location.search.includes('trend=1')")
+    assert visible_trend_lines(page) == 2
+    assert "mpg per horsepower" in page.locator(f"{GRAPH} .legend").text_content()
+    # Only the URL sync went to the server; the figure was not queried again.
+    assert len(requests) == 1
+
+
+def test_phone_width_and_dark_theme(browser: Any, live_url: str) -> None:
+    context = browser.new_context(viewport={"width": 375, "height": 800}, color_scheme="dark")
+    page = context.new_page()
+    try:
+        page.goto(f"{live_url}/dash/")
+        wait_for_points(page, 26)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
+        background = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
+        assert background == "rgb(17, 24, 39)"
+        page.keyboard.press("Tab")
+        page.keyboard.press("Tab")
+        focused = page.evaluate("() => document.activeElement.outerHTML.slice(0, 80)")
+        assert focused and "body" not in focused
+    finally:
+        context.close()

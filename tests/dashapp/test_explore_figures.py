@@ -24,7 +24,7 @@ def make_series(name: str, hp: list[float], mpg: list[float], hidden: int = 0) -
         x=np.asarray(hp, dtype=np.float32),
         y=np.asarray(mpg, dtype=np.float32),
         mpg=np.asarray(mpg, dtype=np.float32),
-        label=np.asarray([f"{name.lower()} {i} (1970)" for i in range(n)]),
+        label=np.asarray([f"{name.lower()} {i} (1970)" for i in range(n)], dtype=object),
         hidden=hidden,
     )
 
@@ -122,7 +122,7 @@ def test_summary_skips_missing_mpg_and_empty_selections() -> None:
         np.array([1, 2]),
         *[np.array(v, np.float32) for v in ([1, 2], [3, 4])],
         mpg=np.array([np.nan, 20.0], np.float32),
-        label=np.array(["a", "b"]),
+        label=np.array(["a", "b"], dtype=object),
         hidden=0,
     )
     summary = summarize(Selection("weight", "acceleration", (gappy,), ()))
