@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from dash import Dash, Input, Output, State, ctx, html, no_update
+from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashapp.figures import (
@@ -77,6 +78,16 @@ def view_from_controls(
     return from_controls(manufacturers, years, origins, cylinders, x, y, units, trend, year_bounds)
 
 
+def point_budget() -> int | None:
+    """Most points one figure carries (``DASH_POINT_BUDGET``); None when unset or 0."""
+    raw = current_app.config.get("DASH_POINT_BUDGET")
+    try:
+        budget = int(raw) if raw is not None else 0
+    except (TypeError, ValueError):
+        budget = 0
+    return budget if budget > 0 else None
+
+
 def selection_for(state: ViewState) -> Selection | str:
     """The plotted series for a view, or why there are none to show."""
     if not state.manufacturers:
@@ -84,7 +95,9 @@ def selection_for(state: ViewState) -> Selection | str:
             return "That selection cannot be plotted: " + "; ".join(state.problems) + "."
         return "Pick a manufacturer to plot its vehicles."
     try:
-        return plot_series(db.session.connection(), state.vehicle_filter(), state.x, state.y)
+        return plot_series(
+            db.session.connection(), state.vehicle_filter(), state.x, state.y, point_budget()
+        )
     except SQLAlchemyError:
         db.session.rollback()
         return UNAVAILABLE

@@ -227,7 +227,12 @@ def selection_figure(selection: Selection, units: str = "mpg", trend: bool = Fal
         line = trend_line(x, y)
         if line is not None:
             data.append(_trend_trace(name, colour, x, line, trend, units, x_field, y_field))
-    subtitle = f"{selection.plotted} vehicles plotted, " + (
+    plotted_note = (
+        f"showing a sample of {selection.plotted:,} of {selection.available:,} vehicles"
+        if selection.available > selection.plotted
+        else f"{selection.plotted} vehicles plotted"
+    )
+    subtitle = f"{plotted_note}, " + (
         f"{selection.hidden} more hidden: missing {missing}" if selection.hidden else "none hidden"
     )
     if selection.unknown:
@@ -249,7 +254,11 @@ def selection_figure(selection: Selection, units: str = "mpg", trend: bool = Fal
             "paper_bgcolor": "rgba(0,0,0,0)",
             "plot_bgcolor": "rgba(0,0,0,0)",
             "legend": {"orientation": "h", "yanchor": "top", "y": -0.15, "x": 0},
-            "meta": {"plotted": selection.plotted, "hidden": selection.hidden},
+            "meta": {
+                "plotted": selection.plotted,
+                "hidden": selection.hidden,
+                "available": selection.available,
+            },
         },
     }
 

@@ -5,15 +5,16 @@ manufacturers at once, and every other condition from a ``VehicleFilter``, all a
 one query per selection that reads only the columns it needs.
 """
 
+import math
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import Connection, String, case, cast, func, select
 
 from models.filters import VehicleFilter
-from models.queries import MAX_MANUFACTURER_NAME, _hover_label
+from models.queries import MAX_MANUFACTURER_NAME
 from models.vehicle import Manufacturer, Vehicle
 
 #: Fields the dashboard can put on an axis, with the column behind each.
@@ -59,10 +60,16 @@ class Series:
     mpg: npt.NDArray[np.float32]
     label: npt.NDArray[np.object_]
     hidden: int
+    #: Plottable vehicles before any point budget; None means every one is plotted.
+    available: int | None = None
 
     @property
     def plotted(self) -> int:
         return len(self.ids)
+
+    @property
+    def sampled(self) -> bool:
+        return self.available is not None and self.available > self.plotted
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +88,11 @@ class Selection:
     @property
     def hidden(self) -> int:
         return sum(s.hidden for s in self.series)
+
+    @property
+    def available(self) -> int:
+        """Plottable vehicles before any point budget."""
+        return sum(s.plotted if s.available is None else s.available for s in self.series)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,13 +116,27 @@ def resolve_manufacturers(conn: Connection, names: tuple[str, ...]) -> dict[str,
     return {row.name.lower(): (row.id, row.name) for row in conn.execute(stmt)}
 
 
+def plot_label() -> Any:
+    """ "model (year)", built by the database so Python makes one string per point."""
+    year = func.coalesce(cast(Vehicle.year, String), "year unknown")
+    return (Vehicle.model + " (" + year + ")").label("label")
+
+
 def plot_series(
-    conn: Connection, vehicle_filter: VehicleFilter, x_field: str, y_field: str
+    conn: Connection,
+    vehicle_filter: VehicleFilter,
+    x_field: str,
+    y_field: str,
+    budget: int | None = None,
 ) -> Selection:
     """The filter's vehicles with both axis values, one series per requested manufacturer.
 
     Series follow the order the manufacturers were asked for; points within a series are
     sorted by x then y. Raises ``KeyError`` for an axis outside ``AXIS_FIELDS``.
+
+    With a ``budget`` and more plottable vehicles than that, the database keeps only those
+    whose id is a multiple of a stride: a deterministic sample, the same for every series,
+    that keeps each cloud's shape. ``Series.available`` then says how many there were.
     """
     x_column, y_column = AXIS_FIELDS[x_field], AXIS_FIELDS[y_field]
     found = resolve_manufacturers(conn, vehicle_filter.manufacturers)
@@ -127,19 +153,22 @@ def plot_series(
         *replace(vehicle_filter, manufacturers=()).conditions(),
     ]
     has_both = x_column.is_not(None) & y_column.is_not(None)
+    counts_stmt = (
+        select(Vehicle.manufacturer_id, func.count(), func.count(case((has_both, Vehicle.id))))
+        .where(*where)
+        .group_by(Vehicle.manufacturer_id)
+    )
+    counts = {row[0]: (row[1], row[2]) for row in conn.execute(counts_stmt)}
+    available = sum(plottable for _total, plottable in counts.values())
+    stride = math.ceil(available / budget) if budget and available > budget else 1
+    thinning = [Vehicle.id % stride == 0] if stride > 1 else []
     mpg_column = [] if "mpg" in (x_field, y_field) else [Vehicle.mpg]
     stmt = (
-        select(Vehicle.manufacturer_id, Vehicle.id, x_column, y_column, _hover_label(), *mpg_column)
-        .where(*where, has_both)
+        select(Vehicle.manufacturer_id, Vehicle.id, x_column, y_column, plot_label(), *mpg_column)
+        .where(*where, has_both, *thinning)
         .order_by(Vehicle.manufacturer_id, x_column, y_column, Vehicle.id)
     )
     rows = conn.execute(stmt).all()
-    hidden_stmt = (
-        select(Vehicle.manufacturer_id, func.count())
-        .where(*where, or_(x_column.is_(None), y_column.is_(None)))
-        .group_by(Vehicle.manufacturer_id)
-    )
-    hidden = {row[0]: row[1] for row in conn.execute(hidden_stmt)}
 
     columns = list(zip(*rows, strict=True)) if rows else [()] * (5 + len(mpg_column))
     maker = np.asarray(columns[0], dtype=np.int64)
@@ -154,6 +183,7 @@ def plot_series(
 
     series = []
     for manufacturer_id, name in order:
+        total, plottable = counts.get(manufacturer_id, (0, 0))
         start, stop = (
             np.searchsorted(maker, manufacturer_id, side="left"),
             np.searchsorted(maker, manufacturer_id, side="right"),
@@ -167,7 +197,8 @@ def plot_series(
                 y=y[part],
                 mpg=mpg[part],
                 label=labels[part],
-                hidden=hidden.get(manufacturer_id, 0),
+                hidden=total - plottable,
+                available=plottable,
             )
         )
     return Selection(x_field, y_field, tuple(series), unknown)

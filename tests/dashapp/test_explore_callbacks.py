@@ -217,3 +217,16 @@ def test_bad_selections_get_a_message(client: FlaskClient, selected: Any) -> Non
     assert response.status_code == 200
     text = response.get_data(as_text=True)
     assert "Click a point" in text or "no longer in the store" in text
+
+
+def test_the_point_budget_says_it_samples(make_app: Any) -> None:
+    from models import seed_sample
+
+    app = make_app(DASH_POINT_BUDGET=10)
+    with app.app_context(), db.engine.begin() as conn:
+        seed_sample(conn)
+    figure = post_view(app.test_client(), ["Toyota", "Honda"])[GRAPH_ID]["figure"]
+    assert point_count(figure) <= 12
+    assert "showing a sample of" in figure["layout"]["title"]["subtitle"]["text"]
+    assert "of 39 vehicles" in figure["layout"]["title"]["subtitle"]["text"]
+    assert figure["layout"]["meta"]["available"] == 39

@@ -178,3 +178,18 @@ def test_similar_vehicles_are_nearest_in_hp_and_weight_by_mpg(conn: Connection) 
         (c.manufacturer, c.model, c.mpg) for c in want
     ]
     assert similar_vehicles(conn, 10**9) == []
+
+
+def test_a_point_budget_samples_in_the_database(conn: Connection) -> None:
+    both = VehicleFilter(manufacturers=("Toyota", "Honda"))
+    selection = plot_series(conn, both, "horsepower", "mpg", budget=10)
+    stride = 4  # ceil(39 / 10)
+    assert [s.available for s in selection.series] == [26, 13]
+    assert selection.available == 39
+    ids = np.concatenate([s.ids for s in selection.series])
+    assert (ids % stride == 0).all()
+    full = plot_series(conn, both, "horsepower", "mpg")
+    every = np.concatenate([s.ids for s in full.series])
+    assert sorted(ids.tolist()) == sorted(i for i in every.tolist() if i % stride == 0)
+    assert all(s.sampled for s in selection.series if s.plotted < 26)
+    assert plot_series(conn, both, "horsepower", "mpg", budget=100).plotted == 39
