@@ -116,8 +116,15 @@ def view_outputs(state: ViewState) -> tuple[Figure, Any, Any, Any, str]:
 
 
 def figure_for(value: Any) -> Figure:
-    """The figure the dashboard shows for a dropdown value alone, whatever the client sent."""
-    return view_outputs(view_from_controls(value))[0]
+    """The figure the dashboard shows for a dropdown value alone, whatever the client sent.
+
+    The API's figure endpoint calls this too, so both surfaces draw the same chart.
+    """
+    state = view_from_controls(value)
+    selection = selection_for(state)
+    if isinstance(selection, str):
+        return empty_figure(selection)
+    return selection_figure(selection, state.units, state.trend)
 
 
 def vehicle_id_from(value: Any) -> int | None:
