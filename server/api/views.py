@@ -83,7 +83,8 @@ def _etag(representation: str) -> str:
 
 
 def _cache_headers(etag: str) -> dict[str, str]:
-    return {"ETag": f'"{etag}"', "Cache-Control": "no-cache"}
+    # Vary: the same URL answers JSON or CSV depending on Accept.
+    return {"ETag": f'"{etag}"', "Cache-Control": "no-cache", "Vary": "Accept"}
 
 
 def _not_modified(etag: str) -> Response | None:
