@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
@@ -154,19 +154,24 @@ def _cell(value: Any) -> Any:
     return str(value)
 
 
-def _xlsx_rows(path: Path) -> Iterator[list[Any]]:
+def _open_workbook(handle: BinaryIO) -> Any:
     from openpyxl import load_workbook
 
+    # A file object, not a path: openpyxl refuses paths whose suffix is not .xlsx.
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        return load_workbook(handle, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many types for a broken zip
         raise ImportFileError(f"the file is not a readable XLSX workbook ({error})") from None
-    try:
-        sheet = workbook.worksheets[0]
-        for values in sheet.iter_rows(values_only=True):
-            yield [_cell(v) for v in values]
-    finally:
-        workbook.close()
+
+
+def _xlsx_rows(path: Path) -> Iterator[list[Any]]:
+    with path.open("rb") as handle:
+        workbook = _open_workbook(handle)
+        try:
+            for values in workbook.worksheets[0].iter_rows(values_only=True):
+                yield [_cell(v) for v in values]
+        finally:
+            workbook.close()
 
 
 def read_rows(path: Path) -> Iterator[list[Any]]:
@@ -177,13 +182,12 @@ def read_rows(path: Path) -> Iterator[list[Any]]:
 def estimate_rows(path: Path) -> int:
     """Roughly how many data rows the file holds, for a progress bar (cheap, streaming)."""
     if _sniff(path) == "xlsx":
-        from openpyxl import load_workbook
-
-        workbook = load_workbook(path, read_only=True)
-        try:
-            return max(0, (workbook.worksheets[0].max_row or 1) - 1)
-        finally:
-            workbook.close()
+        with path.open("rb") as handle:
+            workbook = _open_workbook(handle)
+            try:
+                return max(0, (workbook.worksheets[0].max_row or 1) - 1)
+            finally:
+                workbook.close()
     lines = 0
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 20):
