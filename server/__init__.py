@@ -55,6 +55,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Attach the Flask surfaces."""
     from server.admin.views import bp as admin_bp
+    from server.api import init_api
     from server.auth.access import register_access
     from server.auth.views import bp as auth_bp
     from server.errors import register_error_handlers
@@ -62,6 +63,7 @@ def register_blueprints(app: Flask) -> None:
     from server.security import register_security
 
     app.register_blueprint(main_bp)
+    init_api(app)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
     register_access(app)  # before Dash's own request hooks, so the gate answers first

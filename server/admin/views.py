@@ -22,7 +22,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from models.audit import Actor, audit_page, vehicle_snapshots
-from models.csv_export import write_vehicles_csv
 from models.editing import (
     EditError,
     create_vehicle,
@@ -32,6 +31,7 @@ from models.editing import (
     update_vehicle,
     write_transaction,
 )
+from models.export import iter_vehicles_csv
 from models.importer import ImportFileError, ImportRejected, commit_import, dry_run
 from models.listing import manufacturer_names, origins, vehicle_page
 from models.normalize import MANUFACTURER_ALIASES
@@ -106,7 +106,7 @@ def export_csv() -> Response:
 
     def generate() -> Iterator[str]:
         with db.engine.connect() as conn:
-            yield from write_vehicles_csv(conn, args.vehicle_filter)
+            yield from iter_vehicles_csv(conn, args.vehicle_filter)
 
     return Response(
         stream_with_context(generate()),
