@@ -31,6 +31,8 @@ def test_the_walk_finds_the_admin_surface(app: Flask) -> None:
     routes = protected_routes(app)
     assert ("GET", "/admin/vehicles") in routes
     assert ("POST", "/admin/import/confirm") in routes
+    assert {("POST", "/api/v1/vehicles"), ("PATCH", "/api/v1/vehicles/1")} <= set(routes)
+    assert ("DELETE", "/api/v1/vehicles/1") in routes
     assert len(routes) >= 20
 
 
