@@ -140,3 +140,32 @@ def test_login_redirect_for_signed_in_user(client: FlaskClient, auth: AuthAction
 
 def test_app_without_users_still_serves_login(empty_app: Flask) -> None:
     assert empty_app.test_client().get("/login").status_code == 200
+
+
+REDIS_URI = "redis://127.0.0.1:6379/4"
+
+
+def _redis_reachable() -> bool:
+    try:
+        import redis
+
+        return bool(redis.Redis.from_url(REDIS_URI, socket_connect_timeout=1).ping())
+    except Exception:
+        return False
+
+
+@pytest.mark.skipif(not _redis_reachable(), reason="no Redis at 127.0.0.1:6379")
+def test_workers_share_failure_counts_through_redis(make_app: Any, users: Any) -> None:
+    """Two apps (as two gunicorn workers) count failures from one client together."""
+    import uuid
+
+    config = {
+        "LOGIN_RATE_LIMIT": "3 per minute",
+        "RATELIMIT_STORAGE_URI": REDIS_URI,
+        "RATELIMIT_KEY_PREFIX": f"fueldash-test-{uuid.uuid4().hex}",
+    }
+    first = AuthActions(make_app(**config).test_client())
+    assert [first.login("admin", "wrong").status_code for _ in range(2)] == [200, 200]
+    second = AuthActions(make_app(**config).test_client())
+    assert second.login("admin", "wrong").status_code == 200
+    assert second.login("admin", "wrong").status_code == 429
