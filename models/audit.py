@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.paging import Page
 from models.user import User, utcnow
-from models.validation import VEHICLE_FIELDS
+from models.validation import VEHICLE_FIELDS, is_vehicle_id
 from models.vehicle import Manufacturer, Vehicle
 from server.extensions import db
 
@@ -89,7 +89,7 @@ def record_changes(conn: Connection, actor: Actor, changes: Iterable[Change]) ->
 
 def vehicle_snapshots(conn: Connection, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     """id -> the vehicle's values as the audit log records them (manufacturer by name)."""
-    wanted = sorted(set(ids))
+    wanted = sorted({i for i in ids if is_vehicle_id(i)})
     if not wanted:
         return {}
     columns = [getattr(Vehicle, f) for f in VEHICLE_FIELDS if f != "manufacturer"]

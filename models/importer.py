@@ -21,7 +21,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from models.audit import Actor, Change, record_changes, vehicle_snapshots
 from models.editing import manufacturer_id_for
 from models.normalize import split_car_name
-from models.validation import RULES, FieldError, parse_field
+from models.validation import RULES, FieldError, is_vehicle_id, parse_field
 from models.vehicle import Vehicle, bump_data_version
 
 BATCH_SIZE = 1000
@@ -248,7 +248,7 @@ def _parse_row(
     if id_cell not in (None, ""):
         try:
             as_number = float(str(id_cell).strip())
-            if not as_number.is_integer() or as_number < 1:
+            if not as_number.is_integer() or not is_vehicle_id(int(as_number)):
                 raise ValueError
             vehicle_id = int(as_number)
         except ValueError:

@@ -12,6 +12,8 @@ from typing import Any
 
 from models.normalize import normalize_manufacturer
 
+#: Ids are 32-bit integers in every database; larger numbers cannot name a vehicle.
+MAX_ID = 2**31 - 1
 MIN_YEAR = 1886
 MAX_YEAR = 2100
 
@@ -55,13 +57,12 @@ def _blank(value: Any) -> bool:
 def _number(value: Any, rule: FieldRule) -> int | float:
     if isinstance(value, bool):
         raise FieldError("not a number")
-    if isinstance(value, int | float):
-        number: float = float(value)
-    else:
-        try:
-            number = float(str(value).strip())
-        except ValueError:
-            raise FieldError("not a number") from None
+    try:
+        number: float = float(value if isinstance(value, int | float) else str(value).strip())
+    except OverflowError:  # an integer too large for any float, e.g. 10**400
+        raise FieldError("not a finite number") from None
+    except ValueError:
+        raise FieldError("not a number") from None
     if not math.isfinite(number):
         raise FieldError("not a finite number")
     if rule.kind == "int":
@@ -108,3 +109,8 @@ def parse_vehicle(
         except FieldError as error:
             errors[name] = str(error)
     return values, errors
+
+
+def is_vehicle_id(value: int) -> bool:
+    """Whether ``value`` could be a stored vehicle's id (databases reject larger numbers)."""
+    return 0 < value <= MAX_ID

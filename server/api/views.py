@@ -111,14 +111,17 @@ def list_manufacturers() -> Any:
 @blp.doc(
     responses={
         "200": {
+            "description": "A page of vehicles as JSON, or every filtered vehicle as CSV.",
+            "headers": CACHE_HEADERS,
             "content": {
+                JSON: {"schema": VehiclePageSchema},
                 CSV: {
                     "schema": {
                         "type": "string",
                         "description": "Header row, then every filtered vehicle.",
                     }
-                }
-            }
+                },
+            },
         }
     }
 )

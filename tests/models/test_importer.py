@@ -64,10 +64,11 @@ def test_problem_messages(conn: Connection, tmp_path: Path) -> None:
         "Ford,d,80,20,1970,4.5,\n"
         "Ford,e,80,20,1970,4,999999\n"
         "Ford,f,80,20,1970,4,abc\n"
-        "Ford,g,80,inf,1970,4,\n",
+        "Ford,g,80,inf,1970,4,\n"
+        "Ford,h,80,20,1970,4,99999999999999999999\n",
     )
     report = dry_run(conn, path)
-    assert (report.new, report.updated, report.invalid) == (0, 0, 7)
+    assert (report.new, report.updated, report.invalid) == (0, 0, 8)
     assert [str(p) for p in report.problems] == [
         'row 2, horsepower, "not-a-number": not a number',
         'row 3, mpg, "-5": must be greater than 0',
@@ -76,6 +77,7 @@ def test_problem_messages(conn: Connection, tmp_path: Path) -> None:
         'row 6, id, "999999": no vehicle has this id',
         'row 7, id, "abc": not a vehicle id',
         'row 8, mpg, "inf": not a finite number',
+        'row 9, id, "99999999999999999999": not a vehicle id',
     ]
 
 

@@ -155,6 +155,7 @@ def test_edit_shows_and_saves_values(app: Flask, client: FlaskClient, auth: Any)
 def test_edit_unknown_vehicle_is_404(client: FlaskClient, auth: Any) -> None:
     auth.login()
     assert client.get("/admin/vehicles/999999/edit").status_code == 404
+    assert client.get(f"/admin/vehicles/{2**70}/delete").status_code == 404
 
 
 def test_delete_asks_then_deletes(app: Flask, client: FlaskClient, auth: Any) -> None:

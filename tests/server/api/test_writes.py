@@ -114,9 +114,9 @@ def test_patch_changes_only_what_is_sent(app: Flask, client: FlaskClient, token:
 
 
 def test_patch_and_delete_unknown_vehicle(client: FlaskClient, token: str) -> None:
-    for method in ("PATCH", "DELETE"):
+    for method, vehicle_id in [("PATCH", 999999), ("DELETE", 999999), ("DELETE", 2**70)]:
         response = client.open(
-            "/api/v1/vehicles/999999", method=method, json={"mpg": 3}, headers=bearer(token)
+            f"/api/v1/vehicles/{vehicle_id}", method=method, json={"mpg": 3}, headers=bearer(token)
         )
         assert response.status_code == 404
         assert response.mimetype == "application/problem+json"
