@@ -17,6 +17,7 @@ from server.config import (
     secure_cookies_default,
 )
 from server.extensions import db, limiter, login_manager, migrate
+from server.security import api_responses_ignore_cookies
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -48,6 +49,8 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(
         app, db, directory=str(MIGRATIONS_DIR), compare_type=True, render_as_batch=True
     )
+    # After-request hooks run in reverse order: this one runs after Flask-Login's.
+    app.after_request(api_responses_ignore_cookies)
     login_manager.init_app(app)
     limiter.init_app(app)
 

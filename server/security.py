@@ -6,7 +6,7 @@ change; no Content-Security-Policy is set because Dash's renderer injects inline
 
 from typing import Any
 
-from flask import Flask, Response, abort, request
+from flask import Flask, Response, abort, request, session
 from flask_wtf.csrf import generate_csrf
 
 SECURITY_HEADERS = {
@@ -37,3 +37,15 @@ def refuse_forged(form: Any) -> None:
     """
     if request.method == "POST" and form.csrf_token.errors:
         abort(400, "The form expired or was not sent from this site; reload and try again.")
+
+
+def api_responses_ignore_cookies(response: Response) -> Response:
+    """Keep ``Vary: Cookie`` off API responses, which never depend on the session.
+
+    Flask-Login's after-request hook reads the session on every response, and Flask then
+    adds ``Vary: Cookie``, which would stop shared caches from reusing API answers. The
+    API authenticates with bearer tokens only, so its responses do not vary by cookie.
+    """
+    if request.path.startswith("/api/") and not session.modified:
+        session.accessed = False
+    return response
