@@ -157,15 +157,19 @@ def _redis_reachable() -> bool:
 @pytest.mark.skipif(not _redis_reachable(), reason="no Redis at 127.0.0.1:6379")
 def test_workers_share_failure_counts_through_redis(make_app: Any, users: Any) -> None:
     """Two apps (as two gunicorn workers) count failures from one client together."""
-    import uuid
+    import random
 
-    config = {
-        "LOGIN_RATE_LIMIT": "3 per minute",
-        "RATELIMIT_STORAGE_URI": REDIS_URI,
-        "RATELIMIT_KEY_PREFIX": f"fueldash-test-{uuid.uuid4().hex}",
-    }
-    first = AuthActions(make_app(**config).test_client())
+    config = {"LOGIN_RATE_LIMIT": "3 per minute", "RATELIMIT_STORAGE_URI": REDIS_URI}
+    # Counts are kept per client address; a fresh one keeps earlier runs' counts out.
+    address = f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"
+
+    def client(app: Flask) -> AuthActions:
+        test_client = app.test_client()
+        test_client.environ_base["REMOTE_ADDR"] = address
+        return AuthActions(test_client)
+
+    first = client(make_app(**config))
     assert [first.login("admin", "wrong").status_code for _ in range(2)] == [200, 200]
-    second = AuthActions(make_app(**config).test_client())
+    second = client(make_app(**config))
     assert second.login("admin", "wrong").status_code == 200
     assert second.login("admin", "wrong").status_code == 429
