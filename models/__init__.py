@@ -1,5 +1,6 @@
-"""The vehicle store: SQLAlchemy models, the sample loader and the typed queries."""
+"""The vehicle store: SQLAlchemy models, the sample loader, typed queries, users and audit."""
 
+from models.audit import Actor, AuditEntry, Change, record_changes
 from models.filters import VehicleFilter
 from models.queries import (
     ManufacturerSummary,
@@ -10,6 +11,7 @@ from models.queries import (
     vehicles_for,
 )
 from models.sample import load_sample, seed_sample
+from models.user import ApiToken, User
 from models.vehicle import (
     DataVersion,
     Manufacturer,
@@ -19,10 +21,15 @@ from models.vehicle import (
 )
 
 __all__ = [
+    "Actor",
+    "ApiToken",
+    "AuditEntry",
+    "Change",
     "DataVersion",
     "Manufacturer",
     "ManufacturerSummary",
     "PlotPoints",
+    "User",
     "Vehicle",
     "VehicleFilter",
     "bump_data_version",
@@ -31,6 +38,7 @@ __all__ = [
     "find_manufacturer",
     "load_sample",
     "manufacturer_summaries",
+    "record_changes",
     "seed_sample",
     "vehicles_for",
 ]

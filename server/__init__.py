@@ -10,8 +10,14 @@ from typing import Any
 
 from flask import Flask
 
-from server.config import check_config, default_config, environment_config
-from server.extensions import db, migrate
+from server.config import (
+    check_config,
+    default_config,
+    environment_config,
+    secure_cookies_default,
+)
+from server.extensions import db, limiter, login_manager, migrate
+from server.security import api_responses_ignore_cookies
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -23,6 +29,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(environment_config(app.instance_path))
     if test_config is not None:
         app.config.from_mapping(test_config)
+    secure_cookies_default(app.config)
     check_config(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
@@ -30,6 +37,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_cli(app)
     register_dashapps(app)
+    bootstrap_admin(app)
     return app
 
 
@@ -41,24 +49,45 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(
         app, db, directory=str(MIGRATIONS_DIR), compare_type=True, render_as_batch=True
     )
+    # After-request hooks run in reverse order: this one runs after Flask-Login's.
+    app.after_request(api_responses_ignore_cookies)
+    login_manager.init_app(app)
+    limiter.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
     """Attach the Flask surfaces."""
+    from server.admin.views import bp as admin_bp
     from server.api import init_api
+    from server.auth.access import register_access
+    from server.auth.views import bp as auth_bp
     from server.errors import register_error_handlers
     from server.main.views import bp as main_bp
+    from server.security import register_security
 
     app.register_blueprint(main_bp)
     init_api(app)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)
+    register_access(app)  # before Dash's own request hooks, so the gate answers first
+    register_security(app)
     register_error_handlers(app)
 
 
 def register_cli(app: Flask) -> None:
-    """Add the ``flask vehicles ...`` commands."""
+    """Add the ``flask vehicles ...`` and ``flask users ...`` commands."""
+    from server.auth.cli import users_cli
     from server.cli import vehicles_cli
 
     app.cli.add_command(vehicles_cli)
+    app.cli.add_command(users_cli)
+
+
+def bootstrap_admin(app: Flask) -> None:
+    """Create the ADMIN_USERNAME user at start-up when it is configured and missing."""
+    from server.auth.bootstrap import bootstrap_admin as create_configured_admin
+
+    create_configured_admin(app)
 
 
 def register_dashapps(app: Flask) -> None:

@@ -1,10 +1,24 @@
-"""Command-line tools, grouped by noun: ``flask --app wsgi vehicles seed``."""
+"""Command-line tools, grouped by noun: ``flask --app wsgi vehicles seed|import``."""
+
+import getpass
+import sys
+from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
 from models import seed_sample
+from models.audit import Actor
+from models.editing import write_transaction
+from models.importer import (
+    ImportFileError,
+    ImportRejected,
+    ImportReport,
+    commit_import,
+    estimate_rows,
+)
+from models.importer import dry_run as check_import
 from server.extensions import db
 
 
@@ -32,3 +46,60 @@ def seed_command() -> None:
         click.echo(f"Seeded {inserted} vehicles from the sample.")
     else:
         click.echo("The store already holds vehicles; nothing seeded.")
+
+
+def _cli_actor() -> Actor:
+    return Actor(name=f"cli:{getpass.getuser()}", source="cli")
+
+
+def _print_report(report: ImportReport, limit: int) -> None:
+    click.echo(
+        f"{report.new} new, {report.updated} updated, {report.invalid} invalid "
+        f"({report.rows} rows)."
+    )
+    if report.ignored_columns:
+        click.echo(f"Ignored columns: {', '.join(report.ignored_columns)}")
+    for problem in report.problems[:limit]:
+        click.echo(f"  {problem}")
+    if report.invalid > min(limit, len(report.problems)):
+        click.echo(f"  ... and more; {report.invalid} invalid rows in all.")
+
+
+@vehicles_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Only check the file and report; write nothing.")
+@click.option("--show", default=20, show_default=True, help="How many invalid rows to list.")
+@with_appcontext
+def import_command(path: Path, dry_run: bool, show: int) -> None:
+    """Import vehicles from a CSV or XLSX file: all rows in one transaction, or none.
+
+    A row with an ``id`` updates that vehicle; a row without one adds a new vehicle.
+    """
+    try:
+        total = estimate_rows(path)
+        with (
+            click.progressbar(length=total, label="Checking", file=sys.stderr) as bar,
+            db.engine.connect() as conn,
+        ):
+            report = check_import(conn, path, progress=bar.update)
+        _print_report(report, show)
+        if report.invalid:
+            raise click.ClickException("the file has invalid rows; nothing was imported")
+        if dry_run:
+            click.echo("Dry run: nothing was written.")
+            return
+        with (
+            click.progressbar(length=total, label="Importing", file=sys.stderr) as bar,
+            write_transaction() as conn,
+        ):
+            report = commit_import(conn, _cli_actor(), path, progress=bar.update)
+    except ImportFileError as error:
+        raise click.ClickException(f"cannot import {path.name}: {error}") from None
+    except ImportRejected as rejected:
+        raise click.ClickException(str(rejected)) from None
+    except SQLAlchemyError as error:
+        raise click.ClickException(
+            f"nothing was imported ({error.__class__.__name__}). "
+            "Has `flask --app wsgi db upgrade` been run?"
+        ) from None
+    click.echo(f"Imported {report.new} new and {report.updated} updated vehicles.")

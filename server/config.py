@@ -25,6 +25,19 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "DASH_DEFAULT_MANUFACTURER": "Toyota",
         "SEED_SAMPLE_ON_START": False,
         "JSON_SORT_KEYS": False,
+        # Accounts and sessions (see server/security.py).
+        "ADMIN_USERNAME": None,
+        "ADMIN_PASSWORD": None,
+        "SESSION_COOKIE_SECURE": None,  # None: Secure exactly in production
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "LOGIN_RATE_LIMIT": "5 per minute",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_KEY_PREFIX": "fueldash",
+        "DASH_LOGIN_REQUIRED": False,
+        "IMPORT_MAX_BYTES": 512 * 1024 * 1024,
     }
 
 
@@ -52,7 +65,34 @@ def environment_config(instance_path: str) -> dict[str, Any]:
             config["SECRET_KEY"] = key
     if manufacturer := os.environ.get("DASH_DEFAULT_MANUFACTURER"):
         config["DASH_DEFAULT_MANUFACTURER"] = manufacturer
+    config.update(_account_config())
     return config
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _account_config() -> dict[str, Any]:
+    """Login, rate limiting and session-cookie settings from the environment."""
+    config: dict[str, Any] = {}
+    for name in ("ADMIN_USERNAME", "ADMIN_PASSWORD", "LOGIN_RATE_LIMIT"):
+        if value := os.environ.get(name):
+            config[name] = value
+    # Several workers must share one counter store, or each counts failures apart.
+    if storage := os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL"):
+        config["RATELIMIT_STORAGE_URI"] = storage
+    for name in ("DASH_LOGIN_REQUIRED", "SESSION_COOKIE_SECURE"):
+        if (value := os.environ.get(name)) is not None:
+            config[name] = _flag(value)
+    return config
+
+
+def secure_cookies_default(config: dict[str, Any]) -> None:
+    """Cookies are Secure in production unless SESSION_COOKIE_SECURE says otherwise."""
+    if "SESSION_COOKIE_SECURE" not in config or config["SESSION_COOKIE_SECURE"] is None:
+        config["SESSION_COOKIE_SECURE"] = config.get("ENV_NAME") == "production"
+    config["REMEMBER_COOKIE_SECURE"] = config["SESSION_COOKIE_SECURE"]
 
 
 def check_config(config: dict[str, Any]) -> None:

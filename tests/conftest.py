@@ -2,6 +2,7 @@
 migrated once per session and reset to the 406-car sample before each test."""
 
 import os
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -147,3 +148,69 @@ def page(browser: Any) -> Iterator[Any]:
     yield page
     context.close()
     assert errors == [], f"JavaScript errors on the page: {errors}"
+
+
+# --- accounts ------------------------------------------------------------------------------
+
+TEST_PASSWORD = "correct horse battery staple"
+CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    """One real scrypt hash of TEST_PASSWORD, computed once (hashing is slow on purpose)."""
+    from werkzeug.security import generate_password_hash
+
+    return generate_password_hash(TEST_PASSWORD, method="scrypt")
+
+
+@pytest.fixture
+def users(app: Flask, password_hash: str) -> dict[str, int]:
+    """An admin called "admin" and an editor called "editor", both with TEST_PASSWORD."""
+    from models.user import User
+
+    with app.app_context():
+        accounts = [
+            User(username=name, role=name, password_hash=password_hash)
+            for name in ("admin", "editor")
+        ]
+        db.session.add_all(accounts)
+        db.session.commit()
+        return {user.username: user.id for user in accounts}
+
+
+def csrf_token(client: FlaskClient, url: str = "/login") -> str:
+    """The CSRF token a page's form carries, as a browser would read it."""
+    response = client.get(url)
+    found = CSRF_FIELD.search(response.get_data(as_text=True))
+    assert found, f"no CSRF token in {url} ({response.status_code})"
+    return found.group(1)
+
+
+class AuthActions:
+    """Sign the test client in and out through the real login form."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self._client = client
+
+    def login(
+        self, username: str = "admin", password: str = TEST_PASSWORD, next_url: str | None = None
+    ) -> Any:
+        url = "/login" if next_url is None else f"/login?next={next_url}"
+        token = csrf_token(self._client, "/login")
+        return self._client.post(
+            url, data={"username": username, "password": password, "csrf_token": token}
+        )
+
+    def logout(self) -> Any:
+        token = csrf_token(self._client, "/")
+        return self._client.post("/logout", data={"csrf_token": token})
+
+    def csrf(self, url: str) -> str:
+        return csrf_token(self._client, url)
+
+
+@pytest.fixture
+def auth(client: FlaskClient, users: dict[str, int]) -> AuthActions:
+    """``auth.login()`` / ``auth.logout()`` for the ``client`` fixture."""
+    return AuthActions(client)

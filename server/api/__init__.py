@@ -47,6 +47,7 @@ class ProblemApi(Api):
 def init_api(app: Flask) -> ProblemApi:
     """Configure the OpenAPI document and docs page, and register ``/api/v1``."""
     from server.api.views import blp
+    from server.api.writes import document_bearer_auth  # adds the write routes to blp
 
     app.config.setdefault("API_TITLE", "fueldash API")
     app.config.setdefault("API_VERSION", "v1")
@@ -64,6 +65,7 @@ def init_api(app: Flask) -> ProblemApi:
             }
         },
     )
+    document_bearer_auth(api)
     api.register_blueprint(blp)
     app.register_blueprint(
         Blueprint(

@@ -33,7 +33,11 @@ def _schema(app: Flask) -> Any:
 
 
 def test_every_operation_is_fuzzed(app: Flask) -> None:
-    operations = sorted(result.ok().path for result in _schema(app).get_all_operations())
+    operations = sorted(
+        result.ok().path
+        for result in _schema(app).get_all_operations()
+        if result.ok().method.upper() == "GET"  # writes: tests/server/api/test_writes_fuzz.py
+    )
     assert operations == sorted(OPERATIONS)
 
 

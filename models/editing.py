@@ -1,0 +1,163 @@
+"""Writes to the vehicle store, each audited and each bumping the data version.
+
+The admin forms, the JSON API and the CLI all change data through these functions, in
+the caller's transaction, with values already checked by ``models.validation``.
+"""
+
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select, update
+
+from models.audit import Actor, Change, record_changes, vehicle_snapshots
+from models.normalize import normalize_manufacturer
+from models.vehicle import Manufacturer, Vehicle, bump_data_version
+from server.extensions import db
+
+
+class EditError(ValueError):
+    """A change cannot be made as asked; the message says why."""
+
+
+def manufacturer_id_for(conn: Connection, name: str, cache: dict[str, int] | None = None) -> int:
+    """The id of the manufacturer with this (normalized) name, created when missing."""
+    key = name.lower()
+    if cache is not None and key in cache:
+        return cache[key]
+    found = conn.scalar(select(Manufacturer.id).where(func.lower(Manufacturer.name) == key))
+    if found is None:
+        found = conn.execute(insert(Manufacturer).values(name=name).returning(Manufacturer.id))
+        found = found.scalar_one()
+    if cache is not None:
+        cache[key] = found
+    return found
+
+
+def _columns(conn: Connection, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Clean field values -> column values (the manufacturer becomes its id)."""
+    columns = {k: v for k, v in values.items() if k != "manufacturer"}
+    if "manufacturer" in values:
+        columns["manufacturer_id"] = manufacturer_id_for(conn, values["manufacturer"])
+    return columns
+
+
+def create_vehicle(conn: Connection, actor: Actor, values: Mapping[str, Any]) -> int:
+    """Insert one vehicle from validated values; returns its id."""
+    vehicle_id = conn.execute(
+        insert(Vehicle).values(**_columns(conn, values)).returning(Vehicle.id)
+    ).scalar_one()
+    after = vehicle_snapshots(conn, [vehicle_id])[vehicle_id]
+    record_changes(conn, actor, [Change("create", vehicle_id=vehicle_id, after=after)])
+    bump_data_version(conn)
+    return vehicle_id
+
+
+def _changed(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[dict, dict]:
+    keys = [k for k in after if before.get(k) != after.get(k)]
+    return {k: before.get(k) for k in keys}, {k: after.get(k) for k in keys}
+
+
+def update_vehicle(
+    conn: Connection, actor: Actor, vehicle_id: int, values: Mapping[str, Any]
+) -> bool:
+    """Apply validated values to one vehicle; False when there is no such vehicle."""
+    before = vehicle_snapshots(conn, [vehicle_id]).get(vehicle_id)
+    if before is None:
+        return False
+    if values:
+        conn.execute(
+            update(Vehicle).where(Vehicle.id == vehicle_id).values(**_columns(conn, values))
+        )
+    after = vehicle_snapshots(conn, [vehicle_id])[vehicle_id]
+    old, new = _changed(before, after)
+    if new:
+        record_changes(conn, actor, [Change("update", vehicle_id, before=old, after=new)])
+        bump_data_version(conn)
+    return True
+
+
+def delete_vehicles(conn: Connection, actor: Actor, ids: Iterable[int]) -> int:
+    """Delete these vehicles (unknown ids are ignored); returns how many went."""
+    before = vehicle_snapshots(conn, ids)
+    if not before:
+        return 0
+    conn.execute(delete(Vehicle).where(Vehicle.id.in_(sorted(before))))
+    record_changes(
+        conn, actor, [Change("delete", vehicle_id=i, before=b) for i, b in before.items()]
+    )
+    bump_data_version(conn)
+    return len(before)
+
+
+def _manufacturer_name(conn: Connection, manufacturer_id: int) -> str:
+    name = conn.scalar(select(Manufacturer.name).where(Manufacturer.id == manufacturer_id))
+    if name is None:
+        raise EditError("there is no such manufacturer")
+    return name
+
+
+def rename_manufacturer(conn: Connection, actor: Actor, manufacturer_id: int, raw: str) -> str:
+    """Rename a manufacturer (the name is normalized); returns the name it now has."""
+    old = _manufacturer_name(conn, manufacturer_id)
+    try:
+        new = normalize_manufacturer(raw)
+    except ValueError as error:
+        raise EditError(str(error)) from None
+    if len(new) > 80:
+        raise EditError("the name is longer than 80 characters")
+    clash = conn.scalar(
+        select(Manufacturer.id).where(
+            func.lower(Manufacturer.name) == new.lower(), Manufacturer.id != manufacturer_id
+        )
+    )
+    if clash is not None:
+        raise EditError(f"{new} already exists; merge into it instead")
+    if new == old:
+        return new
+    conn.execute(update(Manufacturer).where(Manufacturer.id == manufacturer_id).values(name=new))
+    record_changes(
+        conn,
+        actor,
+        [
+            Change(
+                "rename", manufacturer_id=manufacturer_id, before={"name": old}, after={"name": new}
+            )
+        ],
+    )
+    bump_data_version(conn)
+    return new
+
+
+def merge_manufacturers(conn: Connection, actor: Actor, source_id: int, target_id: int) -> int:
+    """Move every vehicle of ``source_id`` to ``target_id`` and drop the source; returns moved."""
+    if source_id == target_id:
+        raise EditError("a manufacturer cannot be merged into itself")
+    source = _manufacturer_name(conn, source_id)
+    target = _manufacturer_name(conn, target_id)
+    ids = conn.scalars(select(Vehicle.id).where(Vehicle.manufacturer_id == source_id)).all()
+    conn.execute(
+        update(Vehicle)
+        .where(Vehicle.manufacturer_id == source_id)
+        .values(manufacturer_id=target_id)
+    )
+    conn.execute(delete(Manufacturer).where(Manufacturer.id == source_id))
+    changes = [
+        Change("merge", manufacturer_id=source_id, before={"name": source}, after={"name": target})
+    ]
+    changes += [
+        Change("update", i, before={"manufacturer": source}, after={"manufacturer": target})
+        for i in ids
+    ]
+    record_changes(conn, actor, changes)
+    bump_data_version(conn)
+    return len(ids)
+
+
+@contextmanager
+def write_transaction() -> Iterator[Connection]:
+    """One transaction for a write; on SQLite it takes the write lock up front."""
+    with db.engine.connect() as conn:
+        conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+        with conn.begin():
+            yield conn

@@ -1,0 +1,91 @@
+"""Paged, sorted, filtered vehicle lists for the admin pages (filtering is ``VehicleFilter``)."""
+
+from typing import Any
+
+from sqlalchemy import Connection, Row, func, select
+
+from models.filters import VehicleFilter
+from models.paging import Page
+from models.vehicle import Manufacturer, Vehicle
+
+MAX_PER_PAGE = 100
+
+#: Sort keys the list accepts, with the column each sorts by.
+SORTS: dict[str, Any] = {
+    "id": Vehicle.id,
+    "manufacturer": Manufacturer.name,
+    "model": Vehicle.model,
+    "year": Vehicle.year,
+    "horsepower": Vehicle.horsepower,
+    "mpg": Vehicle.mpg,
+    "cylinders": Vehicle.cylinders,
+    "weight": Vehicle.weight,
+    "origin": Vehicle.origin,
+}
+
+
+VehiclePage = Page[Row[Any]]
+
+
+def vehicle_rows(vehicle_filter: VehicleFilter) -> Any:
+    """Every matching vehicle with its manufacturer's name, unordered."""
+    return vehicle_filter.apply(
+        select(
+            Vehicle.id,
+            Manufacturer.name.label("manufacturer"),
+            Vehicle.model,
+            Vehicle.year,
+            Vehicle.horsepower,
+            Vehicle.mpg,
+            Vehicle.cylinders,
+            Vehicle.displacement,
+            Vehicle.weight,
+            Vehicle.acceleration,
+            Vehicle.origin,
+        ).join(Manufacturer, Manufacturer.id == Vehicle.manufacturer_id)
+    )
+
+
+def vehicle_page(
+    conn: Connection,
+    vehicle_filter: VehicleFilter,
+    *,
+    sort: str = "id",
+    descending: bool = False,
+    page: int = 1,
+    per_page: int = 50,
+) -> VehiclePage:
+    """The requested page of matching vehicles; unknown sorts fall back to id."""
+    per_page = max(1, min(per_page, MAX_PER_PAGE))
+    page = max(1, page)
+    column = SORTS.get(sort, Vehicle.id)
+    order = column.desc() if descending else column.asc()
+    total = conn.scalar(vehicle_filter.apply(select(func.count()).select_from(Vehicle))) or 0
+    stmt = (
+        vehicle_rows(vehicle_filter)
+        .order_by(order.nulls_last(), Vehicle.id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    )
+    return Page(list(conn.execute(stmt)), total, page, per_page)
+
+
+def origins(conn: Connection) -> list[str]:
+    """Every origin in the store, for the filter's choices."""
+    stmt = (
+        select(Vehicle.origin)
+        .where(Vehicle.origin.is_not(None))
+        .distinct()
+        .order_by(Vehicle.origin)
+    )
+    return list(conn.scalars(stmt))
+
+
+def manufacturer_names(conn: Connection) -> list[tuple[int, str]]:
+    """(id, name) of every manufacturer, by name."""
+    return [
+        tuple(r)
+        for r in conn.execute(
+            select(Manufacturer.id, Manufacturer.name).order_by(Manufacturer.name)
+        )
+    ]

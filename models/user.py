@@ -1,0 +1,129 @@
+"""People who may change the data: users with a role, and their personal API tokens.
+
+Passwords are stored as werkzeug scrypt hashes; API tokens only as the SHA-256 of the
+secret, so a leaked database reveals neither.
+"""
+
+import hashlib
+import secrets
+from datetime import UTC, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from server.extensions import db
+
+ROLES = ("admin", "editor")
+MAX_USERNAME = 80
+MIN_PASSWORD = 8
+TOKEN_PREFIX = "fd_"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class User(UserMixin, db.Model):
+    """An account that can sign in to /admin/. Admins also manage tokens."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('admin', 'editor')", name="role_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(MAX_USERNAME), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user")
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def __repr__(self) -> str:
+        return f"<User {self.username!r} {self.role}>"
+
+
+class ApiToken(db.Model):
+    """A personal bearer token for the JSON write API; only its hash is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[User] = relationship(back_populates="tokens")
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+class AccountError(ValueError):
+    """A user cannot be created as asked; the message says why."""
+
+
+def password_problem(password: str) -> str | None:
+    """Why a password is unacceptable, or None."""
+    if len(password) < MIN_PASSWORD:
+        return f"the password must be at least {MIN_PASSWORD} characters"
+    return None
+
+
+def create_user(session: Session, username: str, password: str, role: str) -> User:
+    """Add a new user to ``session``; raises AccountError for a bad name, role or password."""
+    username = username.strip()
+    if not username or len(username) > MAX_USERNAME:
+        raise AccountError(f"the username must be 1 to {MAX_USERNAME} characters")
+    if role not in ROLES:
+        raise AccountError(f"the role must be one of {', '.join(ROLES)}")
+    if problem := password_problem(password):
+        raise AccountError(problem)
+    if find_user(session, username) is not None:
+        raise AccountError(f"a user named {username!r} already exists")
+    user = User(username=username, role=role)
+    user.set_password(password)
+    session.add(user)
+    return user
+
+
+def find_user(session: Session, username: str) -> User | None:
+    """The user with exactly this name, or None."""
+    return session.scalar(select(User).where(User.username == username.strip()))
+
+
+def hash_token(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def issue_token(session: Session, user: User, name: str) -> tuple[ApiToken, str]:
+    """A new token for ``user``; the returned secret is never stored and shown only once."""
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user=user, name=name.strip()[:80] or "token", token_hash=hash_token(secret))
+    session.add(token)
+    return token, secret
+
+
+def user_for_token(session: Session, secret: str) -> User | None:
+    """The owner of an active token, or None for an unknown or revoked one."""
+    if not secret or len(secret) > 200:
+        return None
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
+    if token is None or not token.active:
+        return None
+    token.last_used_at = utcnow()
+    return token.user

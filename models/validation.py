@@ -1,0 +1,116 @@
+"""One set of rules for a vehicle's values, used by the admin forms, the import and the API.
+
+``parse_vehicle`` takes raw values (form strings, CSV cells, JSON numbers) and returns
+clean values plus a message per bad field, so every surface rejects the same things
+with the same words.
+"""
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from models.normalize import normalize_manufacturer
+
+#: Ids are 32-bit integers in every database; larger numbers cannot name a vehicle.
+MAX_ID = 2**31 - 1
+MIN_YEAR = 1886
+MAX_YEAR = 2100
+
+
+@dataclass(frozen=True, slots=True)
+class FieldRule:
+    """What one field accepts."""
+
+    kind: str  # "text", "int" or "float"
+    required: bool = False
+    max_length: int | None = None
+    minimum: float | None = None  # exclusive lower bound for measurements
+    year: bool = False
+
+
+RULES: dict[str, FieldRule] = {
+    "manufacturer": FieldRule("text", required=True, max_length=80),
+    "model": FieldRule("text", required=True, max_length=120),
+    "year": FieldRule("int", year=True),
+    "horsepower": FieldRule("float", minimum=0),
+    "mpg": FieldRule("float", minimum=0),
+    "cylinders": FieldRule("int", minimum=0),
+    "displacement": FieldRule("float", minimum=0),
+    "weight": FieldRule("float", minimum=0),
+    "acceleration": FieldRule("float", minimum=0),
+    "origin": FieldRule("text", max_length=40),
+}
+
+#: Every field of a vehicle as the forms, the import, the export and the audit log name it.
+VEHICLE_FIELDS: tuple[str, ...] = tuple(RULES)
+
+
+class FieldError(ValueError):
+    """A single value is unacceptable; the message is the reason."""
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _number(value: Any, rule: FieldRule) -> int | float:
+    if isinstance(value, bool):
+        raise FieldError("not a number")
+    try:
+        number: float = float(value if isinstance(value, int | float) else str(value).strip())
+    except OverflowError:  # an integer too large for any float, e.g. 10**400
+        raise FieldError("not a finite number") from None
+    except ValueError:
+        raise FieldError("not a number") from None
+    if not math.isfinite(number):
+        raise FieldError("not a finite number")
+    if rule.kind == "int":
+        if not number.is_integer():
+            raise FieldError("not a whole number")
+        number = int(number)
+    if rule.year and not MIN_YEAR <= number <= MAX_YEAR:
+        raise FieldError(f"must be between {MIN_YEAR} and {MAX_YEAR}")
+    if rule.minimum is not None and number <= rule.minimum:
+        raise FieldError("must be greater than 0")
+    return number
+
+
+def parse_field(name: str, value: Any) -> Any:
+    """The clean value of one field; raises FieldError with the reason."""
+    rule = RULES[name]
+    if _blank(value):
+        if rule.required:
+            raise FieldError("is required")
+        return None
+    if rule.kind != "text":
+        return _number(value, rule)
+    if not isinstance(value, str):
+        raise FieldError("must be text")
+    text = " ".join(value.split())
+    if rule.max_length is not None and len(text) > rule.max_length:
+        raise FieldError(f"is longer than {rule.max_length} characters")
+    if name == "manufacturer":
+        return normalize_manufacturer(text)
+    return text
+
+
+def parse_vehicle(
+    raw: Mapping[str, Any], *, partial: bool = False
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """(clean values, field -> reason). With ``partial`` only the fields given are checked."""
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for name in RULES:
+        if partial and name not in raw:
+            continue
+        try:
+            values[name] = parse_field(name, raw.get(name))
+        except FieldError as error:
+            errors[name] = str(error)
+    return values, errors
+
+
+def is_vehicle_id(value: int) -> bool:
+    """Whether ``value`` could be a stored vehicle's id (databases reject larger numbers)."""
+    return 0 < value <= MAX_ID

@@ -1,0 +1,1 @@
+"""The administration pages under ``/admin/``: vehicles, manufacturers, import, audit, tokens."""

@@ -1,0 +1,378 @@
+"""Routes under ``/admin/``. Every one requires a signed-in user (editor or admin);
+token management requires an admin. Views parse input and call ``models``; they hold no
+queries or rules of their own."""
+
+from collections.abc import Iterator
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from models.audit import Actor, audit_page, vehicle_snapshots
+from models.editing import (
+    EditError,
+    create_vehicle,
+    delete_vehicles,
+    merge_manufacturers,
+    rename_manufacturer,
+    update_vehicle,
+    write_transaction,
+)
+from models.export import iter_vehicles_csv
+from models.importer import ImportFileError, ImportRejected, commit_import, dry_run
+from models.listing import manufacturer_names, origins, vehicle_page
+from models.normalize import MANUFACTURER_ALIASES
+from models.queries import manufacturer_summaries
+from models.user import ApiToken, issue_token, utcnow
+from server.admin.forms import (
+    BulkDeleteForm,
+    ConfirmForm,
+    ImportConfirmForm,
+    ImportForm,
+    MergeForm,
+    RenameForm,
+    TokenForm,
+    VehicleForm,
+)
+from server.admin.query_args import list_args
+from server.admin.uploads import UploadTooLarge, save_upload, stored_upload
+from server.auth.access import admin_required
+from server.extensions import db
+from server.security import refuse_forged
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+AUDIT_PER_PAGE = 50
+
+
+@bp.before_request
+@login_required
+def require_login() -> None:
+    """Every admin route, including ones added later, needs a signed-in user."""
+
+
+def form_actor() -> Actor:
+    return Actor.for_user(current_user, "form")
+
+
+# --- vehicles ----------------------------------------------------------------------------
+
+
+@bp.get("/")
+def home() -> ResponseReturnValue:
+    return redirect(url_for("admin.vehicles"))
+
+
+@bp.get("/vehicles")
+def vehicles() -> str:
+    """The vehicle list: search, filters, sort, pages, bulk delete."""
+    args = list_args(request.args)
+    conn = db.session.connection()
+    page = vehicle_page(
+        conn,
+        args.vehicle_filter,
+        sort=args.sort,
+        descending=args.descending,
+        page=args.page,
+        per_page=args.per_page,
+    )
+    return render_template(
+        "admin/vehicles.html",
+        args=args,
+        page=page,
+        manufacturers=[name for _, name in manufacturer_names(conn)],
+        origins=origins(conn),
+        bulk_form=BulkDeleteForm(),
+    )
+
+
+@bp.get("/vehicles/export.csv")
+def export_csv() -> Response:
+    """The whole store, or the list's current filter, as CSV, streamed."""
+    args = list_args(request.args)
+
+    def generate() -> Iterator[str]:
+        with db.engine.connect() as conn:
+            yield from iter_vehicles_csv(conn, args.vehicle_filter)
+
+    return Response(
+        stream_with_context(generate()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="vehicles.csv"'},
+    )
+
+
+@bp.route("/vehicles/new", methods=["GET", "POST"])
+def create() -> ResponseReturnValue:
+    form = VehicleForm()
+    if form.validate_on_submit():
+        with write_transaction() as conn:
+            vehicle_id = create_vehicle(conn, form_actor(), form.clean)
+        flash(f"Vehicle {vehicle_id} added.", "info")
+        return redirect(url_for("admin.edit", vehicle_id=vehicle_id))
+    refuse_forged(form)
+    return render_template("admin/vehicle_form.html", form=form, vehicle_id=None)
+
+
+def _snapshot_or_404(vehicle_id: int) -> dict[str, Any]:
+    found = vehicle_snapshots(db.session.connection(), [vehicle_id]).get(vehicle_id)
+    if found is None:
+        abort(404, f"There is no vehicle {vehicle_id}.")
+    return found
+
+
+@bp.route("/vehicles/<int:vehicle_id>/edit", methods=["GET", "POST"])
+def edit(vehicle_id: int) -> ResponseReturnValue:
+    stored = _snapshot_or_404(vehicle_id)
+    form = VehicleForm()
+    if form.validate_on_submit():
+        db.session.rollback()  # release the read transaction before writing
+        with write_transaction() as conn:
+            found = update_vehicle(conn, form_actor(), vehicle_id, form.clean)
+        if not found:
+            abort(404, f"There is no vehicle {vehicle_id}.")
+        flash(f"Vehicle {vehicle_id} saved.", "info")
+        return redirect(url_for("admin.edit", vehicle_id=vehicle_id))
+    refuse_forged(form)
+    if request.method == "GET":
+        form.fill(stored)
+    return render_template("admin/vehicle_form.html", form=form, vehicle_id=vehicle_id)
+
+
+@bp.route("/vehicles/<int:vehicle_id>/delete", methods=["GET", "POST"])
+def delete(vehicle_id: int) -> ResponseReturnValue:
+    """GET asks for confirmation; POST (with the CSRF token) deletes."""
+    stored = _snapshot_or_404(vehicle_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        db.session.rollback()
+        with write_transaction() as conn:
+            delete_vehicles(conn, form_actor(), [vehicle_id])
+        flash(f"Vehicle {vehicle_id} deleted.", "info")
+        return redirect(url_for("admin.vehicles"))
+    refuse_forged(form)
+    return render_template(
+        "admin/confirm_delete.html", form=form, vehicles={vehicle_id: stored}, bulk=False
+    )
+
+
+def _selected_ids() -> list[int]:
+    ids = []
+    for raw in request.form.getlist("ids"):
+        if raw.isdigit():
+            ids.append(int(raw))
+    return sorted(set(ids))[:1000]
+
+
+@bp.post("/vehicles/bulk-delete")
+def bulk_delete() -> ResponseReturnValue:
+    """The first POST shows the selected rows for confirmation; the second deletes them."""
+    form = BulkDeleteForm()
+    ids = _selected_ids()
+    if not form.validate_on_submit():
+        abort(400, "The form expired or was not sent from this site; reload and try again.")
+    if not ids:
+        flash("Select at least one vehicle to delete.", "error")
+        return redirect(url_for("admin.vehicles"))
+    if form.confirmed.data != "yes":
+        found = vehicle_snapshots(db.session.connection(), ids)
+        return render_template("admin/confirm_delete.html", form=form, vehicles=found, bulk=True)
+    db.session.rollback()
+    with write_transaction() as conn:
+        deleted = delete_vehicles(conn, form_actor(), ids)
+    flash(f"{deleted} vehicles deleted.", "info")
+    return redirect(url_for("admin.vehicles"))
+
+
+# --- manufacturers ------------------------------------------------------------------------
+
+
+def _merge_form(choices: list[tuple[int, str]]) -> MergeForm:
+    form = MergeForm()
+    form.source.choices = choices
+    form.target.choices = choices
+    return form
+
+
+@bp.get("/manufacturers")
+def manufacturers() -> str:
+    conn = db.session.connection()
+    summaries = manufacturer_summaries(conn)
+    aliases: dict[str, list[str]] = {}
+    for alias, canonical in sorted(MANUFACTURER_ALIASES.items()):
+        aliases.setdefault(canonical, []).append(alias)
+    return render_template(
+        "admin/manufacturers.html",
+        summaries=summaries,
+        aliases=aliases,
+        rename_form=RenameForm(),
+        merge_form=_merge_form([(s.id, s.name) for s in summaries]),
+    )
+
+
+@bp.post("/manufacturers/<int:manufacturer_id>/rename")
+def rename(manufacturer_id: int) -> ResponseReturnValue:
+    form = RenameForm()
+    if not form.validate_on_submit():
+        refuse_forged(form)
+        flash("Give a new name of at most 80 characters.", "error")
+        return redirect(url_for("admin.manufacturers"))
+    try:
+        with write_transaction() as conn:
+            name = rename_manufacturer(conn, form_actor(), manufacturer_id, form.name.data or "")
+    except EditError as error:
+        flash(f"Not renamed: {error}.", "error")
+    else:
+        flash(f"Renamed to {name}.", "info")
+    return redirect(url_for("admin.manufacturers"))
+
+
+@bp.post("/manufacturers/merge")
+def merge() -> ResponseReturnValue:
+    form = _merge_form(manufacturer_names(db.session.connection()))
+    db.session.rollback()
+    if not form.validate_on_submit():
+        refuse_forged(form)
+        flash("Pick two manufacturers to merge.", "error")
+        return redirect(url_for("admin.manufacturers"))
+    try:
+        with write_transaction() as conn:
+            moved = merge_manufacturers(conn, form_actor(), form.source.data, form.target.data)
+    except EditError as error:
+        flash(f"Not merged: {error}.", "error")
+    else:
+        flash(f"Merged: {moved} vehicles moved.", "info")
+    return redirect(url_for("admin.manufacturers"))
+
+
+# --- import -------------------------------------------------------------------------------
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def import_file() -> ResponseReturnValue:
+    """Upload a file and see the dry run; nothing is written until the confirm."""
+    form = ImportForm()
+    if not form.validate_on_submit():
+        refuse_forged(form)
+        return render_template("admin/import.html", form=form, report=None)
+    try:
+        token, path = save_upload(form.file.data)
+    except UploadTooLarge as error:
+        form.file.errors = [str(error)]
+        return render_template("admin/import.html", form=form, report=None), 413
+    try:
+        report = dry_run(db.session.connection(), path)
+    except ImportFileError as error:
+        path.unlink(missing_ok=True)
+        form.file.errors = [str(error)]
+        return render_template("admin/import.html", form=form, report=None), 400
+    if report.invalid or not report.rows:
+        path.unlink(missing_ok=True)
+        token = ""
+    confirm = ImportConfirmForm(token=token)
+    return render_template(
+        "admin/import.html",
+        form=ImportForm(formdata=None),
+        report=report,
+        confirm=confirm,
+        filename=form.file.data.filename,
+    )
+
+
+@bp.post("/import/confirm")
+def import_confirm() -> ResponseReturnValue:
+    """Write the file checked by the dry run, in one transaction, or nothing at all."""
+    form = ImportConfirmForm()
+    if not form.validate_on_submit():
+        abort(400, "The form expired or was not sent from this site; upload the file again.")
+    path = stored_upload(form.token.data or "")
+    if path is None:
+        flash("That upload is no longer available; upload the file again.", "error")
+        return redirect(url_for("admin.import_file"))
+    actor = Actor.for_user(current_user, "import")
+    try:
+        with write_transaction() as conn:
+            report = commit_import(conn, actor, path)
+    except ImportRejected as rejected:
+        flash(f"Nothing imported: {rejected}.", "error")
+        return redirect(url_for("admin.import_file"))
+    except (ImportFileError, SQLAlchemyError) as error:
+        flash(f"Nothing imported: {error.__class__.__name__}: {error}".splitlines()[0], "error")
+        return redirect(url_for("admin.import_file"))
+    finally:
+        path.unlink(missing_ok=True)
+    flash(f"Imported: {report.new} new vehicles, {report.updated} updated.", "info")
+    return redirect(url_for("admin.audit", source="import"))
+
+
+# --- audit --------------------------------------------------------------------------------
+
+
+@bp.get("/audit")
+def audit() -> str:
+    """The change log, newest first, filterable by vehicle id and by user."""
+    vehicle_raw = (request.args.get("vehicle") or "").strip()
+    vehicle_id = int(vehicle_raw) if vehicle_raw.isdigit() else None
+    actor = (request.args.get("user") or "").strip() or None
+    page_raw = request.args.get("page", "1")
+    page = int(page_raw) if page_raw.isdigit() and int(page_raw) > 0 else 1
+    result = audit_page(
+        db.session, vehicle_id=vehicle_id, actor=actor, page=page, per_page=AUDIT_PER_PAGE
+    )
+    return render_template(
+        "admin/audit.html",
+        result=result,
+        vehicle=vehicle_raw,
+        user=actor or "",
+        bad_vehicle=bool(vehicle_raw) and vehicle_id is None,
+    )
+
+
+# --- API tokens ---------------------------------------------------------------------------
+
+
+@bp.route("/tokens", methods=["GET", "POST"])
+@admin_required
+def tokens() -> ResponseReturnValue:
+    """An admin's own tokens; a new token's secret is shown on this response only."""
+    form = TokenForm()
+    secret = None
+    if not form.validate_on_submit():
+        refuse_forged(form)
+    else:
+        _token, secret = issue_token(db.session, current_user, form.name.data or "")
+        db.session.commit()
+        form = TokenForm(formdata=None)
+    mine = db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.id)
+    ).all()
+    return render_template(
+        "admin/tokens.html", form=form, tokens=mine, secret=secret, revoke_form=ConfirmForm()
+    )
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@admin_required
+def revoke_token(token_id: int) -> ResponseReturnValue:
+    form = ConfirmForm()
+    token = db.session.get(ApiToken, token_id)
+    if not form.validate_on_submit() or token is None or token.user_id != current_user.id:
+        abort(404, "There is no such token of yours.")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        db.session.commit()
+    flash(f"Token {token.name!r} revoked.", "info")
+    return redirect(url_for("admin.tokens"))

@@ -1,0 +1,154 @@
+"""JSON writes: ``POST /api/v1/vehicles``, ``PATCH`` and ``DELETE /api/v1/vehicles/{id}``.
+
+They need ``Authorization: Bearer <token>`` (a personal token from /admin/tokens), check
+values with ``models.validation`` exactly like the admin forms, write through
+``models.editing`` (audited, data version bumped) and answer errors as problem details.
+"""
+
+from typing import Any
+
+import marshmallow as ma
+from flask import Response, g, request, url_for
+
+from models.api_queries import get_vehicle
+from models.audit import Actor
+from models.editing import create_vehicle, delete_vehicles, update_vehicle, write_transaction
+from models.user import user_for_token
+from models.validation import RULES, parse_vehicle
+from server.api.problems import problem
+from server.api.schemas import VehicleSchema
+from server.api.views import blp
+from server.extensions import db
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+BEARER = "bearerAuth"
+SECURITY = [{BEARER: []}]
+
+_TYPES = {"text": "string", "int": "integer", "float": "number"}
+
+
+def _field(name: str) -> ma.fields.Raw:
+    # Raw, not typed fields: every check (required ones included) is models.validation's,
+    # so the API gives the same reasons as the admin form.
+    rule = RULES[name]
+    return ma.fields.Raw(
+        allow_none=True,
+        metadata={
+            "type": _TYPES[rule.kind],
+            "nullable": not rule.required,
+            "description": "Required when creating." if rule.required else "null for unknown.",
+        },
+    )
+
+
+class VehicleWriteSchema(ma.Schema):
+    """A vehicle's values; checked by the same rules as the admin form."""
+
+    manufacturer = _field("manufacturer")
+    model = _field("model")
+    year = _field("year")
+    horsepower = _field("horsepower")
+    mpg = _field("mpg")
+    cylinders = _field("cylinders")
+    displacement = _field("displacement")
+    weight = _field("weight")
+    acceleration = _field("acceleration")
+    origin = _field("origin")
+
+    @ma.validates_schema
+    def _same_rules_as_the_forms(self, data: dict[str, Any], **kwargs: Any) -> None:
+        _values, problems = parse_vehicle(data, partial=bool(kwargs.get("partial")))
+        if problems:
+            raise ma.ValidationError({name: [reason] for name, reason in problems.items()})
+
+    @ma.post_load
+    def _clean(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        values, _problems = parse_vehicle(data, partial=bool(kwargs.get("partial")))
+        return values
+
+
+class VehiclePatchSchema(VehicleWriteSchema):
+    """Some of a vehicle's values; the fields not sent stay as they are."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(partial=True, **kwargs)
+
+
+def document_bearer_auth(api: Any) -> None:
+    """Declare the bearer scheme the write endpoints use in the OpenAPI document."""
+    api.spec.components.security_scheme(
+        BEARER,
+        {"type": "http", "scheme": "bearer", "description": "A token from /admin/tokens."},
+    )
+
+
+def _unauthorized(detail: str) -> Response:
+    return problem(401, detail, headers={"WWW-Authenticate": 'Bearer realm="fueldash"'})
+
+
+@blp.before_request
+def require_token_for_writes() -> Response | None:
+    """Every write method under /api/v1 needs a valid bearer token; reads stay open."""
+    if request.method not in WRITE_METHODS:
+        return None
+    scheme, _, secret = (request.headers.get("Authorization") or "").partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        return _unauthorized("Send 'Authorization: Bearer <token>'; tokens are at /admin/tokens.")
+    user = user_for_token(db.session, secret.strip())
+    if user is None:
+        db.session.rollback()
+        return _unauthorized("The token is unknown or revoked.")
+    g.api_actor = Actor.for_user(user, "api")
+    db.session.commit()  # records last_used_at, and frees the session before the write
+    return None
+
+
+def _vehicle_or_404(vehicle_id: int) -> dict[str, Any] | Response:
+    found = get_vehicle(db.session.connection(), vehicle_id)
+    if found is None:
+        return problem(404, f"There is no vehicle with id {vehicle_id}.")
+    return found
+
+
+@blp.route("/vehicles", methods=["POST"])
+@blp.arguments(VehicleWriteSchema)
+@blp.response(201, VehicleSchema)
+@blp.alt_response(401, response="UNAUTHORIZED")
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+@blp.doc(security=SECURITY)
+def create_one_vehicle(values: dict[str, Any]) -> Any:
+    """Add a vehicle. Needs a bearer token; the change is audited."""
+    with write_transaction() as conn:
+        vehicle_id = create_vehicle(conn, g.api_actor, values)
+    location = url_for("api.get_one_vehicle", vehicle_id=vehicle_id)
+    return _vehicle_or_404(vehicle_id), 201, {"Location": location}
+
+
+@blp.route("/vehicles/<int:vehicle_id>", methods=["PATCH"])
+@blp.arguments(VehiclePatchSchema)
+@blp.response(200, VehicleSchema)
+@blp.alt_response(401, response="UNAUTHORIZED")
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+@blp.doc(security=SECURITY)
+def update_one_vehicle(values: dict[str, Any], vehicle_id: int) -> Any:
+    """Change some of a vehicle's values (only the fields sent). Needs a bearer token."""
+    with write_transaction() as conn:
+        found = update_vehicle(conn, g.api_actor, vehicle_id, values)
+    if not found:
+        return problem(404, f"There is no vehicle with id {vehicle_id}.")
+    return _vehicle_or_404(vehicle_id)
+
+
+@blp.route("/vehicles/<int:vehicle_id>", methods=["DELETE"])
+@blp.response(204)
+@blp.alt_response(401, response="UNAUTHORIZED")
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.doc(security=SECURITY)
+def delete_one_vehicle(vehicle_id: int) -> Any:
+    """Delete a vehicle. Needs a bearer token; the change is audited."""
+    with write_transaction() as conn:
+        deleted = delete_vehicles(conn, g.api_actor, [vehicle_id])
+    if not deleted:
+        return problem(404, f"There is no vehicle with id {vehicle_id}.")
+    return "", 204

@@ -1,0 +1,1 @@
+"""Signing in and out, the user CLI, the start-up admin bootstrap and access checks."""

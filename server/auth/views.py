@@ -1,0 +1,77 @@
+"""``/login`` and ``/logout``. Failures get one generic message and are rate-limited."""
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from werkzeug.security import check_password_hash
+
+from models.user import find_user
+from server.auth.forms import LoginForm
+from server.extensions import db, limiter
+from server.security import refuse_forged
+
+bp = Blueprint("auth", __name__)
+
+LOGIN_FAILED = "Unknown username or wrong password."
+# Checked when the username is unknown, so a miss costs as long as a wrong password.
+_DUMMY_HASH = (
+    "scrypt:32768:8:1$saltsaltsaltsalt$"
+    "2a5b5f2a1c7c2e0c3c8f3ad4d0d6f1d8c3b9e4f5a6b7c8d9e0f1a2b3c4d5e6f7"
+    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+)
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` if it is a local path on this site, else None (no open redirects)."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(c) < 32 for c in target):
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
+
+
+def _failed_login(response: object) -> bool:
+    """Only failed attempts (the form shown again) count towards the limit."""
+    return getattr(response, "status_code", 200) != 302
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT"],
+    methods=["POST"],
+    deduct_when=_failed_login,
+    error_message="Too many failed sign-ins; wait a minute and try again.",
+)
+def login() -> ResponseReturnValue:
+    """Show the sign-in form; sign in and go to ``next`` (local paths only)."""
+    form = LoginForm()
+    next_url = safe_next(request.args.get("next"))
+    if form.validate_on_submit():
+        user = find_user(db.session, form.username.data or "")
+        password = form.password.data or ""
+        if user is not None and user.check_password(password):
+            login_user(user)
+            return redirect(next_url or url_for("admin.vehicles"))
+        if user is None:
+            check_password_hash(_DUMMY_HASH, password)
+        flash(LOGIN_FAILED, "error")
+    elif request.method == "POST":
+        refuse_forged(form)
+        flash(LOGIN_FAILED, "error")
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(next_url or url_for("admin.vehicles"))
+    return render_template("auth/login.html", form=form, next_url=next_url)
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    """Sign out (a POST with a CSRF token, so a link elsewhere cannot sign you out)."""
+    form = FlaskForm()
+    if form.validate_on_submit():
+        logout_user()
+        flash("You are signed out.", "info")
+    return redirect(url_for("main.index"))

@@ -1,0 +1,51 @@
+"""Response hardening shared by every surface: security headers and cookie defaults.
+
+Frames are allowed from this origin only (``SAMEORIGIN``), which Dash does not need to
+change; no Content-Security-Policy is set because Dash's renderer injects inline scripts.
+"""
+
+from typing import Any
+
+from flask import Flask, Response, abort, request, session
+from flask_wtf.csrf import generate_csrf
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "SAMEORIGIN",
+}
+
+
+def add_security_headers(response: Response) -> Response:
+    """Add the headers unless a view already chose its own value."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def register_security(app: Flask) -> None:
+    app.after_request(add_security_headers)
+    # Lets templates sign small hand-written forms (sign out) without CSRFProtect.
+    app.jinja_env.globals["csrf_token"] = generate_csrf
+
+
+def refuse_forged(form: Any) -> None:
+    """A POST whose CSRF token is missing or wrong is refused outright (400).
+
+    CSRF is checked per form (Flask-WTF ``FlaskForm``), not app-wide, because an app-wide
+    ``CSRFProtect`` would also block Dash's callback POSTs.
+    """
+    if request.method == "POST" and form.csrf_token.errors:
+        abort(400, "The form expired or was not sent from this site; reload and try again.")
+
+
+def api_responses_ignore_cookies(response: Response) -> Response:
+    """Keep ``Vary: Cookie`` off API responses, which never depend on the session.
+
+    Flask-Login's after-request hook reads the session on every response, and Flask then
+    adds ``Vary: Cookie``, which would stop shared caches from reusing API answers. The
+    API authenticates with bearer tokens only, so its responses do not vary by cookie.
+    """
+    if request.path.startswith("/api/") and not session.modified:
+        session.accessed = False
+    return response

@@ -1,0 +1,41 @@
+"""The one set of vehicle rules the forms, the import and the API share."""
+
+import pytest
+
+from models.validation import parse_field, parse_vehicle
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("mpg", "abc", "not a number"),
+        ("mpg", 10**400, "not a finite number"),
+        ("mpg", "1e999", "not a finite number"),
+        ("mpg", float("nan"), "not a finite number"),
+        ("mpg", True, "not a number"),
+        ("mpg", [1], "not a number"),
+        ("mpg", 0, "must be greater than 0"),
+        ("year", 10**30, "must be between 1886 and 2100"),
+        ("cylinders", 4.5, "not a whole number"),
+        ("model", 42, "must be text"),
+        ("model", "x" * 121, "is longer than 120 characters"),
+        ("manufacturer", "   ", "is required"),
+    ],
+)
+def test_reasons(field: str, value: object, reason: str) -> None:
+    with pytest.raises(ValueError, match=f"^{reason}$"):
+        parse_field(field, value)
+
+
+def test_clean_values() -> None:
+    values, problems = parse_vehicle(
+        {"manufacturer": " vw ", "model": "  rabbit   custom ", "year": "1977", "mpg": 29}
+    )
+    assert problems == {}
+    assert values["manufacturer"] == "Volkswagen"
+    assert values["model"] == "rabbit custom"
+    assert (values["year"], values["mpg"], values["horsepower"]) == (1977, 29.0, None)
+
+
+def test_partial_checks_only_what_is_given() -> None:
+    assert parse_vehicle({"mpg": "12"}, partial=True) == ({"mpg": 12.0}, {})

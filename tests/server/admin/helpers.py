@@ -1,0 +1,52 @@
+"""Helpers for driving the admin pages through the test client."""
+
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from models.audit import AuditEntry, vehicle_snapshots
+from models.vehicle import Vehicle
+from server.extensions import db
+from tests.conftest import csrf_token
+
+VEHICLE_FORM = {
+    "manufacturer": "Toyota",
+    "model": "corolla test",
+    "year": "1975",
+    "horsepower": "75",
+    "mpg": "30.5",
+    "cylinders": "4",
+    "displacement": "97",
+    "weight": "2100",
+    "acceleration": "15.5",
+    "origin": "Japan",
+}
+
+
+def post_form(client: FlaskClient, url: str, data: dict[str, Any], page: str | None = None) -> Any:
+    """POST ``data`` with the CSRF token read from ``page`` (default: the same url)."""
+    return client.post(url, data={**data, "csrf_token": csrf_token(client, page or url)})
+
+
+def vehicle_count(app: Flask) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(Vehicle)) or 0
+
+
+def audit_count(app: Flask) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(AuditEntry)) or 0
+
+
+def snapshot(app: Flask, vehicle_id: int) -> dict[str, Any] | None:
+    with app.app_context():
+        return vehicle_snapshots(db.session.connection(), [vehicle_id]).get(vehicle_id)
+
+
+def first_vehicle_id(app: Flask, model: str) -> int:
+    with app.app_context():
+        found = db.session.scalar(select(func.min(Vehicle.id)).where(Vehicle.model == model))
+        assert found is not None, model
+        return found

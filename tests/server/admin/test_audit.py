@@ -1,0 +1,56 @@
+"""The audit log page: newest first, filterable by vehicle and by user."""
+
+import re
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.conftest import AuthActions
+from tests.server.admin.helpers import VEHICLE_FORM, first_vehicle_id, post_form, snapshot
+
+
+def _total(html: str) -> int:
+    found = re.search(r'<p id="audit-total">(\d+) changes', html)
+    assert found
+    return int(found.group(1))
+
+
+def _edit(client: FlaskClient, app: Flask, vehicle_id: int, **changes: str) -> None:
+    stored = snapshot(app, vehicle_id)
+    data = {k: ("" if v is None else str(v)) for k, v in stored.items()}  # type: ignore[union-attr]
+    assert (
+        post_form(client, f"/admin/vehicles/{vehicle_id}/edit", {**data, **changes}).status_code
+        == 302
+    )
+
+
+def test_filter_by_vehicle_and_user(app: Flask, client: FlaskClient, auth: AuthActions) -> None:
+    corolla = first_vehicle_id(app, "corolla 1200")
+    civic = first_vehicle_id(app, "civic")
+    auth.login("admin")
+    _edit(client, app, corolla, mpg="41")
+    _edit(client, app, civic, mpg="30")
+    auth.logout()
+    auth.login("editor")
+    _edit(client, app, corolla, mpg="42")
+    post_form(client, "/admin/vehicles/new", VEHICLE_FORM)
+
+    assert _total(client.get("/admin/audit").get_data(as_text=True)) == 4
+    by_vehicle = client.get(f"/admin/audit?vehicle={corolla}").get_data(as_text=True)
+    assert _total(by_vehicle) == 2
+    assert "mpg=41.0" in by_vehicle and "mpg=42.0" in by_vehicle
+    by_user = client.get("/admin/audit?user=editor").get_data(as_text=True)
+    assert _total(by_user) == 2
+    assert (
+        _total(client.get(f"/admin/audit?vehicle={corolla}&user=admin").get_data(as_text=True)) == 1
+    )
+    # Newest first: the editor's change to the corolla comes before the admin's.
+    assert by_vehicle.index("<td>editor</td>") < by_vehicle.index("<td>admin</td>")
+
+
+def test_bad_filter_is_reported(client: FlaskClient, auth: Any) -> None:
+    auth.login()
+    response = client.get("/admin/audit?vehicle=abc&page=-3")
+    assert response.status_code == 200
+    assert "is not a vehicle id" in response.get_data(as_text=True)

@@ -1,0 +1,136 @@
+"""Manufacturers: rename, merge (vehicles move over), aliases shown; hostile names escaped."""
+
+import json
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from models.audit import AuditEntry
+from models.queries import manufacturer_summaries
+from server.extensions import db
+from tests.dashapp.helpers import post_figure
+from tests.server.admin.helpers import VEHICLE_FORM, post_form
+
+HOSTILE = "<script>alert(1)</script>"
+
+
+def _summaries(app: Flask) -> dict[str, tuple[int, int]]:
+    with app.app_context():
+        return {s.name: (s.id, s.vehicles) for s in manufacturer_summaries(db.session.connection())}
+
+
+def _dropdown_options(node: Any) -> list[Any]:
+    """The manufacturer dropdown's options, found anywhere in a Dash layout tree."""
+    if isinstance(node, dict):
+        if node.get("props", {}).get("id") == "manufacturer-dropdown":
+            return node["props"]["options"]
+        return [o for child in node.values() for o in _dropdown_options(child)]
+    if isinstance(node, list):
+        return [o for child in node for o in _dropdown_options(child)]
+    return []
+
+
+def test_page_lists_counts_and_aliases(client: FlaskClient, auth: Any) -> None:
+    auth.login()
+    html = client.get("/admin/manufacturers").get_data(as_text=True)
+    assert "chevroelt, chevy → Chevrolet" in html
+    assert "vokswagen, vw → Volkswagen" in html
+    assert ">Honda</a>" in html
+
+
+def test_rename(app: Flask, client: FlaskClient, auth: Any) -> None:
+    auth.login()
+    honda_id, count = _summaries(app)["Honda"]
+    response = post_form(
+        client,
+        f"/admin/manufacturers/{honda_id}/rename",
+        {"name": "honda motor"},
+        "/admin/manufacturers",
+    )
+    assert response.status_code == 302
+    after = _summaries(app)
+    assert "Honda" not in after
+    assert after["Honda Motor"] == (honda_id, count)
+    with app.app_context():
+        entry = db.session.scalars(select(AuditEntry)).one()
+        assert (entry.action, entry.before, entry.after) == (
+            "rename",
+            {"name": "Honda"},
+            {"name": "Honda Motor"},
+        )
+
+
+def test_rename_onto_an_existing_name_is_refused(
+    app: Flask, client: FlaskClient, auth: Any
+) -> None:
+    auth.login()
+    honda_id, _ = _summaries(app)["Honda"]
+    response = post_form(
+        client,
+        f"/admin/manufacturers/{honda_id}/rename",
+        {"name": "toyota"},
+        "/admin/manufacturers",
+    )
+    assert response.status_code == 302
+    page = client.get("/admin/manufacturers").get_data(as_text=True)
+    assert "Toyota already exists; merge into it instead" in page
+    assert "Honda" in _summaries(app)
+
+
+def test_merge_moves_every_vehicle(app: Flask, client: FlaskClient, auth: Any) -> None:
+    auth.login()
+    before = _summaries(app)
+    (datsun_id, datsun), (nissan_id, nissan) = before["Datsun"], before["Nissan"]
+    response = post_form(
+        client,
+        "/admin/manufacturers/merge",
+        {"source": datsun_id, "target": nissan_id},
+        "/admin/manufacturers",
+    )
+    assert response.status_code == 302
+    after = _summaries(app)
+    assert "Datsun" not in after
+    assert after["Nissan"] == (nissan_id, nissan + datsun)
+    with app.app_context():
+        actions = [e.action for e in db.session.scalars(select(AuditEntry))]
+    assert actions.count("merge") == 1
+    assert actions.count("update") == datsun
+
+
+def test_merge_into_itself_is_refused(app: Flask, client: FlaskClient, auth: Any) -> None:
+    auth.login()
+    honda_id, _ = _summaries(app)["Honda"]
+    post_form(
+        client,
+        "/admin/manufacturers/merge",
+        {"source": honda_id, "target": honda_id},
+        "/admin/manufacturers",
+    )
+    assert "cannot be merged into itself" in client.get("/admin/manufacturers").get_data(
+        as_text=True
+    )
+
+
+def test_hostile_manufacturer_name_is_escaped_everywhere(
+    app: Flask, client: FlaskClient, auth: Any
+) -> None:
+    auth.login()
+    post_form(client, "/admin/vehicles/new", {**VEHICLE_FORM, "manufacturer": HOSTILE})
+    stored = next(name for name in _summaries(app) if "alert" in name.lower())
+    assert stored.lower() == HOSTILE  # normalization title-cases it; the tag is still a tag
+    for url in ("/admin/manufacturers", "/admin/vehicles", "/admin/audit"):
+        html = client.get(url).get_data(as_text=True)
+        assert "&lt;Script&gt;Alert(1)&lt;/Script&gt;" in html, url
+        assert "<Script>" not in html and "<script>" not in html, url
+    # The dashboard: Dash sends the name as JSON data, which React renders as text ...
+    layout = client.get("/dash/_dash-layout").get_data(as_text=True)
+    assert "&lt;" not in layout  # data, not pre-escaped HTML
+    options = _dropdown_options(json.loads(layout))
+    assert {"label": f"{stored} (1)", "value": stored, "search": stored} in options
+    # ... and the figure title, which plotly renders as HTML, is escaped.
+    figure = post_figure(client, stored)
+    title = figure["layout"]["title"]["text"]
+    assert "&lt;Script&gt;Alert(1)&lt;/Script&gt;" in title
+    assert "<Script>" not in title

@@ -1,0 +1,176 @@
+"""The JSON write API: bearer tokens, validation like the forms, problem details, audit,
+and the change showing on the very next read."""
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from models.audit import AuditEntry
+from models.user import User, issue_token
+from server.extensions import db
+from tests.dashapp.helpers import post_figure
+from tests.server.admin.helpers import audit_count, first_vehicle_id, snapshot, vehicle_count
+
+NEW_VEHICLE = {"manufacturer": "vw", "model": "api beetle", "horsepower": 50, "mpg": 31.5}
+
+
+@pytest.fixture
+def token(app: Flask, users: dict[str, int]) -> str:
+    with app.app_context():
+        _token, secret = issue_token(db.session, db.session.get(User, users["admin"]), "test")
+        db.session.commit()
+    return secret
+
+
+def bearer(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer"}, {"Authorization": "Basic abc"}, bearer("fd_not-a-token")],
+)
+def test_writes_need_a_valid_token(app: Flask, client: FlaskClient, headers: Any) -> None:
+    for method, path in [
+        ("POST", "/api/v1/vehicles"),
+        ("PATCH", "/api/v1/vehicles/1"),
+        ("DELETE", "/api/v1/vehicles/1"),
+    ]:
+        response = client.open(path, method=method, json=NEW_VEHICLE, headers=headers)
+        assert response.status_code == 401, (method, headers)
+        assert response.mimetype == "application/problem+json"
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert vehicle_count(app) == 406
+
+
+def test_reads_stay_open(client: FlaskClient) -> None:
+    assert client.get("/api/v1/vehicles?limit=1").status_code == 200
+
+
+def test_create(app: Flask, client: FlaskClient, token: str) -> None:
+    response = client.post("/api/v1/vehicles", json=NEW_VEHICLE, headers=bearer(token))
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert body["manufacturer"] == "Volkswagen"
+    assert body["mpg"] == 31.5
+    assert response.headers["Location"] == f"/api/v1/vehicles/{body['id']}"
+    assert client.get(response.headers["Location"]).get_json() == body
+    with app.app_context():
+        entry = db.session.scalars(select(AuditEntry)).one()
+        assert (entry.action, entry.source, entry.actor, entry.vehicle_id) == (
+            "create",
+            "api",
+            "admin",
+            body["id"],
+        )
+
+
+def test_validation_matches_the_forms(app: Flask, client: FlaskClient, token: str) -> None:
+    bad = {"manufacturer": "", "model": "x", "horsepower": "not-a-number", "mpg": -2, "year": 1.5}
+    response = client.post("/api/v1/vehicles", json=bad, headers=bearer(token))
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    problem = response.get_json()
+    assert problem["status"] == 422
+    assert problem["errors"] == {
+        "manufacturer": ["is required"],
+        "horsepower": ["not a number"],
+        "mpg": ["must be greater than 0"],
+        "year": ["not a whole number"],
+    }
+    unknown = client.post(
+        "/api/v1/vehicles", json={**NEW_VEHICLE, "colour": "red"}, headers=bearer(token)
+    )
+    assert unknown.status_code == 422
+    not_json = client.post(
+        "/api/v1/vehicles", data="{not json", content_type="application/json", headers=bearer(token)
+    )
+    assert not_json.status_code in (400, 422)
+    assert not_json.mimetype == "application/problem+json"
+    assert vehicle_count(app) == 406
+    assert audit_count(app) == 0
+
+
+def test_patch_changes_only_what_is_sent(app: Flask, client: FlaskClient, token: str) -> None:
+    vehicle_id = first_vehicle_id(app, "corolla 1200")
+    before = snapshot(app, vehicle_id)
+    response = client.patch(
+        f"/api/v1/vehicles/{vehicle_id}", json={"mpg": "44.5"}, headers=bearer(token)
+    )
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["mpg"] == 44.5
+    assert snapshot(app, vehicle_id) == {**before, "mpg": 44.5}  # type: ignore[dict-item]
+    with app.app_context():
+        entry = db.session.scalars(select(AuditEntry)).one()
+        assert (entry.before, entry.after) == ({"mpg": before["mpg"]}, {"mpg": 44.5})  # type: ignore[index]
+    cleared = client.patch(
+        f"/api/v1/vehicles/{vehicle_id}", json={"model": None}, headers=bearer(token)
+    )
+    assert cleared.status_code == 422
+    assert cleared.get_json()["errors"] == {"model": ["is required"]}
+
+
+def test_patch_and_delete_unknown_vehicle(client: FlaskClient, token: str) -> None:
+    for method, vehicle_id in [("PATCH", 999999), ("DELETE", 999999), ("DELETE", 2**70)]:
+        response = client.open(
+            f"/api/v1/vehicles/{vehicle_id}", method=method, json={"mpg": 3}, headers=bearer(token)
+        )
+        assert response.status_code == 404
+        assert response.mimetype == "application/problem+json"
+
+
+def test_delete(app: Flask, client: FlaskClient, token: str) -> None:
+    vehicle_id = first_vehicle_id(app, "corolla 1200")
+    assert client.delete(f"/api/v1/vehicles/{vehicle_id}", headers=bearer(token)).status_code == 204
+    assert client.get(f"/api/v1/vehicles/{vehicle_id}").status_code == 404
+    assert vehicle_count(app) == 405
+
+
+def test_revoked_token_is_refused(app: Flask, client: FlaskClient, token: str) -> None:
+    from models.user import ApiToken, utcnow
+
+    with app.app_context():
+        for row in db.session.scalars(select(ApiToken)):
+            row.revoked_at = utcnow()
+        db.session.commit()
+    response = client.post("/api/v1/vehicles", json=NEW_VEHICLE, headers=bearer(token))
+    assert response.status_code == 401
+
+
+def test_write_shows_on_the_next_read_and_changes_the_etag(client: FlaskClient, token: str) -> None:
+    first = client.get("/api/v1/manufacturers")
+    etag = first.headers["ETag"]
+    honda = next(m for m in first.get_json()["items"] if m["name"] == "Honda")
+    created = client.post(
+        "/api/v1/vehicles", json={**NEW_VEHICLE, "manufacturer": "Honda"}, headers=bearer(token)
+    )
+    assert created.status_code == 201
+    again = client.get("/api/v1/manufacturers", headers={"If-None-Match": etag})
+    assert again.status_code == 200
+    assert again.headers["ETag"] != etag
+    now = next(m for m in again.get_json()["items"] if m["name"] == "Honda")
+    assert now["plottable"] == honda["plottable"] + 1
+    figure = post_figure(client, "Honda")
+    assert "14 vehicles plotted" in figure["layout"]["title"]["subtitle"]["text"]
+
+
+def test_hostile_name_is_plain_json_data(client: FlaskClient, token: str) -> None:
+    hostile = "<script>alert(1)</script>"
+    created = client.post(
+        "/api/v1/vehicles", json={**NEW_VEHICLE, "manufacturer": hostile}, headers=bearer(token)
+    )
+    assert created.status_code == 201
+    assert created.mimetype == "application/json"
+    assert created.headers["X-Content-Type-Options"] == "nosniff"
+    assert created.get_json()["manufacturer"].lower() == hostile
+
+
+def test_write_endpoints_are_in_the_openapi_spec(client: FlaskClient) -> None:
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert spec["paths"]["/api/v1/vehicles"]["post"]["security"] == [{"bearerAuth": []}]
+    one = spec["paths"]["/api/v1/vehicles/{vehicle_id}"]
+    assert {"patch", "delete", "get"} <= set(one)
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
