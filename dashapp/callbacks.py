@@ -7,12 +7,16 @@ to a pure builder in ``dashapp.figures``.
 from typing import Any
 
 from dash import Dash, Input, Output
+from flask import current_app
+from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
+from dashapp.budget import point_budget
 from dashapp.figures import GRAPH_ID, Figure, empty_figure, fuel_efficiency_figure, plot_text
 from dashapp.layout import DROPDOWN_ID
 from models import vehicles_for
 from models.queries import MAX_MANUFACTURER_NAME
+from server.caching import cached_by_data_version
 from server.extensions import db
 
 
@@ -32,11 +36,20 @@ def figure_for(value: Any) -> Figure:
         return empty_figure("Pick a manufacturer to plot its vehicles.")
     if len(name) > MAX_MANUFACTURER_NAME:
         return empty_figure("That manufacturer name is too long to exist.")
+    budget = point_budget(current_app.config)
     try:
-        points = vehicles_for(db.session.connection(), name)
+        # [issue-5] a plain pooled connection, not the ORM session: the read needs no unit
+        # of work. The figure is cached by (selection, data version): server/caching.py.
+        with db.engine.connect() as conn:
+            return cached_by_data_version(
+                conn, "dash-figure", (name, budget), lambda: _figure_from_store(conn, name, budget)
+            )
     except SQLAlchemyError:
-        db.session.rollback()
         return empty_figure("The vehicle store is unavailable right now; try again shortly.")
+
+
+def _figure_from_store(conn: Connection, name: str, budget: int | None) -> Figure:
+    points = vehicles_for(conn, name, budget)
     if points is None:
         return empty_figure(f"No manufacturer named “{plot_text(name)}” is in the store.")
     return fuel_efficiency_figure(points)

@@ -11,13 +11,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from dashapp.budget import budget_note
 from models.queries import PlotPoints
 
 GRAPH_ID = "fuel-efficiency-vs-horsepower-graph"
 X_TITLE = "Horsepower (hp)"
 Y_TITLE = "Fuel efficiency (mpg, miles per US gallon)"
-#: Above this many points the trace switches to WebGL, which stays smooth at 100k points.
-WEBGL_THRESHOLD = 2000
 
 Figure = dict[str, Any]
 
@@ -59,7 +58,9 @@ def fuel_efficiency_figure(points: PlotPoints) -> Figure:
         else "none hidden"
     )
     trace = {
-        "type": "scattergl" if points.plotted > WEBGL_THRESHOLD else "scatter",
+        # [issue-5] always SVG "scatter": the page ships plotly's cartesian bundle, which
+        # has no scattergl; the point budget keeps SVG fast.
+        "type": "scatter",
         "mode": "markers",
         "name": name,
         "x": typed_array(points.horsepower),
@@ -74,13 +75,27 @@ def fuel_efficiency_figure(points: PlotPoints) -> Figure:
             **_BASE_LAYOUT,
             "title": {
                 "text": f"{name}: fuel efficiency vs horsepower",
-                "subtitle": {"text": f"{points.plotted} vehicles plotted, {hidden_note}"},
+                "subtitle": {"text": _plotted_note(points) + f", {hidden_note}"},
             },
             "xaxis": {"title": {"text": X_TITLE}, "zeroline": False},
             "yaxis": {"title": {"text": Y_TITLE}, "zeroline": False},
-            "meta": {"plotted": points.plotted, "hidden": points.hidden},
+            "meta": _meta(points),
         },
     }
+
+
+def _plotted_note(points: PlotPoints) -> str:
+    # [issue-5 point budget] say how many points out of how many when a budget applied.
+    return budget_note(points.plotted, points.total_plottable) or (
+        f"{points.plotted} vehicles plotted"
+    )
+
+
+def _meta(points: PlotPoints) -> dict[str, int]:
+    meta = {"plotted": points.plotted, "hidden": points.hidden}
+    if points.total_plottable > points.plotted:
+        meta["available"] = points.total_plottable
+    return meta
 
 
 def empty_figure(message: str) -> Figure:

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask
 
+from server.caching import init_cache
 from server.config import check_config, default_config, environment_config
 from server.extensions import db, migrate
 
@@ -38,6 +39,7 @@ def register_extensions(app: Flask) -> None:
     import models  # noqa: F401  (the tables must be known before migrations run)
 
     db.init_app(app)
+    init_cache(app)  # [issue-5]
     migrate.init_app(
         app, db, directory=str(MIGRATIONS_DIR), compare_type=True, render_as_batch=True
     )
