@@ -13,8 +13,9 @@ import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-#: What a browser sends; responses are measured as they would travel to one.
-BROWSER_HEADERS = {"Accept-Encoding": "gzip", "Content-Type": "application/json"}
+#: What Chromium sends; responses are measured as they would travel to it.
+ACCEPT_ENCODING = "gzip, deflate, br, zstd"
+BROWSER_HEADERS = {"Accept-Encoding": ACCEPT_ENCODING, "Content-Type": "application/json"}
 
 _LUA = """
 local bodies = {%(bodies)s}
@@ -131,7 +132,7 @@ def run_wrk(
 
 def fetch_once(url: str, headers: dict[str, str] | None = None) -> tuple[int, int, float]:
     """(status, bytes on the wire, seconds) for one full download, for long responses."""
-    request = urllib.request.Request(url, headers=headers or {"Accept-Encoding": "gzip"})
+    request = urllib.request.Request(url, headers=headers or {"Accept-Encoding": ACCEPT_ENCODING})
     started = time.perf_counter()
     with urllib.request.urlopen(request, timeout=600) as response:
         size = 0

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.generate import SIZES, postgres_store, sqlite_store
-from bench.load import LoadResult, fetch_once, run_wrk
+from bench.load import ACCEPT_ENCODING, LoadResult, fetch_once, run_wrk
 from bench.servers import REPO, Server, datasette, gunicorn
 from dashapp.figures import GRAPH_ID
 from dashapp.layout import DROPDOWN_ID
@@ -110,7 +110,8 @@ def page_javascript(server: Server) -> dict[str, Any]:
         html = response.read().decode()
     for src in script_sources(html):
         request = urllib.request.Request(
-            urllib.parse.urljoin(server.url + "/dash/", src), headers={"Accept-Encoding": "gzip"}
+            urllib.parse.urljoin(server.url + "/dash/", src),
+            headers={"Accept-Encoding": ACCEPT_ENCODING},
         )
         with urllib.request.urlopen(request, timeout=30) as response:
             body = response.read()
@@ -212,7 +213,7 @@ def _api(
             [f"{API_PATH}?{query}"],
             connections=clients,
             duration_s=seconds,
-            headers={"Accept-Encoding": "gzip"},
+            headers={"Accept-Encoding": ACCEPT_ENCODING},
         )
         _record(
             results,
@@ -324,7 +325,7 @@ def full() -> list[dict[str, Any]]:
                     [path],
                     connections=clients,
                     duration_s=seconds,
-                    headers={"Accept-Encoding": "gzip"},
+                    headers={"Accept-Encoding": ACCEPT_ENCODING},
                 )
                 _record(
                     results,

@@ -1,9 +1,10 @@
 """The dashboard's point budget: how many points one figure may carry, and how it says so.
 
 A maker with 120,000 vehicles would otherwise send megabytes per callback and freeze the
-browser's SVG renderer. Above ``DASH_POINT_BUDGET`` points the database keeps evenly spaced
-points in (horsepower, mpg) order (see ``models.columnar``), and the figure says plainly how
-many it shows out of how many. ``DASH_POINT_BUDGET = 0`` turns the budget off.
+browser's SVG renderer. Above ``DASH_POINT_BUDGET`` points the database keeps a
+deterministic, evenly spread sample (every k-th vehicle by id, see ``models.columnar``), and
+the figure says plainly how many it shows out of how many. ``DASH_POINT_BUDGET = 0`` turns
+the budget off.
 """
 
 from collections.abc import Mapping
@@ -28,7 +29,4 @@ def budget_note(plotted: int, available: int) -> str | None:
     """What the figure says when it shows fewer points than there are; None otherwise."""
     if plotted >= available:
         return None
-    return (
-        f"showing {plotted:,} of {available:,} vehicles, evenly spaced by horsepower "
-        f"(point budget {CONFIG_KEY})"
-    )
+    return f"showing a sample of {plotted:,} of {available:,} vehicles (point budget {CONFIG_KEY})"

@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask
 
 from server.caching import init_cache
+from server.compression import init_compression
 from server.config import check_config, default_config, environment_config
 from server.extensions import db, migrate
 
@@ -40,6 +41,7 @@ def register_extensions(app: Flask) -> None:
 
     db.init_app(app)
     init_cache(app)  # [issue-5]
+    init_compression(app)  # [issue-5]
     migrate.init_app(
         app, db, directory=str(MIGRATIONS_DIR), compare_type=True, render_as_batch=True
     )

@@ -52,7 +52,7 @@ def test_a_thinned_selection_says_how_many_points_out_of_how_many() -> None:
     thinned = PlotPoints(**{**_fields(points), "available": 120_000})
     figure = fuel_efficiency_figure(thinned)
     subtitle = figure["layout"]["title"]["subtitle"]["text"]
-    assert subtitle.startswith("showing 3 of 120,000 vehicles")
+    assert subtitle.startswith("showing a sample of 3 of 120,000 vehicles")
     assert "DASH_POINT_BUDGET" in subtitle
     assert figure["layout"]["meta"] == {"plotted": 3, "hidden": 1, "available": 120_000}
 
