@@ -32,7 +32,7 @@ def _machine() -> str:
         memory = f", {kb / 1024 / 1024:.0f} GB RAM"
     except (OSError, ValueError, IndexError):
         pass
-    return f"{os.cpu_count()} × {cpu}{memory}, {platform.system()} {platform.release()}"
+    return f"{os.cpu_count()} x {cpu}{memory}, {platform.system()} {platform.release()}"
 
 
 def _tool_version(command: list[str]) -> str:
@@ -55,7 +55,7 @@ def _versions() -> str:
 
 def _fmt(value: Any, digits: int = 1) -> str:
     if value is None:
-        return "–"
+        return "-"
     if isinstance(value, float):
         return f"{value:.{digits}f}"
     return str(value)
@@ -103,8 +103,8 @@ def _headline(rows: list[Row]) -> list[str]:
         n = noop[0]["p50_ms"]
         lines.append(
             f"- {small} vehicles, one client: fueldash callback p50 {f:.2f} ms, seed-style "
-            f"baseline {b:.2f} ms (**{b / f:.1f}×** faster), no-op Dash callback {n:.2f} ms "
-            f"(fueldash is **{f / n:.2f}×** the no-op)."
+            f"baseline {b:.2f} ms (**{b / f:.1f}x** faster), no-op Dash callback {n:.2f} ms "
+            f"(fueldash is **{f / n:.2f}x** the no-op)."
         )
     for row in _by(rows, endpoint="page_js"):
         lines.append(
@@ -166,7 +166,7 @@ def write_report(rows: list[Row]) -> None:
         f"- Machine: {_machine()}",
         f"- Versions: {_versions()}",
         "- Servers: gunicorn with gunicorn.conf.py (sync workers, WEB_CONCURRENCY default "
-        "2 × cores + 1), FUELDASH_ENV=production; fueldash without its figure cache unless "
+        "2 x cores + 1), FUELDASH_ENV=production; fueldash without its figure cache unless "
         "marked `+redis`. Load: wrk on loopback, "
         f"{os.environ.get('BENCH_DURATION', '5')} s per run after a 1 s warm-up, "
         "`Accept-Encoding: gzip, deflate, br, zstd` like Chromium.",
