@@ -49,10 +49,12 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Attach the Flask surfaces."""
+    from server.api import init_api
     from server.errors import register_error_handlers
     from server.main.views import bp as main_bp
 
     app.register_blueprint(main_bp)
+    init_api(app)
     register_error_handlers(app)
 
 

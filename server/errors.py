@@ -5,6 +5,8 @@ import logging
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from server.api.problems import http_problem, is_api_request
+
 log = logging.getLogger(__name__)
 
 
@@ -17,6 +19,8 @@ def _wants_json() -> bool:
 
 def http_error(error: HTTPException) -> tuple[Response | str, int]:
     """Render a 4xx/5xx the way the client can read it."""
+    if is_api_request():
+        return http_problem(error), error.code or 500
     status = error.code or 500
     if _wants_json():
         return jsonify(status=status, title=error.name, detail=error.description), status

@@ -1,0 +1,320 @@
+"""Typed queries behind the JSON API: sorted keyset pages, single vehicles, grouped stats.
+
+Every query takes a ``VehicleFilter``, so the API filters exactly as the dashboard and the
+exports do. Sorting puts NULLs last on every dialect and breaks ties on ``id``; the keyset
+cursor continues after the last row seen, so a walk visits every row once even while rows
+are being added.
+"""
+
+import base64
+import binascii
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    func,
+    or_,
+    select,
+)
+
+from models.filters import NUMERIC_FIELDS, VehicleFilter
+from models.vehicle import Manufacturer, Vehicle
+
+#: The fields every vehicle row carries, in the order the API and CSV show them.
+VEHICLE_FIELDS: tuple[str, ...] = (
+    "id",
+    "manufacturer",
+    "model",
+    "year",
+    "horsepower",
+    "mpg",
+    "cylinders",
+    "displacement",
+    "weight",
+    "acceleration",
+    "origin",
+)
+
+#: Text fields, sorted byte-wise so SQLite and PostgreSQL agree whatever the locale.
+TEXT_SORT_FIELDS: dict[str, Any] = {
+    "manufacturer": Manufacturer.name,
+    "model": Vehicle.model,
+    "origin": Vehicle.origin,
+}
+
+SORT_FIELDS: tuple[str, ...] = ("id", *TEXT_SORT_FIELDS, *NUMERIC_FIELDS)
+#: Every value ``sort`` accepts: a field, or ``-field`` for descending.
+SORT_CHOICES: tuple[str, ...] = tuple(
+    choice for field in SORT_FIELDS for choice in (field, f"-{field}")
+)
+
+GROUP_FIELDS: dict[str, Any] = {
+    "manufacturer": Manufacturer.name,
+    "origin": Vehicle.origin,
+    "year": Vehicle.year,
+    "cylinders": Vehicle.cylinders,
+}
+GroupBy = Literal["manufacturer", "origin", "year", "cylinders"]
+
+#: Means are rounded to this many decimals, so both dialects print the same numbers.
+MEAN_DECIMALS = 2
+
+
+class BadCursor(ValueError):
+    """A cursor that this API did not issue, or that was issued for another sort."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sort:
+    """A sort field and direction; ties always break on ascending ``id``."""
+
+    field: str = "id"
+    descending: bool = False
+
+    @classmethod
+    def parse(cls, text: str | None) -> "Sort":
+        """``"mpg"`` or ``"-mpg"`` as a Sort; raises ValueError for an unknown field."""
+        if not text:
+            return cls()
+        descending = text.startswith("-")
+        field = text.removeprefix("-")
+        if field not in SORT_FIELDS:
+            raise ValueError(f"unknown sort field {field!r}; use one of {', '.join(SORT_FIELDS)}")
+        return cls(field, descending)
+
+    def __str__(self) -> str:
+        return f"-{self.field}" if self.descending else self.field
+
+
+def _vehicle_columns() -> list[Any]:
+    return [
+        Vehicle.id,
+        Manufacturer.name.label("manufacturer"),
+        Vehicle.model,
+        Vehicle.year,
+        Vehicle.horsepower,
+        Vehicle.mpg,
+        Vehicle.cylinders,
+        Vehicle.displacement,
+        Vehicle.weight,
+        Vehicle.acceleration,
+        Vehicle.origin,
+    ]
+
+
+def _select_vehicles(vehicle_filter: VehicleFilter) -> Select[Any]:
+    stmt = select(*_vehicle_columns()).join(
+        Manufacturer, Manufacturer.id == Vehicle.manufacturer_id
+    )
+    return vehicle_filter.apply(stmt)
+
+
+def _sort_column(conn: Connection, sort: Sort) -> Any:
+    if sort.field == "id":
+        return Vehicle.id
+    if sort.field in TEXT_SORT_FIELDS:
+        column = TEXT_SORT_FIELDS[sort.field]
+        # PostgreSQL sorts text by the database locale; "C" is byte order, like SQLite.
+        return column.collate("C") if conn.dialect.name == "postgresql" else column
+    return NUMERIC_FIELDS[sort.field]
+
+
+def _order_by(conn: Connection, sort: Sort) -> list[Any]:
+    column = _sort_column(conn, sort)
+    if sort.field == "id":
+        return [column.desc() if sort.descending else column.asc()]
+    direction = column.desc() if sort.descending else column.asc()
+    # NULLs last in both directions, spelled out because the dialects' defaults differ.
+    return [column.is_(None).asc(), direction, Vehicle.id.asc()]
+
+
+def _after(conn: Connection, sort: Sort, value: Any, last_id: int) -> ColumnElement[bool]:
+    """Rows that come strictly after (value, last_id) in ``sort`` order."""
+    column = _sort_column(conn, sort)
+    if sort.field == "id":
+        return Vehicle.id < last_id if sort.descending else Vehicle.id > last_id
+    if value is None:
+        return and_(column.is_(None), Vehicle.id > last_id)
+    beyond = column < value if sort.descending else column > value
+    return or_(beyond, and_(column == value, Vehicle.id > last_id), column.is_(None))
+
+
+def encode_cursor(sort: Sort, row: Any) -> str:
+    """An opaque token naming the sort and the last row a page held."""
+    value = row.id if sort.field == "id" else getattr(row, sort.field)
+    raw = json.dumps([str(sort), value, row.id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(token: str, sort: Sort) -> tuple[Any, int]:
+    """(sort value, id) from a cursor; BadCursor when it is not one of ours for ``sort``."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        sort_text, value, last_id = json.loads(raw)
+    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError) as error:
+        raise BadCursor("cursor is not one this API issued") from error
+    if sort_text != str(sort):
+        raise BadCursor(f"cursor was issued for sort={sort_text}, not sort={sort}")
+    expected = str if sort.field in TEXT_SORT_FIELDS else (int, float)
+    if (
+        not isinstance(last_id, int)
+        or isinstance(last_id, bool)
+        or not (value is None or (isinstance(value, expected) and not isinstance(value, bool)))
+        or abs(last_id) > 2**62
+        or (isinstance(value, int) and abs(value) > 2**62)
+    ):
+        raise BadCursor("cursor is not one this API issued")
+    return value, last_id
+
+
+@dataclass(frozen=True, slots=True)
+class VehiclePage:
+    """One page of vehicles, the filtered total, and the cursor for the next page."""
+
+    items: list[dict[str, Any]]
+    total: int
+    next_cursor: str | None
+
+
+def count_vehicles(conn: Connection, vehicle_filter: VehicleFilter) -> int:
+    """How many vehicles the filter lets through."""
+    return conn.scalar(vehicle_filter.apply(select(func.count()).select_from(Vehicle))) or 0
+
+
+def vehicle_page(
+    conn: Connection,
+    vehicle_filter: VehicleFilter,
+    sort: Sort,
+    limit: int,
+    cursor: str | None = None,
+) -> VehiclePage:
+    """Up to ``limit`` vehicles after ``cursor`` in ``sort`` order. Two statements."""
+    stmt = _select_vehicles(vehicle_filter).order_by(*_order_by(conn, sort))
+    if cursor:
+        value, last_id = decode_cursor(cursor, sort)
+        stmt = stmt.where(_after(conn, sort, value, last_id))
+    rows = conn.execute(stmt.limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return VehiclePage(
+        items=[row._asdict() for row in rows],
+        total=count_vehicles(conn, vehicle_filter),
+        next_cursor=encode_cursor(sort, rows[-1]) if more else None,
+    )
+
+
+def get_vehicle(conn: Connection, vehicle_id: int) -> dict[str, Any] | None:
+    """One vehicle by id, or None."""
+    if not 0 < vehicle_id < 2**31:
+        return None
+    stmt = _select_vehicles(VehicleFilter()).where(Vehicle.id == vehicle_id)
+    row = conn.execute(stmt).first()
+    return None if row is None else row._asdict()
+
+
+def iter_vehicle_rows(
+    conn: Connection,
+    vehicle_filter: VehicleFilter,
+    sort: Sort,
+    batch_size: int = 1000,
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Every filtered vehicle in ``sort`` order, in batches, over a server-side cursor.
+
+    Only one batch is in memory at a time, however many rows match.
+    """
+    stmt = _select_vehicles(vehicle_filter).order_by(*_order_by(conn, sort))
+    result = conn.execution_options(stream_results=True, yield_per=batch_size).execute(stmt)
+    for partition in result.partitions():
+        yield [tuple(row) for row in partition]
+
+
+@dataclass(frozen=True, slots=True)
+class GroupStats:
+    """Count plus mean/min/max of mpg and horsepower for one group of vehicles."""
+
+    key: str | int | None
+    count: int
+    mpg_mean: float | None
+    mpg_min: float | None
+    mpg_max: float | None
+    horsepower_mean: float | None
+    horsepower_min: float | None
+    horsepower_max: float | None
+
+
+def _rounded(value: Any) -> float | None:
+    return None if value is None else round(float(value), MEAN_DECIMALS)
+
+
+def _plain(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def vehicle_stats(
+    conn: Connection, vehicle_filter: VehicleFilter, group_by: GroupBy
+) -> list[GroupStats]:
+    """Per-group statistics of the filtered vehicles, groups in key order, NULL key last."""
+    key = GROUP_FIELDS[group_by]
+    stmt = (
+        select(
+            key.label("key"),
+            func.count(Vehicle.id),
+            func.avg(Vehicle.mpg),
+            func.min(Vehicle.mpg),
+            func.max(Vehicle.mpg),
+            func.avg(Vehicle.horsepower),
+            func.min(Vehicle.horsepower),
+            func.max(Vehicle.horsepower),
+        )
+        .join(Manufacturer, Manufacturer.id == Vehicle.manufacturer_id)
+        .group_by(key)
+    )
+    order_key = (
+        key.collate("C")
+        if conn.dialect.name == "postgresql"
+        and group_by
+        in (
+            "manufacturer",
+            "origin",
+        )
+        else key
+    )
+    stmt = vehicle_filter.apply(stmt).order_by(key.is_(None).asc(), order_key.asc())
+    return [
+        GroupStats(
+            key=row[0],
+            count=row[1],
+            mpg_mean=_rounded(row[2]),
+            mpg_min=_plain(row[3]),
+            mpg_max=_plain(row[4]),
+            horsepower_mean=_rounded(row[5]),
+            horsepower_min=_plain(row[6]),
+            horsepower_max=_plain(row[7]),
+        )
+        for row in conn.execute(stmt)
+    ]
+
+
+__all__ = [
+    "GROUP_FIELDS",
+    "SORT_CHOICES",
+    "SORT_FIELDS",
+    "VEHICLE_FIELDS",
+    "BadCursor",
+    "GroupStats",
+    "Sort",
+    "VehiclePage",
+    "count_vehicles",
+    "decode_cursor",
+    "encode_cursor",
+    "get_vehicle",
+    "iter_vehicle_rows",
+    "vehicle_page",
+    "vehicle_stats",
+]

@@ -1,0 +1,76 @@
+"""The JSON API under ``/api/v1``, built with flask-smorest on the plain Flask app.
+
+``init_api(app)`` configures the OpenAPI document (``/api/v1/openapi.json``), the Swagger UI
+page (``/api/v1/docs``, assets served from the installed ``swagger-ui-bundle`` package, no
+CDN) and registers the API blueprint.
+"""
+
+import http
+
+from flask import Blueprint, Flask
+from flask_smorest import Api
+from flask_smorest.utils import prepare_response
+from swagger_ui_bundle import swagger_ui_path
+
+from server.api.problems import PROBLEM_CONTENT_TYPE
+from server.api.schemas import ProblemSchema
+
+API_URL_PREFIX = "/api/v1"
+DOCS_ASSETS_PATH = f"{API_URL_PREFIX}/docs/assets"
+
+
+class ProblemApi(Api):
+    """An ``Api`` whose documented errors are problem details.
+
+    Error handling itself is left to the API blueprint and ``server.errors``, so the app's
+    HTML error pages for non-API URLs stay as they are.
+    """
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_error_handlers(self) -> None:
+        """Do not replace the app-wide HTTPException handler (see ``server.errors``)."""
+
+    def _register_responses(self) -> None:
+        """Document every error status, and the default error, as application/problem+json."""
+        for status in http.HTTPStatus:
+            response: dict[str, object] = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Any other error", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+
+def init_api(app: Flask) -> ProblemApi:
+    """Configure the OpenAPI document and docs page, and register ``/api/v1``."""
+    from server.api.views import blp
+
+    app.config.setdefault("API_TITLE", "fueldash API")
+    app.config.setdefault("API_VERSION", "v1")
+    app.config.setdefault("OPENAPI_VERSION", "3.0.3")
+    app.config.setdefault("OPENAPI_URL_PREFIX", API_URL_PREFIX)
+    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    app.config.setdefault("OPENAPI_SWAGGER_UI_PATH", "docs")
+    app.config.setdefault("OPENAPI_SWAGGER_UI_URL", f"{DOCS_ASSETS_PATH}/")
+    api = ProblemApi(
+        app,
+        spec_kwargs={
+            "info": {
+                "description": "Vehicle fuel-efficiency data. Errors are RFC 9457 problem "
+                "details; responses carry an ETag tied to the store's data version."
+            }
+        },
+    )
+    api.register_blueprint(blp)
+    app.register_blueprint(
+        Blueprint(
+            "api_docs_assets",
+            __name__,
+            static_folder=str(swagger_ui_path),
+            static_url_path=DOCS_ASSETS_PATH,
+        )
+    )
+    return api

@@ -1,0 +1,223 @@
+"""Marshmallow schemas of the JSON API: they validate the query string and document replies.
+
+Query schemas end in a ``VehicleFilter`` (checked by its own ``problems()``) so the API uses
+the same filter as every other surface.
+"""
+
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import validate
+
+from models.api_queries import GROUP_FIELDS, SORT_CHOICES, BadCursor, Sort, decode_cursor
+from models.filters import MAX_TEXT, VehicleFilter
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+YEARS = validate.Range(min=0, max=9999)
+MEASURE = validate.Range(min=0, max=1e9)
+
+
+def _text(description: str) -> ma.fields.String:
+    return ma.fields.String(
+        validate=validate.Length(max=MAX_TEXT), metadata={"description": description}
+    )
+
+
+class FilterArgs(ma.Schema):
+    """Filters shared by /vehicles and /stats; loads into ``{"vehicle_filter": VehicleFilter}``."""
+
+    manufacturer = ma.fields.List(
+        _text("Manufacturer name, case-insensitive; repeat for several."),
+        validate=validate.Length(max=100),
+    )
+    origin = ma.fields.List(
+        _text("Origin (USA, Europe, Japan), case-insensitive; repeat for several."),
+        validate=validate.Length(max=100),
+    )
+    cylinders = ma.fields.List(
+        ma.fields.Integer(validate=validate.Range(min=1, max=64)),
+        validate=validate.Length(max=100),
+        metadata={"description": "Cylinder count; repeat for several."},
+    )
+    year_min = ma.fields.Integer(validate=YEARS, metadata={"description": "Earliest year."})
+    year_max = ma.fields.Integer(validate=YEARS, metadata={"description": "Latest year."})
+    hp_min = ma.fields.Float(validate=MEASURE, metadata={"description": "Least horsepower."})
+    hp_max = ma.fields.Float(validate=MEASURE, metadata={"description": "Most horsepower."})
+    mpg_min = ma.fields.Float(validate=MEASURE, metadata={"description": "Least mpg."})
+    mpg_max = ma.fields.Float(validate=MEASURE, metadata={"description": "Most mpg."})
+    q = _text("Text to find in model names (plain text, not a pattern).")
+
+    FILTER_KEYS = (
+        "year_min",
+        "year_max",
+        "hp_min",
+        "hp_max",
+        "mpg_min",
+        "mpg_max",
+        "q",
+    )
+
+    @staticmethod
+    def _filter(data: dict[str, Any]) -> VehicleFilter:
+        return VehicleFilter(
+            manufacturers=tuple(data.get("manufacturer", ())),
+            origins=tuple(data.get("origin", ())),
+            cylinders=tuple(data.get("cylinders", ())),
+            **{key: data.get(key) for key in FilterArgs.FILTER_KEYS},
+        )
+
+    @ma.validates_schema
+    def _filter_is_usable(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        problems = self._filter(data).problems()
+        if problems:
+            raise ma.ValidationError({name: [message] for name, message in problems.items()})
+
+    @ma.post_load
+    def _to_filter(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        rest = {
+            key: value
+            for key, value in data.items()
+            if key not in ("manufacturer", "origin", "cylinders", *self.FILTER_KEYS)
+        }
+        return {**rest, "vehicle_filter": self._filter(data)}
+
+
+class VehicleListArgs(FilterArgs):
+    """Query string of GET /vehicles."""
+
+    sort = ma.fields.String(
+        load_default="id",
+        validate=validate.OneOf(SORT_CHOICES),
+        metadata={"description": "Field to sort by; prefix with '-' for descending. Ties: id."},
+    )
+    limit = ma.fields.Integer(
+        load_default=DEFAULT_LIMIT,
+        validate=validate.Range(min=1),
+        metadata={"description": f"Page size; default {DEFAULT_LIMIT}, capped at {MAX_LIMIT}."},
+    )
+    cursor = ma.fields.String(
+        validate=validate.Length(max=1000),
+        metadata={"description": "Opaque cursor from a previous page's `next` link."},
+    )
+    format = ma.fields.String(
+        validate=validate.OneOf(["json", "csv"]),
+        metadata={"description": "csv streams the whole filtered set (same as Accept: text/csv)."},
+    )
+
+    @ma.validates_schema
+    def _cursor_fits_sort(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data.get("cursor"):
+            try:
+                decode_cursor(data["cursor"], Sort.parse(data.get("sort")))
+            except BadCursor as error:
+                raise ma.ValidationError({"cursor": [str(error)]}) from error
+
+
+class StatsArgs(FilterArgs):
+    """Query string of GET /stats."""
+
+    group_by = ma.fields.String(
+        required=True,
+        validate=validate.OneOf(list(GROUP_FIELDS)),
+        metadata={"description": "What to group the vehicles by."},
+    )
+
+
+class FigureArgs(ma.Schema):
+    """Query string of GET /figures/fuel-efficiency."""
+
+    manufacturer = ma.fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=MAX_TEXT),
+        metadata={"description": "Manufacturer to plot, case-insensitive."},
+    )
+
+
+class VehicleSchema(ma.Schema):
+    """One vehicle; unknown measurements are null."""
+
+    id = ma.fields.Integer(required=True)
+    manufacturer = ma.fields.String(required=True)
+    model = ma.fields.String(required=True)
+    year = ma.fields.Integer(allow_none=True)
+    horsepower = ma.fields.Float(allow_none=True)
+    mpg = ma.fields.Float(allow_none=True)
+    cylinders = ma.fields.Integer(allow_none=True)
+    displacement = ma.fields.Float(allow_none=True)
+    weight = ma.fields.Float(allow_none=True)
+    acceleration = ma.fields.Float(allow_none=True)
+    origin = ma.fields.String(allow_none=True)
+
+
+class VehiclePageSchema(ma.Schema):
+    """A page of vehicles."""
+
+    items = ma.fields.List(ma.fields.Nested(VehicleSchema), required=True)
+    total = ma.fields.Integer(required=True, metadata={"description": "Filtered total."})
+    next = ma.fields.String(
+        allow_none=True, required=True, metadata={"description": "URL of the next page."}
+    )
+
+
+class ManufacturerSchema(ma.Schema):
+    """A manufacturer with its vehicle and plottable counts."""
+
+    id = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True)
+    vehicles = ma.fields.Integer(required=True)
+    plottable = ma.fields.Integer(
+        required=True, metadata={"description": "Vehicles with both horsepower and mpg."}
+    )
+
+
+class ManufacturerListSchema(ma.Schema):
+    """Every manufacturer, by name."""
+
+    items = ma.fields.List(ma.fields.Nested(ManufacturerSchema), required=True)
+    total = ma.fields.Integer(required=True)
+
+
+class GroupStatsSchema(ma.Schema):
+    """Statistics for one group; key is null for vehicles with no value for the group field."""
+
+    key = ma.fields.Raw(
+        allow_none=True,
+        required=True,
+        metadata={"description": "The group's value: a string, or an integer for year/cylinders."},
+    )
+    count = ma.fields.Integer(required=True)
+    mpg_mean = ma.fields.Float(allow_none=True, required=True)
+    mpg_min = ma.fields.Float(allow_none=True, required=True)
+    mpg_max = ma.fields.Float(allow_none=True, required=True)
+    horsepower_mean = ma.fields.Float(allow_none=True, required=True)
+    horsepower_min = ma.fields.Float(allow_none=True, required=True)
+    horsepower_max = ma.fields.Float(allow_none=True, required=True)
+
+
+class StatsSchema(ma.Schema):
+    """Grouped statistics."""
+
+    group_by = ma.fields.String(required=True)
+    groups = ma.fields.List(ma.fields.Nested(GroupStatsSchema), required=True)
+
+
+class FigureSchema(ma.Schema):
+    """A Plotly figure; arrays may be typed arrays ({dtype, bdata})."""
+
+    data = ma.fields.List(ma.fields.Dict(), required=True)
+    layout = ma.fields.Dict(required=True)
+
+
+class ProblemSchema(ma.Schema):
+    """RFC 9457 problem details."""
+
+    type = ma.fields.String(required=True, metadata={"description": "Problem type URI."})
+    title = ma.fields.String(required=True)
+    status = ma.fields.Integer(required=True)
+    detail = ma.fields.String(required=True)
+    errors = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.List(ma.fields.String()),
+        metadata={"description": "Parameter name -> what is wrong with it."},
+    )

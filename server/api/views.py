@@ -1,0 +1,225 @@
+"""The ``/api/v1`` endpoints. Views stay thin: parse (schemas), query (``models``), reply."""
+
+import hashlib
+from collections.abc import Iterator
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Response, request, stream_with_context
+from flask_smorest import Blueprint
+from plotly.io.json import to_json_plotly
+from werkzeug.exceptions import HTTPException
+
+from dashapp.callbacks import figure_for
+from models import current_data_version, find_manufacturer, manufacturer_summaries
+from models.api_queries import Sort, get_vehicle, vehicle_page, vehicle_stats
+from models.export import iter_vehicles_csv
+from models.filters import VehicleFilter
+from server.api.problems import http_problem, problem, unexpected_problem
+from server.api.schemas import (
+    MAX_LIMIT,
+    FigureArgs,
+    FigureSchema,
+    ManufacturerListSchema,
+    StatsArgs,
+    StatsSchema,
+    VehicleListArgs,
+    VehiclePageSchema,
+    VehicleSchema,
+)
+from server.extensions import db
+
+blp = Blueprint(
+    "api",
+    __name__,
+    url_prefix="/api/v1",
+    description="Vehicles, manufacturers, statistics and figures, read-only.",
+)
+blp.register_error_handler(HTTPException, http_problem)
+blp.register_error_handler(Exception, unexpected_problem)
+
+JSON = "application/json"
+CSV = "text/csv"
+CSV_ENDPOINT = "api.list_vehicles"
+
+CACHE_HEADERS = {
+    "ETag": {
+        "description": "Changes whenever the data or the request changes.",
+        "schema": {"type": "string"},
+    },
+    "Cache-Control": {"schema": {"type": "string"}},
+}
+NOT_MODIFIED = "The client's copy (If-None-Match) is still current."
+
+
+def documented_errors(*statuses: int) -> Any:
+    """Document the problem responses an endpoint can give, besides the default."""
+
+    def decorate(view: Any) -> Any:
+        for status in (406, *statuses):
+            view = blp.alt_response(status, response=HTTPStatus(status).name)(view)
+        return view
+
+    return decorate
+
+
+@blp.before_request
+def refuse_unacceptable_media_types() -> Response | None:
+    """406 when the Accept header rules out every representation the endpoint offers."""
+    offered = [JSON, CSV] if request.endpoint == CSV_ENDPOINT else [JSON]
+    accept = request.accept_mimetypes
+    if not accept or request.args.get("format") or accept.best_match(offered):
+        return None
+    return problem(406, f"This resource is available as {' or '.join(offered)}.")
+
+
+def _etag(representation: str) -> str:
+    """The data version plus a digest of what was asked for, so queries differ."""
+    version = current_data_version(db.session.connection())
+    asked = f"{representation} {request.path}?{request.query_string.decode('latin-1')}"
+    return f"v{version}-{hashlib.sha256(asked.encode()).hexdigest()[:16]}"
+
+
+def _cache_headers(etag: str) -> dict[str, str]:
+    return {"ETag": f'"{etag}"', "Cache-Control": "no-cache"}
+
+
+def _not_modified(etag: str) -> Response | None:
+    """A 304 when the client already holds this representation."""
+    if not request.if_none_match.contains_weak(etag):
+        return None
+    return Response(status=304, headers=_cache_headers(etag))
+
+
+@blp.route("/manufacturers")
+@blp.response(200, ManufacturerListSchema, headers=CACHE_HEADERS)
+@blp.alt_response(304, description=NOT_MODIFIED, success=True)
+@documented_errors()
+def list_manufacturers() -> Any:
+    """Every manufacturer with its vehicle count and plottable count."""
+    etag = _etag(JSON)
+    if cached := _not_modified(etag):
+        return cached
+    items = manufacturer_summaries(db.session.connection())
+    return {"items": items, "total": len(items)}, 200, _cache_headers(etag)
+
+
+@blp.route("/vehicles")
+@blp.arguments(VehicleListArgs, location="query", as_kwargs=True)
+@blp.response(200, VehiclePageSchema, headers=CACHE_HEADERS)
+@blp.doc(
+    responses={
+        "200": {
+            "content": {
+                CSV: {
+                    "schema": {
+                        "type": "string",
+                        "description": "Header row, then every filtered vehicle.",
+                    }
+                }
+            }
+        }
+    }
+)
+@blp.alt_response(304, description=NOT_MODIFIED, success=True)
+@documented_errors()
+def list_vehicles(
+    vehicle_filter: VehicleFilter,
+    sort: str,
+    limit: int,
+    cursor: str | None = None,
+    format: str | None = None,
+) -> Any:
+    """Vehicles, filtered and sorted, a page at a time; or all of them as CSV.
+
+    Follow `next` to walk the whole filtered set; each vehicle appears once even while
+    rows are added. `format=csv` (or `Accept: text/csv`) streams every match as CSV.
+    """
+    order = Sort.parse(sort)
+    as_csv = format == "csv" or (
+        format is None and request.accept_mimetypes.best_match([JSON, CSV]) == CSV
+    )
+    etag = _etag(CSV if as_csv else JSON)
+    if cached := _not_modified(etag):
+        return cached
+    if as_csv:
+        return _csv_response(vehicle_filter, order, etag)
+    page = vehicle_page(
+        db.session.connection(), vehicle_filter, order, min(limit, MAX_LIMIT), cursor
+    )
+    body = {"items": page.items, "total": page.total, "next": _next_url(page.next_cursor)}
+    return body, 200, _cache_headers(etag)
+
+
+def _next_url(cursor: str | None) -> str | None:
+    if cursor is None:
+        return None
+    params = request.args.to_dict(flat=False)
+    params["cursor"] = [cursor]
+    return f"{request.base_url}?{urlencode(params, doseq=True)}"
+
+
+def _csv_response(vehicle_filter: VehicleFilter, sort: Sort, etag: str) -> Response:
+    """Stream the CSV from its own connection, a batch of rows at a time."""
+
+    def generate() -> Iterator[str]:
+        with db.engine.connect() as conn:
+            yield from iter_vehicles_csv(conn, vehicle_filter, sort)
+
+    response = Response(stream_with_context(generate()), mimetype=CSV)
+    response.headers.update(_cache_headers(etag))
+    response.headers["Content-Disposition"] = 'attachment; filename="vehicles.csv"'
+    return response
+
+
+@blp.route("/vehicles/<int:vehicle_id>")
+@blp.response(200, VehicleSchema, headers=CACHE_HEADERS)
+@blp.alt_response(304, description=NOT_MODIFIED, success=True)
+@documented_errors(404)
+def get_one_vehicle(vehicle_id: int) -> Any:
+    """One vehicle by id."""
+    etag = _etag(JSON)
+    if cached := _not_modified(etag):
+        return cached
+    vehicle = get_vehicle(db.session.connection(), vehicle_id)
+    if vehicle is None:
+        return problem(404, f"There is no vehicle with id {vehicle_id}.")
+    return vehicle, 200, _cache_headers(etag)
+
+
+@blp.route("/stats")
+@blp.arguments(StatsArgs, location="query", as_kwargs=True)
+@blp.response(200, StatsSchema, headers=CACHE_HEADERS)
+@blp.alt_response(304, description=NOT_MODIFIED, success=True)
+@documented_errors()
+def stats(vehicle_filter: VehicleFilter, group_by: str) -> Any:
+    """Count, and mean/min/max of mpg and horsepower, per group of the filtered vehicles.
+
+    Means are rounded to 2 decimals; groups come in key order with the null key last.
+    """
+    etag = _etag(JSON)
+    if cached := _not_modified(etag):
+        return cached
+    groups = vehicle_stats(db.session.connection(), vehicle_filter, group_by)  # type: ignore[arg-type]
+    return {"group_by": group_by, "groups": groups}, 200, _cache_headers(etag)
+
+
+@blp.route("/figures/fuel-efficiency")
+@blp.arguments(FigureArgs, location="query", as_kwargs=True)
+@blp.response(200, FigureSchema, headers=CACHE_HEADERS)
+@blp.alt_response(304, description=NOT_MODIFIED, success=True)
+@documented_errors(404)
+def fuel_efficiency_figure(manufacturer: str) -> Any:
+    """The dashboard's mpg-vs-horsepower figure for one manufacturer, as Plotly JSON.
+
+    Built by the same function as the dashboard's callback, and serialized the way Dash
+    serializes it.
+    """
+    etag = _etag(JSON)
+    if cached := _not_modified(etag):
+        return cached
+    if find_manufacturer(db.session.connection(), manufacturer) is None:
+        return problem(404, f"There is no manufacturer named {manufacturer!r}.")
+    body = to_json_plotly(figure_for(manufacturer))
+    return Response(body, mimetype=JSON, headers=_cache_headers(etag))
