@@ -129,7 +129,7 @@ def page_javascript(server: Server) -> dict[str, Any]:
 
 def api_available(server: Server) -> bool:
     try:
-        with urllib.request.urlopen(f"{server.url}{API_PATH}?per_page=1", timeout=30) as r:
+        with urllib.request.urlopen(f"{server.url}{API_PATH}?limit=1", timeout=30) as r:
             return r.status == 200
     except urllib.error.HTTPError:
         return False
@@ -206,7 +206,7 @@ def _api(
         log(f"  {label}: {API_PATH} not available on this branch; API and CSV runs skipped")
         _record(results, server=label, store=store, size=size, endpoint="api", note="not available")
         return
-    query = urllib.parse.urlencode({"manufacturer": median, "per_page": API_PAGE_SIZE})
+    query = urllib.parse.urlencode({"manufacturer": median, "limit": API_PAGE_SIZE})
     for clients in CONCURRENCY:
         result = run_wrk(
             server.url,

@@ -32,6 +32,7 @@ CACHE_DEFAULTS: dict[str, Any] = {
     # SimpleCache only: at most this many figures per worker (each at most ~200 KB).
     "CACHE_THRESHOLD": 200,
     "CACHE_KEY_PREFIX": "fueldash:",
+    "CACHE_NO_NULL_WARNING": True,  # NullCache is a deliberate choice (benchmarks, tests)
 }
 
 
