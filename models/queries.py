@@ -73,7 +73,7 @@ def vehicles_for(
 ) -> PlotPoints | None:
     """The named manufacturer's plottable points; None when the manufacturer is unknown.
 
-    With a ``budget``, at most that many evenly spaced points come back, and
+    With a ``budget``, an evenly spread sample of at most that many comes back, and
     ``available`` says how many there were.
     """
     if not manufacturer or len(manufacturer) > MAX_MANUFACTURER_NAME:
