@@ -85,6 +85,14 @@ LOAD_COLUMNS = [
 ]
 
 
+def _completed(row: Row) -> Row:
+    """A run in which no request finished has no latency to show, only a note."""
+    if row.get("requests") == 0:
+        latency = ("rps", "p50_ms", "p95_ms", "p99_ms", "mean_ms", "bytes_per_response")
+        return {**{k: v for k, v in row.items() if k not in latency}, "errors": "none finished"}
+    return row
+
+
 def _by(rows: list[Row], **match: Any) -> list[Row]:
     return [r for r in rows if all(r.get(k) == v for k, v in match.items())]
 
@@ -137,7 +145,8 @@ def write_chart(rows: list[Row]) -> None:
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
     for ax, key, title in zip(axes, ("p50_ms", "p99_ms"), ("p50", "p99"), strict=True):
         for label, match in series.items():
-            points = sorted((r["size"], r[key]) for r in _by(rows, clients=1, **match) if key in r)
+            finished = [r for r in _by(rows, clients=1, **match) if r.get("requests") != 0]
+            points = sorted((r["size"], r[key]) for r in finished if key in r)
             if points:
                 ax.plot(*zip(*points, strict=True), marker="o", label=label)
         ax.set_xscale("log")
@@ -155,7 +164,7 @@ def write_chart(rows: list[Row]) -> None:
 def write_report(rows: list[Row]) -> None:
     """Write RESULTS.md (tables, machine, versions, date) and the latency chart."""
     write_chart(rows)
-    load_rows = [r for r in rows if "p50_ms" in r and r.get("endpoint") != "csv"]
+    load_rows = [_completed(r) for r in rows if "p50_ms" in r and r.get("endpoint") != "csv"]
     lines = [
         "# fueldash benchmark results",
         "",
