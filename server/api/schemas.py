@@ -18,9 +18,15 @@ YEARS = validate.Range(min=0, max=9999)
 MEASURE = validate.Range(min=0, max=1e9)
 
 
-def _text(description: str) -> ma.fields.String:
+#: PostgreSQL text cannot hold NUL, so no name or model can contain one.
+NO_NUL = validate.Regexp(r"^[^\x00]*$", error="must not contain NUL characters")
+
+
+def _text(description: str, min_length: int | None = None, **options: Any) -> ma.fields.String:
     return ma.fields.String(
-        validate=validate.Length(max=MAX_TEXT), metadata={"description": description}
+        validate=[validate.Length(min=min_length, max=MAX_TEXT), NO_NUL],
+        metadata={"description": description},
+        **options,
     )
 
 
@@ -127,11 +133,7 @@ class StatsArgs(FilterArgs):
 class FigureArgs(ma.Schema):
     """Query string of GET /figures/fuel-efficiency."""
 
-    manufacturer = ma.fields.String(
-        required=True,
-        validate=validate.Length(min=1, max=MAX_TEXT),
-        metadata={"description": "Manufacturer to plot, case-insensitive."},
-    )
+    manufacturer = _text("Manufacturer to plot, case-insensitive.", min_length=1, required=True)
 
 
 class VehicleSchema(ma.Schema):

@@ -67,10 +67,11 @@ def documented_errors(*statuses: int) -> Any:
 @blp.before_request
 def refuse_unacceptable_media_types() -> Response | None:
     """406 when the Accept header rules out every representation the endpoint offers."""
-    offered = [JSON, CSV] if request.endpoint == CSV_ENDPOINT else [JSON]
+    offers_csv = request.endpoint == CSV_ENDPOINT
+    offered = [JSON, CSV] if offers_csv else [JSON]
     accept = request.accept_mimetypes
-    if not accept or request.args.get("format") or accept.best_match(offered):
-        return None
+    if not accept or accept.best_match(offered) or (offers_csv and "format" in request.args):
+        return None  # an explicit ?format= outranks the Accept header
     return problem(406, f"This resource is available as {' or '.join(offered)}.")
 
 
@@ -82,7 +83,8 @@ def _etag(representation: str) -> str:
 
 
 def _cache_headers(etag: str) -> dict[str, str]:
-    return {"ETag": f'"{etag}"', "Cache-Control": "no-cache"}
+    # Vary: the same URL answers JSON or CSV depending on Accept.
+    return {"ETag": f'"{etag}"', "Cache-Control": "no-cache", "Vary": "Accept"}
 
 
 def _not_modified(etag: str) -> Response | None:
@@ -111,14 +113,17 @@ def list_manufacturers() -> Any:
 @blp.doc(
     responses={
         "200": {
+            "description": "A page of vehicles as JSON, or every filtered vehicle as CSV.",
+            "headers": CACHE_HEADERS,
             "content": {
+                JSON: {"schema": VehiclePageSchema},
                 CSV: {
                     "schema": {
                         "type": "string",
                         "description": "Header row, then every filtered vehicle.",
                     }
-                }
-            }
+                },
+            },
         }
     }
 )

@@ -1,0 +1,36 @@
+"""No N+1: each API request runs a fixed number of SQL statements, however many rows."""
+
+import pytest
+from flask import Flask
+
+from tests.server.api.helpers import API, add_vehicles, counting_statements, vehicle_id
+
+URLS = [
+    f"{API}/manufacturers",
+    f"{API}/vehicles?limit=500",
+    f"{API}/vehicles?sort=-horsepower&limit=500",
+    f"{API}/vehicles?format=csv",
+    f"{API}/vehicles/{{first_id}}",
+    f"{API}/stats?group_by=manufacturer",
+    f"{API}/figures/fuel-efficiency?manufacturer=Toyota",
+]
+
+
+def statements_for(app: Flask, url: str) -> int:
+    client = app.test_client()
+    with counting_statements(app) as statements:
+        response = client.get(url)
+        response.get_data()
+    assert response.status_code == 200
+    return len(statements)
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_statement_count_does_not_grow_with_rows(app: Flask, url: str) -> None:
+    # The first request also runs Dash's one-off setup; it is not the API's to count.
+    url = url.format(first_id=vehicle_id(app.test_client()))
+    before = statements_for(app, url)
+    add_vehicles(app, 300)
+    add_vehicles(app, 300, manufacturer="Ford", horsepower=None)
+    assert statements_for(app, url) == before
+    assert before <= 6  # BEGIN, the data version, then a few fixed queries
