@@ -171,6 +171,7 @@ def sqlite_store(size: int, seed: int = SEED) -> Path:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     path = DATA_DIR / f"store-{size}-{seed}.sqlite3"
     if path.exists():
+        migrate(f"sqlite:///{path}")  # a cached store picks up newer migrations
         return path
     partial = path.with_suffix(".partial")
     for leftover in DATA_DIR.glob(partial.name + "*"):
@@ -192,6 +193,7 @@ def postgres_store(admin_url: str, size: int, seed: int = SEED) -> str:
     url = f"{base}/{name}"
     marker = DATA_DIR / f"pg-{name}-{seed}.done"
     if marker.exists():
+        migrate(url)  # a cached store picks up newer migrations
         return url
     admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
