@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app wsgi
 PORT ?= 8050
 export PORT
 
-.PHONY: run dev install install-dev db test lint screenshot clean
+.PHONY: run dev install install-dev db test lint screenshot clean bench bench-quick bench-tools wrk-tool plotly-bundle
 
 $(VENV)/.installed-run: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,35 @@ test: install-dev
 ## Refresh the README's screenshot of the dashboard with headless Chromium.
 screenshot: install-dev
 	$(BIN)/python scripts/screenshot.py docs/dashboard.png
+
+## Benchmark tools: wrk (Debian), the `bench` extras, and Datasette in its own virtualenv
+## (Datasette brings asgiref, which would put Dash's callbacks behind an async bridge).
+$(VENV)/.installed-bench: $(VENV)/.installed-dev
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+bench/out/datasette-venv/bin/datasette:
+	$(PYTHON) -m venv bench/out/datasette-venv
+	bench/out/datasette-venv/bin/python -m pip install --quiet datasette
+
+wrk-tool:
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+
+bench-tools: $(VENV)/.installed-bench bench/out/datasette-venv/bin/datasette wrk-tool
+	command -v redis-server >/dev/null || echo "note: no local Redis; the +redis runs need Redis at BENCH_REDIS_URL"
+
+## The full benchmark: every store size on SQLite and PostgreSQL; writes bench/RESULTS.md
+## and bench/latency.png. BENCH_DURATION (s per run), BENCH_SIZES, BENCH_POSTGRES_URL.
+bench: bench-tools
+	$(BIN)/python -m bench.run full
+
+## A short benchmark (< 3 minutes) on the 406-car sample; its last line is the speedup.
+bench-quick: $(VENV)/.installed-bench wrk-tool
+	$(BIN)/python -m bench.run quick
+
+## Re-fetch the cartesian plotly.js bundle matching the installed plotly (needs npm).
+plotly-bundle: install
+	$(BIN)/python scripts/plotly_bundle.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

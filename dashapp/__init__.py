@@ -8,6 +8,7 @@ from flask import Flask, Response, jsonify, request
 
 from dashapp.callbacks import register_callbacks
 from dashapp.layout import serve_layout
+from dashapp.lean import LeanDash
 
 URL_BASE = "/dash/"
 UPDATE_PATH = f"{URL_BASE}_dash-update-component"
@@ -16,7 +17,8 @@ ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 
 def init_dashboard(server: Flask) -> Dash:
     """Create the Dash app on ``server`` and register its layout and callbacks."""
-    dash_app = Dash(
+    # [issue-5] LeanDash drops the unused DataTable bundle (dashapp/lean.py).
+    dash_app = LeanDash(
         __name__,
         server=server,
         url_base_pathname=URL_BASE,

@@ -12,6 +12,7 @@ from dash import Dash, Input, Output, State, ctx, html, no_update
 from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
+from dashapp.budget import point_budget
 from dashapp.figures import (
     GRAPH_ID,
     Figure,
@@ -52,6 +53,7 @@ from dashapp.state import (
     to_query,
 )
 from models.explore import Selection, plot_series, similar_vehicles, vehicle_details
+from server.caching import cached_by_data_version
 from server.extensions import db
 
 UNAVAILABLE = "The vehicle store is unavailable right now; try again shortly."
@@ -78,25 +80,23 @@ def view_from_controls(
     return from_controls(manufacturers, years, origins, cylinders, x, y, units, trend, year_bounds)
 
 
-def point_budget() -> int | None:
-    """Most points one figure carries (``DASH_POINT_BUDGET``); None when unset or 0."""
-    raw = current_app.config.get("DASH_POINT_BUDGET")
-    try:
-        budget = int(raw) if raw is not None else 0
-    except (TypeError, ValueError):
-        budget = 0
-    return budget if budget > 0 else None
-
-
 def selection_for(state: ViewState) -> Selection | str:
     """The plotted series for a view, or why there are none to show."""
     if not state.manufacturers:
         if state.problems:
             return "That selection cannot be plotted: " + "; ".join(state.problems) + "."
         return "Pick a manufacturer to plot its vehicles."
+    budget = point_budget(current_app.config)
+    vehicle_filter = state.vehicle_filter()
     try:
-        return plot_series(
-            db.session.connection(), state.vehicle_filter(), state.x, state.y, point_budget()
+        conn = db.session.connection()
+        # Cached per (selection, data version): every write bumps the version, so a stale
+        # entry is never read again (server/caching.py; Redis when REDIS_URL is set).
+        return cached_by_data_version(
+            conn,
+            "dash-selection",
+            (vehicle_filter, state.x, state.y, budget),
+            lambda: plot_series(conn, vehicle_filter, state.x, state.y, budget),
         )
     except SQLAlchemyError:
         db.session.rollback()

@@ -12,14 +12,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from dashapp.budget import budget_note
 from models.explore import Selection
 from models.queries import PlotPoints
 
 GRAPH_ID = "fuel-efficiency-vs-horsepower-graph"
 X_TITLE = "Horsepower (hp)"
 Y_TITLE = "Fuel efficiency (mpg, miles per US gallon)"
-#: Above this many points the trace switches to WebGL, which stays smooth at 100k points.
-WEBGL_THRESHOLD = 2000
 
 Figure = dict[str, Any]
 
@@ -61,7 +60,9 @@ def fuel_efficiency_figure(points: PlotPoints) -> Figure:
         else "none hidden"
     )
     trace = {
-        "type": "scattergl" if points.plotted > WEBGL_THRESHOLD else "scatter",
+        # [issue-5] always SVG "scatter": the page ships plotly's cartesian bundle, which
+        # has no scattergl; the point budget keeps SVG fast.
+        "type": "scatter",
         "mode": "markers",
         "name": name,
         "x": typed_array(points.horsepower),
@@ -76,13 +77,27 @@ def fuel_efficiency_figure(points: PlotPoints) -> Figure:
             **_BASE_LAYOUT,
             "title": {
                 "text": f"{name}: fuel efficiency vs horsepower",
-                "subtitle": {"text": f"{points.plotted} vehicles plotted, {hidden_note}"},
+                "subtitle": {"text": _plotted_note(points) + f", {hidden_note}"},
             },
             "xaxis": {"title": {"text": X_TITLE}, "zeroline": False},
             "yaxis": {"title": {"text": Y_TITLE}, "zeroline": False},
-            "meta": {"plotted": points.plotted, "hidden": points.hidden},
+            "meta": _meta(points),
         },
     }
+
+
+def _plotted_note(points: PlotPoints) -> str:
+    # [issue-5 point budget] say how many points out of how many when a budget applied.
+    return budget_note(points.plotted, points.total_plottable) or (
+        f"{points.plotted} vehicles plotted"
+    )
+
+
+def _meta(points: PlotPoints) -> dict[str, int]:
+    meta = {"plotted": points.plotted, "hidden": points.hidden}
+    if points.total_plottable > points.plotted:
+        meta["available"] = points.total_plottable
+    return meta
 
 
 def empty_figure(message: str) -> Figure:
@@ -194,7 +209,6 @@ def selection_figure(selection: Selection, units: str = "mpg", trend: bool = Fal
     missing = f"{x_field} or {y_field}" if x_field != y_field else x_field
     if selection.plotted == 0:
         return empty_figure(_nothing_plotted(selection, missing))
-    gl = selection.plotted > WEBGL_THRESHOLD
     hovertemplate = (
         "<b>%{text}</b><br>"
         + _hover_value("x", x_field, units)
@@ -212,7 +226,9 @@ def selection_figure(selection: Selection, units: str = "mpg", trend: bool = Fal
         y = axis_values(series.y, y_field, units)
         data.append(
             {
-                "type": "scattergl" if gl else "scatter",
+                # SVG only: the cartesian plotly.js bundle has no scattergl, and the
+                # point budget (DASH_POINT_BUDGET) keeps SVG fast.
+                "type": "scatter",
                 "mode": "markers",
                 "name": name,
                 "legendgroup": name,

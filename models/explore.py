@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Connection, String, case, cast, func, select
 
+from models.columnar import evenly_spaced
 from models.filters import VehicleFilter
 from models.queries import MAX_MANUFACTURER_NAME
 from models.vehicle import Manufacturer, Vehicle
@@ -136,7 +137,8 @@ def plot_series(
 
     With a ``budget`` and more plottable vehicles than that, the database keeps only those
     whose id is a multiple of a stride: a deterministic sample, the same for every series,
-    that keeps each cloud's shape. ``Series.available`` then says how many there were.
+    that keeps each cloud's shape, then an even pick caps it at exactly ``budget``.
+    ``Series.available`` then says how many there were.
     """
     x_column, y_column = AXIS_FIELDS[x_field], AXIS_FIELDS[y_field]
     found = resolve_manufacturers(conn, vehicle_filter.manufacturers)
@@ -180,6 +182,12 @@ def plot_series(
         mpg = np.asarray([np.nan if v is None else v for v in columns[5]], dtype=np.float32)
     else:
         mpg = x if x_field == "mpg" else y
+    if budget and len(maker) > budget:
+        # The id stride only approximates the budget (ids need not be spread evenly over a
+        # maker); an even pick over the few rows left makes it an exact cap.
+        keep = evenly_spaced(len(maker), budget)
+        maker, vehicle_ids, x, y, labels = (a[keep] for a in (maker, vehicle_ids, x, y, labels))
+        mpg = mpg[keep] if mpg_column else (x if x_field == "mpg" else y)
 
     series = []
     for manufacturer_id, name in order:

@@ -4,8 +4,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Connection, String, case, cast, func, select
+from sqlalchemy import Connection, case, func, select
 
+from models.columnar import plot_columns, plottable_condition
 from models.vehicle import Manufacturer, Vehicle
 
 #: Longest manufacturer name a query will look up; anything longer cannot exist.
@@ -31,25 +32,22 @@ class PlotPoints:
     mpg: npt.NDArray[np.float32]
     label: list[str]
     hidden: int
+    #: Plottable vehicles before any point budget; None means every one is plotted.
+    available: int | None = None  # [issue-5 point budget]
 
     @property
     def plotted(self) -> int:
         return len(self.label)
 
-
-def _plottable() -> object:
-    return Vehicle.horsepower.is_not(None) & Vehicle.mpg.is_not(None)
-
-
-def _hover_label() -> object:
-    """ "model (year)", built by the database so Python makes one string per point."""
-    year = func.coalesce(cast(Vehicle.year, String), "year unknown")
-    return (Vehicle.model + " (" + year + ")").label("label")
+    @property
+    def total_plottable(self) -> int:
+        """How many vehicles could be plotted; more than ``plotted`` when a budget applied."""
+        return self.plotted if self.available is None else self.available
 
 
 def manufacturer_summaries(conn: Connection) -> list[ManufacturerSummary]:
     """Every manufacturer, by name, with its vehicle and plottable counts."""
-    plottable_count = func.count(case((_plottable(), Vehicle.id)))
+    plottable_count = func.count(case((plottable_condition(), Vehicle.id)))
     stmt = (
         select(Manufacturer.id, Manufacturer.name, func.count(Vehicle.id), plottable_count)
         .outerjoin(Vehicle, Vehicle.manufacturer_id == Manufacturer.id)
@@ -70,36 +68,34 @@ def find_manufacturer(conn: Connection, name: str) -> tuple[int, str] | None:
     return None if row is None else (row.id, row.name)
 
 
-def vehicles_for(conn: Connection, manufacturer: str) -> PlotPoints | None:
-    """The named manufacturer's plottable points; None when the manufacturer is unknown."""
-    found = find_manufacturer(conn, manufacturer)
-    if found is None:
+def vehicles_for(
+    conn: Connection, manufacturer: str, budget: int | None = None
+) -> PlotPoints | None:
+    """The named manufacturer's plottable points; None when the manufacturer is unknown.
+
+    With a ``budget``, an evenly spread sample of at most that many comes back, and
+    ``available`` says how many there were.
+    """
+    if not manufacturer or len(manufacturer) > MAX_MANUFACTURER_NAME:
         return None
-    manufacturer_id, name = found
-    stmt = (
-        select(Vehicle.horsepower, Vehicle.mpg, _hover_label())
-        .where(Vehicle.manufacturer_id == manufacturer_id, _plottable())
-        .order_by(Vehicle.horsepower, Vehicle.mpg)
-    )
-    rows = conn.execute(stmt).all()
-    hidden = conn.scalar(
-        select(func.count())
-        .select_from(Vehicle)
-        .where(Vehicle.manufacturer_id == manufacturer_id, ~_plottable())
-    )
-    columns = list(zip(*rows, strict=True)) if rows else [(), (), ()]
+    # [issue-5] prebuilt Core statements, columns straight into NumPy, thinned in the
+    # database: models/columnar.py.
+    columns = plot_columns(conn, manufacturer, budget)
+    if columns is None:
+        return None
     return PlotPoints(
-        manufacturer=name,
-        horsepower=np.asarray(columns[0], dtype=np.float32),
-        mpg=np.asarray(columns[1], dtype=np.float32),
-        label=list(columns[2]),
-        hidden=hidden or 0,
+        manufacturer=columns.manufacturer,
+        horsepower=columns.horsepower,
+        mpg=columns.mpg,
+        label=columns.label,
+        hidden=columns.hidden,
+        available=columns.available,
     )
 
 
 def count_unplottable(conn: Connection) -> tuple[int, int]:
     """(vehicles missing horsepower or mpg, all vehicles) across the whole store."""
     total, plottable = conn.execute(
-        select(func.count(Vehicle.id), func.count(case((_plottable(), Vehicle.id))))
+        select(func.count(Vehicle.id), func.count(case((plottable_condition(), Vehicle.id))))
     ).one()
     return total - plottable, total

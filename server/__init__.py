@@ -10,6 +10,8 @@ from typing import Any
 
 from flask import Flask
 
+from server.caching import init_cache
+from server.compression import init_compression
 from server.config import (
     check_config,
     default_config,
@@ -46,6 +48,8 @@ def register_extensions(app: Flask) -> None:
     import models  # noqa: F401  (the tables must be known before migrations run)
 
     db.init_app(app)
+    init_cache(app)  # [issue-5]
+    init_compression(app)  # [issue-5]
     migrate.init_app(
         app, db, directory=str(MIGRATIONS_DIR), compare_type=True, render_as_batch=True
     )

@@ -150,14 +150,14 @@ def test_csv_download_holds_exactly_the_plotted_rows(page: Any, live_url: str) -
     assert {r["manufacturer"] for r in rows} == {"Toyota", "Honda"}
 
 
+VISIBLE_TREND_LINES = """(selector) => {
+    const gd = document.querySelector(selector + ' .js-plotly-plot');
+    return gd.data.filter((t) => t.meta && t.meta.trend && t.visible === true).length;
+}"""
+
+
 def visible_trend_lines(page: Any) -> int:
-    return page.evaluate(
-        """(selector) => {
-            const gd = document.querySelector(selector + ' .js-plotly-plot');
-            return gd.data.filter((t) => t.meta && t.meta.trend && t.visible === true).length;
-        }""",
-        GRAPH,
-    )
+    return page.evaluate(VISIBLE_TREND_LINES, GRAPH)
 
 
 def test_trend_toggle_restyles_in_the_browser(page: Any, live_url: str) -> None:
@@ -168,6 +168,8 @@ def test_trend_toggle_restyles_in_the_browser(page: Any, live_url: str) -> None:
     page.on("request", lambda r: requests.append(r.url) if "_dash-update" in r.url else None)
     page.get_by_label("Trend lines").check()
     page.wait_for_function("() => location.search.includes('trend=1')")
+    # The restyle and the URL update are separate callbacks; wait for the restyle too.
+    page.wait_for_function(f"(s) => ({VISIBLE_TREND_LINES})(s) === 2", arg=GRAPH)
     assert visible_trend_lines(page) == 2
     assert "mpg per horsepower" in page.locator(f"{GRAPH} .legend").text_content()
     # Only the URL sync went to the server; the figure was not queried again.

@@ -6,7 +6,6 @@ import pytest
 from dashapp.figures import (
     L100KM_TITLE,
     PALETTE,
-    WEBGL_THRESHOLD,
     selection_figure,
     summarize,
     table_rows,
@@ -80,11 +79,12 @@ def test_axis_titles_carry_units() -> None:
     assert figure["layout"]["yaxis"]["title"]["text"] == "Acceleration (0-60 mph, s)"
 
 
-def test_webgl_above_the_threshold_across_all_traces() -> None:
-    half = WEBGL_THRESHOLD // 2 + 1
-    big = [make_series(n, list(range(1, half + 1)), [20.0] * half) for n in ("A", "B")]
+def test_large_selections_stay_svg_for_the_cartesian_bundle() -> None:
+    """The shipped plotly.js bundle has no scattergl; the point budget bounds SVG instead."""
+    big = [make_series(n, list(range(1, 3001)), [20.0] * 3000) for n in ("A", "B")]
     figure = selection_figure(Selection("horsepower", "mpg", tuple(big), ()))
-    assert {t["type"] for t in marker_traces(figure)} == {"scattergl"}
+    assert {t["type"] for t in marker_traces(figure)} == {"scatter"}
+    assert sum(len(decode_array(t["x"])) for t in marker_traces(figure)) == 6000
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,6 @@
 import numpy as np
 
 from dashapp.figures import (
-    WEBGL_THRESHOLD,
     X_TITLE,
     Y_TITLE,
     empty_figure,
@@ -42,9 +41,24 @@ def test_scatter_of_mpg_against_horsepower() -> None:
     assert layout["meta"] == {"plotted": 3, "hidden": 2}
 
 
-def test_large_selections_switch_to_webgl() -> None:
-    figure = fuel_efficiency_figure(make_points(WEBGL_THRESHOLD + 1))
-    assert figure["data"][0]["type"] == "scattergl"
+def test_large_selections_stay_svg_scatter_for_the_cartesian_bundle() -> None:
+    # The page ships plotly's cartesian bundle, which has no scattergl.
+    figure = fuel_efficiency_figure(make_points(6000))
+    assert figure["data"][0]["type"] == "scatter"
+
+
+def test_a_thinned_selection_says_how_many_points_out_of_how_many() -> None:
+    points = make_points(3, hidden=1)
+    thinned = PlotPoints(**{**_fields(points), "available": 120_000})
+    figure = fuel_efficiency_figure(thinned)
+    subtitle = figure["layout"]["title"]["subtitle"]["text"]
+    assert subtitle.startswith("showing a sample of 3 of 120,000 vehicles")
+    assert "DASH_POINT_BUDGET" in subtitle
+    assert figure["layout"]["meta"] == {"plotted": 3, "hidden": 1, "available": 120_000}
+
+
+def _fields(points: PlotPoints) -> dict[str, object]:
+    return {name: getattr(points, name) for name in PlotPoints.__dataclass_fields__}
 
 
 def test_no_plottable_points_gives_an_empty_state() -> None:

@@ -61,7 +61,11 @@ def test_api_matches_its_openapi_document(app: Flask, path: str, mode: Generatio
     def conforms(case: schemathesis.Case) -> None:
         # A schema-valid request may still break a cross-parameter rule and rightly get
         # its documented 422; checked by hand below instead.
-        response = case.call_and_validate(excluded_checks=[positive_data_acceptance])
+        # Schemathesis's WSGI transport does not decode Content-Encoding, and the app
+        # compresses large responses (issue 5), so ask for the identity encoding.
+        response = case.call_and_validate(
+            headers={"Accept-Encoding": "identity"}, excluded_checks=[positive_data_acceptance]
+        )
         assert response.status_code < 500
         if response.status_code == 422 and mode is GenerationMode.POSITIVE:
             assert set(response.json()["errors"]) & CROSS_PARAMETER_RULES

@@ -1,0 +1,227 @@
+"""Turn the full benchmark's result rows into bench/RESULTS.md and bench/latency.png."""
+
+import os
+import platform
+import subprocess
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS_MD = REPO / "bench" / "RESULTS.md"
+CHART = REPO / "bench" / "latency.png"
+OPTIMISATIONS = REPO / "bench" / "optimisations.md"
+PACKAGES = ("dash", "plotly", "flask", "sqlalchemy", "pandas", "orjson", "gunicorn")
+
+Row = dict[str, Any]
+
+
+def _machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f", {kb / 1024 / 1024:.0f} GB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    return f"{os.cpu_count()} x {cpu}{memory}, {platform.system()} {platform.release()}"
+
+
+def _tool_version(command: list[str]) -> str:
+    try:
+        out = subprocess.run(command, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return "not installed"
+    text = (out.stdout or out.stderr).strip().splitlines()
+    return text[0] if text else "unknown"
+
+
+def _versions() -> str:
+    parts = [f"Python {platform.python_version()}"]
+    parts += [f"{name} {version(name)}" for name in PACKAGES]
+    parts.append(_tool_version(["wrk", "--version"]).split(" [")[0])
+    datasette = REPO / "bench" / "out" / "datasette-venv" / "bin" / "datasette"
+    parts.append(_tool_version([str(datasette), "--version"]))
+    return ", ".join(parts)
+
+
+def _fmt(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _table(rows: list[Row], columns: list[tuple[str, str]]) -> list[str]:
+    lines = ["| " + " | ".join(title for title, _ in columns) + " |"]
+    lines.append("|" + "---|" * len(columns))
+    for row in rows:
+        lines.append("| " + " | ".join(_fmt(row.get(key)) for _, key in columns) + " |")
+    return lines
+
+
+LOAD_COLUMNS = [
+    ("server", "server"),
+    ("store", "store"),
+    ("vehicles", "size"),
+    ("selection", "maker"),
+    ("points", "points"),
+    ("clients", "clients"),
+    ("req/s", "rps"),
+    ("p50 ms", "p50_ms"),
+    ("p95 ms", "p95_ms"),
+    ("p99 ms", "p99_ms"),
+    ("bytes/response", "bytes_per_response"),
+    ("errors", "errors"),
+]
+
+
+def _completed(row: Row) -> Row:
+    """A run in which no request finished has no latency to show, only a note."""
+    if row.get("requests") == 0:
+        latency = ("rps", "p50_ms", "p95_ms", "p99_ms", "mean_ms", "bytes_per_response")
+        return {**{k: v for k, v in row.items() if k not in latency}, "errors": "none finished"}
+    return row
+
+
+def _by(rows: list[Row], **match: Any) -> list[Row]:
+    return [r for r in rows if all(r.get(k) == v for k, v in match.items())]
+
+
+def _headline(rows: list[Row]) -> list[str]:
+    lines = []
+    small = min(r["size"] for r in rows)
+    fueldash = _by(
+        rows, server="fueldash", store="sqlite", size=small, endpoint="callback", clients=1
+    )
+    baseline = _by(rows, server="baseline", size=small, endpoint="callback", clients=1)
+    noop = _by(rows, server="noop", size=small, endpoint="callback", clients=1)
+    if fueldash and baseline and noop:
+        f = sorted(r["p50_ms"] for r in fueldash)[len(fueldash) // 2]
+        b = sorted(r["p50_ms"] for r in baseline)[len(baseline) // 2]
+        n = noop[0]["p50_ms"]
+        lines.append(
+            f"- {small} vehicles, one client: fueldash callback p50 {f:.2f} ms, seed-style "
+            f"baseline {b:.2f} ms (**{b / f:.1f}x** faster), no-op Dash callback {n:.2f} ms "
+            f"(fueldash is **{f / n:.2f}x** the no-op)."
+        )
+    for row in _by(rows, endpoint="page_js"):
+        lines.append(
+            f"- First load of /dash/: {row['scripts']} scripts, **{row['gzip_kb']} KB** of "
+            f"gzipped JavaScript ({row['raw_kb']} KB raw); Cache-Control "
+            f"{', '.join(row['cache_control'])}."
+        )
+    return lines
+
+
+def write_chart(rows: list[Row]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    series = {
+        "fueldash (callback, largest maker)": dict(
+            server="fueldash", store="sqlite", endpoint="callback", maker="largest"
+        ),
+        "fueldash + Redis cache": dict(
+            server="fueldash+redis", endpoint="callback", maker="largest"
+        ),
+        "seed-style baseline (callback, largest maker)": dict(
+            server="baseline", endpoint="callback", maker="largest"
+        ),
+        "fueldash API page (median maker)": dict(server="fueldash", store="sqlite", endpoint="api"),
+        "Datasette JSON page (median maker)": dict(server="datasette", endpoint="api"),
+    }
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
+    for ax, key, title in zip(axes, ("p50_ms", "p99_ms"), ("p50", "p99"), strict=True):
+        for label, match in series.items():
+            finished = [r for r in _by(rows, clients=1, **match) if r.get("requests") != 0]
+            points = sorted((r["size"], r[key]) for r in finished if key in r)
+            if points:
+                ax.plot(*zip(*points, strict=True), marker="o", label=label)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("vehicles in the store")
+        ax.set_title(f"{title} latency, one client")
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0].set_ylabel("milliseconds")
+    axes[1].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(CHART, dpi=110)
+    plt.close(fig)
+
+
+def write_report(rows: list[Row]) -> None:
+    """Write RESULTS.md (tables, machine, versions, date) and the latency chart."""
+    write_chart(rows)
+    load_rows = [_completed(r) for r in rows if "p50_ms" in r and r.get("endpoint") != "csv"]
+    lines = [
+        "# fueldash benchmark results",
+        "",
+        "Regenerated by `make bench` (bench/run.py full); the chart is "
+        "[latency.png](latency.png). What each optimisation bought is at the end.",
+        "",
+        f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        f"- Machine: {_machine()}",
+        f"- Versions: {_versions()}",
+        "- Servers: gunicorn with gunicorn.conf.py (sync workers, WEB_CONCURRENCY default "
+        "2 x cores + 1), FUELDASH_ENV=production; fueldash without its figure cache unless "
+        "marked `+redis`. Load: wrk on loopback, "
+        f"{os.environ.get('BENCH_DURATION', '5')} s per run after a 1 s warm-up, "
+        "`Accept-Encoding: gzip, deflate, br, zstd` like Chromium.",
+        "",
+        "## Headline",
+        "",
+        *_headline(rows),
+        "",
+        "![p50 and p99 latency against store size](latency.png)",
+        "",
+        "## Load runs",
+        "",
+        *_table(load_rows, LOAD_COLUMNS),
+        "",
+        "## CSV export of every row (one client; median of 3 downloads, 1 at 1M rows)",
+        "",
+        *_table(
+            _by(rows, endpoint="csv"),
+            [
+                ("store", "store"),
+                ("vehicles", "size"),
+                ("time ms", "p50_ms"),
+                ("bytes on the wire", "bytes_per_response"),
+                ("peak RSS per worker MB", "peak_rss_mb"),
+            ],
+        ),
+        "",
+        "## Peak RSS per worker (VmHWM, MB) after all runs",
+        "",
+        *_table(
+            _by(rows, endpoint="memory"),
+            [
+                ("server", "server"),
+                ("store", "store"),
+                ("vehicles", "size"),
+                ("peak RSS per worker", "peak_rss_mb"),
+            ],
+        ),
+        "",
+    ]
+    for row in _by(rows, endpoint="api"):
+        if row.get("note"):
+            lines.append(
+                f"- {row['server']} on {row['store']} at {row['size']}: "
+                f"GET /api/v1/vehicles {row['note']}."
+            )
+    if OPTIMISATIONS.exists():
+        lines += ["", OPTIMISATIONS.read_text()]
+    RESULTS_MD.write_text("\n".join(lines).rstrip() + "\n")

@@ -1,0 +1,372 @@
+"""The fueldash benchmark: ``python -m bench.run quick`` or ``python -m bench.run full``.
+
+quick: the 406-car sample on SQLite, one client at a time, fueldash against the seed-style
+    baseline and a no-op Dash app. Its last line is ``callback_speedup_vs_seed_style=<x>``.
+full: every store size (406, 50,000, 1,000,000) on SQLite and PostgreSQL, 1 and 16
+    clients, the dashboard callback for the smallest, a median and the largest maker, the
+    API and CSV export, Datasette beside fueldash; writes bench/out/results.json, then
+    bench/RESULTS.md and bench/latency.png.
+
+Every server listens on 127.0.0.1 and is stopped when its runs end; every load run is
+bounded by ``BENCH_DURATION`` seconds (default 5; quick uses ``BENCH_QUICK_DURATION``, 8).
+"""
+
+import gzip
+import json
+import os
+import re
+import sqlite3
+import statistics
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from bench.generate import SIZES, postgres_store, sqlite_store
+from bench.load import ACCEPT_ENCODING, LoadResult, fetch_once, run_wrk
+from bench.servers import REPO, Server, datasette, gunicorn
+from dashapp.figures import GRAPH_ID
+from dashapp.layout import DROPDOWN_ID
+
+OUT = REPO / "bench" / "out"
+UPDATE_PATH = "/dash/_dash-update-component"
+API_PATH = "/api/v1/vehicles"
+API_PAGE_SIZE = 50
+CONCURRENCY = (1, 16)
+MAX_RUN_S = 30
+PG_ADMIN_URL = os.environ.get(
+    "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+#: fueldash without its figure cache: what a cache miss costs.
+UNCACHED = {"CACHE_TYPE": "NullCache"}
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+def callback_body(manufacturer: str) -> str:
+    """The body Dash's renderer posts when the dropdown changes; valid for all three apps."""
+    return json.dumps(
+        {
+            "output": f"{GRAPH_ID}.figure",
+            "outputs": {"id": GRAPH_ID, "property": "figure"},
+            "inputs": [{"id": DROPDOWN_ID, "property": "value", "value": manufacturer}],
+            "changedPropIds": [f"{DROPDOWN_ID}.value"],
+            "state": [],
+        }
+    )
+
+
+def makers_by_points(sqlite_path: Path) -> list[tuple[int, str, int]]:
+    """(id, name, plottable points) of every maker with points, fewest first."""
+    with sqlite3.connect(sqlite_path) as conn:
+        return conn.execute(
+            "SELECT m.id, m.name, count(*) FROM vehicles v "
+            "JOIN manufacturers m ON m.id = v.manufacturer_id "
+            "WHERE v.horsepower IS NOT NULL AND v.mpg IS NOT NULL "
+            "GROUP BY m.id, m.name ORDER BY count(*), m.name"
+        ).fetchall()
+
+
+def roles(makers: list[tuple[int, str, int]]) -> dict[str, tuple[int, str, int]]:
+    return {"smallest": makers[0], "median": makers[len(makers) // 2], "largest": makers[-1]}
+
+
+def duration(quick: bool = False) -> float:
+    key, default = ("BENCH_QUICK_DURATION", "8") if quick else ("BENCH_DURATION", "5")
+    return float(os.environ.get(key, default))
+
+
+def callback_load(server: Server, names: list[str], connections: int, seconds: float) -> LoadResult:
+    warm = run_wrk(
+        server.url,
+        [UPDATE_PATH],
+        method="POST",
+        bodies=[callback_body(n) for n in names],
+        connections=connections,
+        duration_s=1,
+    )  # warm-up: imports, caches, connections
+    # Slow servers (the baseline at 1M rows) get long enough for a few requests to finish.
+    seconds = max(seconds, min(MAX_RUN_S, 5 * warm.mean_ms / 1000 if warm.requests else MAX_RUN_S))
+    return run_wrk(
+        server.url,
+        [UPDATE_PATH],
+        method="POST",
+        bodies=[callback_body(n) for n in names],
+        connections=connections,
+        duration_s=seconds,
+    )
+
+
+def script_sources(html: str) -> list[str]:
+    return re.findall(r'<script[^>]*\bsrc="([^"]+)"', html)
+
+
+def page_javascript(server: Server) -> dict[str, Any]:
+    """What a first load of /dash/ costs in JavaScript, gzipped as it travels."""
+    total_gzip, total_raw, cache_controls = 0, 0, set()
+    with urllib.request.urlopen(server.url + "/dash/", timeout=30) as response:
+        html = response.read().decode()
+    for src in script_sources(html):
+        request = urllib.request.Request(
+            urllib.parse.urljoin(server.url + "/dash/", src),
+            headers={"Accept-Encoding": ACCEPT_ENCODING},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            body = response.read()
+            cache_controls.add(response.headers.get("Cache-Control", ""))
+            encoded = response.headers.get("Content-Encoding") == "gzip"
+        total_raw += len(gzip.decompress(body)) if encoded else len(body)
+        total_gzip += len(body) if encoded else len(gzip.compress(body, 6))
+    return {
+        "scripts": len(script_sources(html)),
+        "gzip_kb": round(total_gzip / 1024, 1),
+        "raw_kb": round(total_raw / 1024, 1),
+        "cache_control": sorted(cache_controls),
+    }
+
+
+def api_available(server: Server) -> bool:
+    try:
+        with urllib.request.urlopen(f"{server.url}{API_PATH}?limit=1", timeout=30) as r:
+            return r.status == 200
+    except urllib.error.HTTPError:
+        return False
+
+
+def quick() -> float:
+    """fueldash vs the seed-style baseline and the no-op app on the 406-car sample."""
+    store = sqlite_store(406)
+    url = f"sqlite:///{store}"
+    names = [name for _id, name, _n in makers_by_points(store)]
+    seconds = duration(quick=True)
+    results: dict[str, LoadResult] = {}
+    for name, app, env in (
+        ("noop", "bench.noop_app:server", {}),
+        ("baseline", "bench.baseline_app:server", {}),
+        ("fueldash", "wsgi:app", UNCACHED),
+    ):
+        with gunicorn(name, app, url, OUT / f"{name}.log", env) as server:
+            results[name] = callback_load(server, names, 1, seconds)
+            log(
+                f"{name:9s} p50 {results[name].p50_ms:7.2f} ms  p99 {results[name].p99_ms:7.2f}"
+                f" ms  {results[name].rps:7.1f} req/s  {results[name].bytes_per_response:7.0f}"
+                f" B/response  errors {results[name].errors}"
+            )
+    speedup = results["baseline"].p50_ms / results["fueldash"].p50_ms
+    log(f"fueldash_callback_vs_noop={results['fueldash'].p50_ms / results['noop'].p50_ms:.2f}")
+    errors = sum(r.errors for r in results.values())
+    if errors:
+        log(f"ERRORS: {errors} failed requests")
+    return speedup
+
+
+def _record(results: list[dict[str, Any]], **fields: Any) -> None:
+    results.append(fields)
+    shown = {k: v for k, v in fields.items() if k not in ("requests",)}
+    log("  " + json.dumps(shown))
+
+
+def _callbacks(
+    results: list[dict[str, Any]],
+    server: Server,
+    label: str,
+    size: int,
+    store: str,
+    chosen: dict[str, tuple[int, str, int]],
+    seconds: float,
+) -> None:
+    for role, (_id, name, points) in chosen.items():
+        for clients in CONCURRENCY:
+            result = callback_load(server, [name], clients, seconds)
+            _record(
+                results,
+                server=label,
+                store=store,
+                size=size,
+                endpoint="callback",
+                maker=role,
+                points=points,
+                clients=clients,
+                **result.as_dict(),
+            )
+
+
+def _api(
+    results: list[dict[str, Any]],
+    server: Server,
+    label: str,
+    size: int,
+    store: str,
+    median: str,
+    seconds: float,
+) -> None:
+    if not api_available(server):
+        log(f"  {label}: {API_PATH} not available on this branch; API and CSV runs skipped")
+        _record(results, server=label, store=store, size=size, endpoint="api", note="not available")
+        return
+    query = urllib.parse.urlencode({"manufacturer": median, "limit": API_PAGE_SIZE})
+    for clients in CONCURRENCY:
+        result = run_wrk(
+            server.url,
+            [f"{API_PATH}?{query}"],
+            connections=clients,
+            duration_s=seconds,
+            headers={"Accept-Encoding": ACCEPT_ENCODING},
+        )
+        _record(
+            results,
+            server=label,
+            store=store,
+            size=size,
+            endpoint="api",
+            clients=clients,
+            **result.as_dict(),
+        )
+    times = []
+    for _ in range(1 if size >= 1_000_000 else 3):  # a 1M-row export takes many seconds
+        status, size_bytes, took = fetch_once(f"{server.url}{API_PATH}?format=csv")
+        times.append(took)
+    _record(
+        results,
+        server=label,
+        store=store,
+        size=size,
+        endpoint="csv",
+        clients=1,
+        status=status,
+        bytes_per_response=size_bytes,
+        p50_ms=round(statistics.median(times) * 1000, 1),
+        peak_rss_mb=[round(x, 1) for x in server.peak_rss_mb()],
+    )
+
+
+def full() -> list[dict[str, Any]]:
+    """Every size, store and server; returns the result rows."""
+    results: list[dict[str, Any]] = []
+    seconds = duration()
+    sizes = [int(s) for s in os.environ.get("BENCH_SIZES", ",".join(map(str, SIZES))).split(",")]
+    for size in sizes:
+        log(f"== {size} vehicles")
+        sqlite_path = sqlite_store(size)
+        stores = {"sqlite": f"sqlite:///{sqlite_path}"}
+        if os.environ.get("BENCH_POSTGRES", "1") != "0":
+            stores["postgresql"] = postgres_store(PG_ADMIN_URL, size)
+        makers = makers_by_points(sqlite_path)
+        chosen = roles(makers)
+        median = chosen["median"][1]
+        every = [name for _id, name, _n in makers]
+
+        with gunicorn("noop", "bench.noop_app:server", stores["sqlite"], OUT / "noop.log") as s:
+            for clients in CONCURRENCY:
+                result = callback_load(s, every, clients, seconds)
+                _record(
+                    results,
+                    server="noop",
+                    store="sqlite",
+                    size=size,
+                    endpoint="callback",
+                    maker="any",
+                    clients=clients,
+                    **result.as_dict(),
+                )
+
+        with gunicorn(
+            "baseline", "bench.baseline_app:server", stores["sqlite"], OUT / "baseline.log"
+        ) as s:
+            _callbacks(results, s, "baseline", size, "sqlite", chosen, seconds)
+            _record(
+                results,
+                server="baseline",
+                store="sqlite",
+                size=size,
+                endpoint="memory",
+                peak_rss_mb=[round(x, 1) for x in s.peak_rss_mb()],
+            )
+
+        for store, url in stores.items():
+            with gunicorn("fueldash", "wsgi:app", url, OUT / "fueldash.log", UNCACHED) as s:
+                if size == sizes[0] and store == "sqlite":
+                    _record(
+                        results,
+                        server="fueldash",
+                        store=store,
+                        size=size,
+                        endpoint="page_js",
+                        **page_javascript(s),
+                    )
+                _callbacks(results, s, "fueldash", size, store, chosen, seconds)
+                _api(results, s, "fueldash", size, store, median, seconds)
+                _record(
+                    results,
+                    server="fueldash",
+                    store=store,
+                    size=size,
+                    endpoint="memory",
+                    peak_rss_mb=[round(x, 1) for x in s.peak_rss_mb()],
+                )
+
+        redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+        cached_env = {"REDIS_URL": redis_url, "CACHE_KEY_PREFIX": f"fueldash-bench-{size}:"}
+        with gunicorn(
+            "fueldash", "wsgi:app", stores["sqlite"], OUT / "fueldash.log", cached_env
+        ) as s:
+            _callbacks(results, s, "fueldash+redis", size, "sqlite", chosen, seconds)
+
+        with datasette(sqlite_path, OUT / "datasette.log") as s:
+            maker_id = chosen["median"][0]
+            path = f"/{sqlite_path.stem}/vehicles.json?" + urllib.parse.urlencode(
+                {"manufacturer_id": maker_id, "_size": API_PAGE_SIZE, "_shape": "objects"}
+            )
+            for clients in CONCURRENCY:
+                result = run_wrk(
+                    s.url,
+                    [path],
+                    connections=clients,
+                    duration_s=seconds,
+                    headers={"Accept-Encoding": ACCEPT_ENCODING},
+                )
+                _record(
+                    results,
+                    server="datasette",
+                    store="sqlite",
+                    size=size,
+                    endpoint="api",
+                    clients=clients,
+                    **result.as_dict(),
+                )
+    return results
+
+
+def main(argv: list[str]) -> int:
+    mode = argv[1] if len(argv) > 1 else "quick"
+    OUT.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    if mode == "quick":
+        speedup = quick()
+        log(f"(quick benchmark took {time.monotonic() - started:.0f} s)")
+        log(f"callback_speedup_vs_seed_style={speedup:.1f}")
+        return 0
+    if mode == "full":
+        from bench.report import write_report
+
+        results = full()
+        (OUT / "results.json").write_text(json.dumps(results, indent=1))
+        write_report(results)
+        log(f"(full benchmark took {time.monotonic() - started:.0f} s)")
+        return 0
+    if mode == "report":
+        from bench.report import write_report
+
+        write_report(json.loads((OUT / "results.json").read_text()))
+        return 0
+    print(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,32 @@
+"""The dashboard's point budget: how many points one figure may carry, and how it says so.
+
+A maker with 120,000 vehicles would otherwise send megabytes per callback and freeze the
+browser's SVG renderer. Above ``DASH_POINT_BUDGET`` points the database keeps a
+deterministic, evenly spread sample (every k-th vehicle by id, see ``models.columnar``), and
+the figure says plainly how many it shows out of how many. ``DASH_POINT_BUDGET = 0`` turns
+the budget off.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from server.config import DEFAULT_POINT_BUDGET
+
+CONFIG_KEY = "DASH_POINT_BUDGET"
+
+
+def point_budget(config: Mapping[str, Any]) -> int | None:
+    """The configured budget, or None when it is off (0, negative or empty)."""
+    raw = config.get(CONFIG_KEY, DEFAULT_POINT_BUDGET)
+    try:
+        budget = int(raw)
+    except (TypeError, ValueError):
+        return DEFAULT_POINT_BUDGET
+    return budget if budget > 0 else None
+
+
+def budget_note(plotted: int, available: int) -> str | None:
+    """What the figure says when it shows fewer points than there are; None otherwise."""
+    if plotted >= available:
+        return None
+    return f"showing a sample of {plotted:,} of {available:,} vehicles (point budget {CONFIG_KEY})"

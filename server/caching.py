@@ -1,0 +1,91 @@
+"""A cache for what the store answers, keyed by (selection, data version), via Flask-Caching.
+
+With ``REDIS_URL`` set, every gunicorn worker (and every machine) shares one Redis cache.
+Without it each worker keeps a small in-process ``SimpleCache``; ``CACHE_TYPE=NullCache``
+turns caching off. Keys carry the store's data version, which every write bumps, so a
+write makes every older entry unreachable at once; entries also expire after
+``CACHE_DEFAULT_TIMEOUT`` seconds.
+
+A cache is only an optimisation: when the backend fails, the value is built and served
+anyway, and the failure is logged.
+"""
+
+import functools
+import hashlib
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from flask import Flask
+from flask_caching import Cache
+from sqlalchemy import Connection, Select, select
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+cache = Cache()
+
+#: Settings that hold unless the environment or the caller say otherwise.
+CACHE_DEFAULTS: dict[str, Any] = {
+    "CACHE_TYPE": "SimpleCache",
+    "CACHE_DEFAULT_TIMEOUT": 300,
+    # SimpleCache only: at most this many figures per worker (each at most ~200 KB).
+    "CACHE_THRESHOLD": 200,
+    "CACHE_KEY_PREFIX": "fueldash:",
+    "CACHE_NO_NULL_WARNING": True,  # NullCache is a deliberate choice (benchmarks, tests)
+}
+
+
+def cache_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Cache settings read from the process environment."""
+    config: dict[str, Any] = {}
+    if redis_url := environ.get("REDIS_URL"):
+        config["CACHE_TYPE"] = "RedisCache"
+        config["CACHE_REDIS_URL"] = redis_url
+    if cache_type := environ.get("CACHE_TYPE"):
+        config["CACHE_TYPE"] = cache_type
+    if prefix := environ.get("CACHE_KEY_PREFIX"):
+        config["CACHE_KEY_PREFIX"] = prefix
+    return config
+
+
+@functools.cache
+def _version_statement() -> Select[tuple[int]]:
+    """``current_data_version``'s query, built once: it runs on every cached request."""
+    from models.vehicle import DataVersion  # models import the app's extensions
+
+    return select(DataVersion.version).where(DataVersion.id == 1)
+
+
+def init_cache(app: Flask) -> None:
+    """Bind the shared cache to ``app`` with its configured backend."""
+    cache.init_app(app)
+
+
+def selection_key(namespace: str, version: int, selection: object) -> str:
+    """A short, stable key for one selection of one version of the store."""
+    digest = hashlib.blake2b(repr(selection).encode(), digest_size=16).hexdigest()
+    return f"{namespace}:v{version}:{digest}"
+
+
+def cached_by_data_version(
+    conn: Connection, namespace: str, selection: object, build: Callable[[], T]
+) -> T:
+    """``build()``'s value for ``selection`` at the store's current data version, cached."""
+    from models.columnar import driver_rows
+
+    rows = driver_rows(conn, _version_statement())
+    key = selection_key(namespace, rows[0][0] if rows else 1, selection)
+    try:
+        value = cache.get(key)
+    except Exception:  # any backend failure: serve uncached rather than fail the request
+        log.warning("cache read failed for %s", key, exc_info=True)
+        return build()
+    if value is not None:
+        return value
+    value = build()
+    try:
+        cache.set(key, value)
+    except Exception:
+        log.warning("cache write failed for %s", key, exc_info=True)
+    return value

@@ -1,0 +1,110 @@
+"""The figure cache: keyed by (selection, data version), on SimpleCache and on real Redis."""
+
+import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+from flask import Flask
+from sqlalchemy import insert, select
+
+from models import Manufacturer, Vehicle
+from models.vehicle import bump_data_version
+from server.caching import cache_environment
+from server.extensions import db
+from tests.dashapp.helpers import point_count, post_figure
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def add_toyota_behind_the_apps_back(app: Flask, *, bump: bool) -> None:
+    """Insert a plottable Toyota with Core, bumping the data version only when asked."""
+    with app.app_context(), db.engine.begin() as conn:
+        toyota_id = conn.scalar(select(Manufacturer.id).where(Manufacturer.name == "Toyota"))
+        conn.execute(
+            insert(Vehicle).values(
+                manufacturer_id=toyota_id, model="prius", year=2001, horsepower=70, mpg=41
+            )
+        )
+        if bump:
+            bump_data_version(conn)
+
+
+def check_cache_follows_the_data_version(app: Flask) -> None:
+    client = app.test_client()
+    assert point_count(post_figure(client, "Toyota")) == 26
+    # A write that does not bump the version is invisible: the answer came from the cache.
+    add_toyota_behind_the_apps_back(app, bump=False)
+    assert point_count(post_figure(client, "Toyota")) == 26
+    # Bumping the version, as every real write does, makes the cached figure stale.
+    add_toyota_behind_the_apps_back(app, bump=True)
+    assert point_count(post_figure(client, "Toyota")) == 28
+
+
+def test_simple_cache_is_invalidated_by_a_data_version_change(make_app: Any, app: Flask) -> None:
+    check_cache_follows_the_data_version(make_app(CACHE_TYPE="SimpleCache"))
+
+
+def test_null_cache_always_reads_the_store(make_app: Any, app: Flask) -> None:
+    uncached = make_app(CACHE_TYPE="NullCache")
+    client = uncached.test_client()
+    assert point_count(post_figure(client, "Toyota")) == 26
+    add_toyota_behind_the_apps_back(uncached, bump=False)
+    assert point_count(post_figure(client, "Toyota")) == 27
+
+
+@pytest.fixture
+def redis_app(make_app: Any, app: Flask) -> Iterator[Flask]:
+    """An app caching in the real Redis, under a key prefix no other run shares."""
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError:
+        if os.environ.get("CI"):
+            pytest.fail(f"no Redis at {REDIS_URL}; CI needs it")
+        pytest.skip(f"no Redis at {REDIS_URL}")
+    prefix = f"fueldash-test-{uuid.uuid4().hex}:"
+    yield make_app(CACHE_TYPE="RedisCache", CACHE_REDIS_URL=REDIS_URL, CACHE_KEY_PREFIX=prefix)
+    keys = list(client.scan_iter(f"{prefix}*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+def test_redis_cache_is_shared_and_invalidated_by_a_data_version_change(
+    redis_app: Flask, make_app: Any
+) -> None:
+    check_cache_follows_the_data_version(redis_app)
+    prefix = redis_app.config["CACHE_KEY_PREFIX"]
+    # A second app on the same Redis (another worker) sees the first one's entries.
+    other_worker = make_app(
+        CACHE_TYPE="RedisCache", CACHE_REDIS_URL=REDIS_URL, CACHE_KEY_PREFIX=prefix
+    )
+    # A write behind both apps' backs, without a version bump, stays invisible to the other
+    # worker too: it answers from the entry the first worker put in Redis.
+    add_toyota_behind_the_apps_back(redis_app, bump=False)
+    assert point_count(post_figure(other_worker.test_client(), "Toyota")) == 28
+    with redis.Redis.from_url(REDIS_URL) as client:
+        assert list(client.scan_iter(f"{prefix}dash-selection:*"))
+
+
+def test_a_broken_cache_backend_still_answers(make_app: Any, app: Flask) -> None:
+    broken = make_app(
+        CACHE_TYPE="RedisCache", CACHE_REDIS_URL="redis://127.0.0.1:1/0", CACHE_KEY_PREFIX="x:"
+    )
+    assert point_count(post_figure(broken.test_client(), "Toyota")) == 26
+
+
+def test_cache_settings_from_the_environment() -> None:
+    assert cache_environment({}) == {}
+    assert cache_environment({"REDIS_URL": REDIS_URL, "CACHE_KEY_PREFIX": "p:"}) == {
+        "CACHE_TYPE": "RedisCache",
+        "CACHE_REDIS_URL": REDIS_URL,
+        "CACHE_KEY_PREFIX": "p:",
+    }
+    assert (
+        cache_environment({"REDIS_URL": REDIS_URL, "CACHE_TYPE": "NullCache"})["CACHE_TYPE"]
+        == "NullCache"
+    )
