@@ -190,6 +190,9 @@ def test_a_point_budget_samples_in_the_database(conn: Connection) -> None:
     assert (ids % stride == 0).all()
     full = plot_series(conn, both, "horsepower", "mpg")
     every = np.concatenate([s.ids for s in full.series])
-    assert sorted(ids.tolist()) == sorted(i for i in every.tolist() if i % stride == 0)
+    on_stride = {i for i in every.tolist() if i % stride == 0}
+    # The stride narrows in SQL; an even pick then caps the sample at exactly the budget.
+    assert set(ids.tolist()) <= on_stride
+    assert len(ids) == selection.plotted == min(10, len(on_stride))
     assert all(s.sampled for s in selection.series if s.plotted < 26)
     assert plot_series(conn, both, "horsepower", "mpg", budget=100).plotted == 39

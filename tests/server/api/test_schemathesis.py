@@ -12,7 +12,7 @@ import schemathesis
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from schemathesis.generation.modes import GenerationMode
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from server.api.schemas import MAX_LIMIT
 
@@ -63,8 +63,15 @@ def test_api_matches_its_openapi_document(app: Flask, path: str, mode: Generatio
         # its documented 422; checked by hand below instead.
         # Schemathesis's WSGI transport does not decode Content-Encoding, and the app
         # compresses large responses (issue 5), so ask for the identity encoding.
+        # In a query string "false" is also a valid one-item string array and "0.0" a
+        # one-item number array, so a "type-violating" negative case can be a valid request
+        # on the wire; whether it is rejected is not checked, but every answer must still be
+        # documented, conform to its schema and never be a 5xx.
+        excluded = [positive_data_acceptance]
+        if mode is GenerationMode.NEGATIVE:
+            excluded.append(negative_data_rejection)
         response = case.call_and_validate(
-            headers={"Accept-Encoding": "identity"}, excluded_checks=[positive_data_acceptance]
+            headers={"Accept-Encoding": "identity"}, excluded_checks=excluded
         )
         assert response.status_code < 500
         if response.status_code == 422 and mode is GenerationMode.POSITIVE:
