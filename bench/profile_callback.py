@@ -33,7 +33,7 @@ def main() -> None:
     from server import create_app
 
     client = create_app().test_client()
-    body = callback_body(args.maker).encode()
+    body = callback_body(args.maker, "fueldash").encode()
     headers = {"Accept-Encoding": ACCEPT_ENCODING}
 
     def post() -> int:

@@ -48,8 +48,15 @@ def log(message: str) -> None:
     print(message, flush=True)
 
 
-def callback_body(manufacturer: str) -> str:
-    """The body Dash's renderer posts when the dropdown changes; valid for all three apps."""
+def callback_body(manufacturer: str, app: str = "seed") -> str:
+    """The body Dash's renderer posts when the dropdown changes.
+
+    The baseline and the no-op app have the seed's one callback (dropdown -> figure);
+    fueldash's dashboard callback takes every control and also answers the summary cards,
+    the table rows and the CSV link, so it gets the body its own page sends.
+    """
+    if app == "fueldash":
+        return json.dumps(fueldash_callback_body(manufacturer))
     return json.dumps(
         {
             "output": f"{GRAPH_ID}.figure",
@@ -59,6 +66,47 @@ def callback_body(manufacturer: str) -> str:
             "state": [],
         }
     )
+
+
+def fueldash_callback_body(manufacturer: str) -> dict[str, Any]:
+    """The explorer's main callback for one maker, every other control at its default."""
+    from dashapp.callbacks import CONTROLS
+    from dashapp.layout import (
+        DOWNLOAD_ID,
+        SUMMARY_ID,
+        TABLE_ID,
+        TREND_ID,
+        UNITS_ID,
+        X_AXIS_ID,
+        Y_AXIS_ID,
+        YEARS_ID,
+    )
+
+    outputs = [
+        (GRAPH_ID, "figure"),
+        (SUMMARY_ID, "children"),
+        (TABLE_ID, "rowData"),
+        (TABLE_ID, "columnDefs"),
+        (DOWNLOAD_ID, "href"),
+    ]
+    values: dict[str, Any] = {
+        DROPDOWN_ID: [manufacturer],
+        YEARS_ID: None,
+        X_AXIS_ID: "horsepower",
+        Y_AXIS_ID: "mpg",
+        UNITS_ID: "mpg",
+    }
+    return {
+        "output": "".join(f"..{i}.{p}." for i, p in outputs) + ".",
+        "outputs": [{"id": i, "property": p} for i, p in outputs],
+        "inputs": [{"id": c, "property": "value", "value": values.get(c, [])} for c in CONTROLS],
+        "changedPropIds": [f"{DROPDOWN_ID}.value"],
+        "state": [
+            {"id": TREND_ID, "property": "value", "value": []},
+            {"id": YEARS_ID, "property": "min", "value": None},
+            {"id": YEARS_ID, "property": "max", "value": None},
+        ],
+    }
 
 
 def makers_by_points(sqlite_path: Path) -> list[tuple[int, str, int]]:
@@ -82,11 +130,12 @@ def duration(quick: bool = False) -> float:
 
 
 def callback_load(server: Server, names: list[str], connections: int, seconds: float) -> LoadResult:
+    app = "seed" if server.name in ("noop", "baseline") else "fueldash"
     warm = run_wrk(
         server.url,
         [UPDATE_PATH],
         method="POST",
-        bodies=[callback_body(n) for n in names],
+        bodies=[callback_body(n, app) for n in names],
         connections=connections,
         duration_s=1,
     )  # warm-up: imports, caches, connections
@@ -96,7 +145,7 @@ def callback_load(server: Server, names: list[str], connections: int, seconds: f
         server.url,
         [UPDATE_PATH],
         method="POST",
-        bodies=[callback_body(n) for n in names],
+        bodies=[callback_body(n, app) for n in names],
         connections=connections,
         duration_s=seconds,
     )
