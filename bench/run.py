@@ -70,25 +70,9 @@ def callback_body(manufacturer: str, app: str = "seed") -> str:
 
 def fueldash_callback_body(manufacturer: str) -> dict[str, Any]:
     """The explorer's main callback for one maker, every other control at its default."""
-    from dashapp.callbacks import CONTROLS
-    from dashapp.layout import (
-        DOWNLOAD_ID,
-        SUMMARY_ID,
-        TABLE_ID,
-        TREND_ID,
-        UNITS_ID,
-        X_AXIS_ID,
-        Y_AXIS_ID,
-        YEARS_ID,
-    )
+    from dashapp.callbacks import main_callback_body
+    from dashapp.layout import UNITS_ID, X_AXIS_ID, Y_AXIS_ID, YEARS_ID
 
-    outputs = [
-        (GRAPH_ID, "figure"),
-        (SUMMARY_ID, "children"),
-        (TABLE_ID, "rowData"),
-        (TABLE_ID, "columnDefs"),
-        (DOWNLOAD_ID, "href"),
-    ]
     values: dict[str, Any] = {
         DROPDOWN_ID: [manufacturer],
         YEARS_ID: None,
@@ -96,17 +80,7 @@ def fueldash_callback_body(manufacturer: str) -> dict[str, Any]:
         Y_AXIS_ID: "mpg",
         UNITS_ID: "mpg",
     }
-    return {
-        "output": "".join(f"..{i}.{p}." for i, p in outputs) + ".",
-        "outputs": [{"id": i, "property": p} for i, p in outputs],
-        "inputs": [{"id": c, "property": "value", "value": values.get(c, [])} for c in CONTROLS],
-        "changedPropIds": [f"{DROPDOWN_ID}.value"],
-        "state": [
-            {"id": TREND_ID, "property": "value", "value": []},
-            {"id": YEARS_ID, "property": "min", "value": None},
-            {"id": YEARS_ID, "property": "max", "value": None},
-        ],
-    }
+    return main_callback_body(values, ([], None, None))
 
 
 def makers_by_points(sqlite_path: Path) -> list[tuple[int, str, int]]:

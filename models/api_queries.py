@@ -108,7 +108,8 @@ def _vehicle_columns() -> list[Any]:
     ]
 
 
-def _select_vehicles(vehicle_filter: VehicleFilter) -> Select[Any]:
+def select_vehicles(vehicle_filter: VehicleFilter) -> Select[Any]:
+    """Every matching vehicle with its manufacturer's name, unordered."""
     stmt = select(*_vehicle_columns()).join(
         Manufacturer, Manufacturer.id == Vehicle.manufacturer_id
     )
@@ -195,7 +196,7 @@ def vehicle_page(
     cursor: str | None = None,
 ) -> VehiclePage:
     """Up to ``limit`` vehicles after ``cursor`` in ``sort`` order. Two statements."""
-    stmt = _select_vehicles(vehicle_filter).order_by(*_order_by(conn, sort))
+    stmt = select_vehicles(vehicle_filter).order_by(*_order_by(conn, sort))
     if cursor:
         value, last_id = decode_cursor(cursor, sort)
         stmt = stmt.where(_after(conn, sort, value, last_id))
@@ -213,7 +214,7 @@ def get_vehicle(conn: Connection, vehicle_id: int) -> dict[str, Any] | None:
     """One vehicle by id, or None."""
     if not 0 < vehicle_id < 2**31:
         return None
-    stmt = _select_vehicles(VehicleFilter()).where(Vehicle.id == vehicle_id)
+    stmt = select_vehicles(VehicleFilter()).where(Vehicle.id == vehicle_id)
     row = conn.execute(stmt).first()
     return None if row is None else row._asdict()
 
@@ -228,7 +229,7 @@ def iter_vehicle_rows(
 
     Only one batch is in memory at a time, however many rows match.
     """
-    stmt = _select_vehicles(vehicle_filter).order_by(*_order_by(conn, sort))
+    stmt = select_vehicles(vehicle_filter).order_by(*_order_by(conn, sort))
     result = conn.execution_options(stream_results=True, yield_per=batch_size).execute(stmt)
     for partition in result.partitions():
         yield [tuple(row) for row in partition]
@@ -315,6 +316,7 @@ __all__ = [
     "encode_cursor",
     "get_vehicle",
     "iter_vehicle_rows",
+    "select_vehicles",
     "vehicle_page",
     "vehicle_stats",
 ]

@@ -4,6 +4,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, func, select
 
+from models.api_queries import select_vehicles
 from models.filters import VehicleFilter
 from models.paging import Page
 from models.vehicle import Manufacturer, Vehicle
@@ -27,25 +28,6 @@ SORTS: dict[str, Any] = {
 VehiclePage = Page[Row[Any]]
 
 
-def vehicle_rows(vehicle_filter: VehicleFilter) -> Any:
-    """Every matching vehicle with its manufacturer's name, unordered."""
-    return vehicle_filter.apply(
-        select(
-            Vehicle.id,
-            Manufacturer.name.label("manufacturer"),
-            Vehicle.model,
-            Vehicle.year,
-            Vehicle.horsepower,
-            Vehicle.mpg,
-            Vehicle.cylinders,
-            Vehicle.displacement,
-            Vehicle.weight,
-            Vehicle.acceleration,
-            Vehicle.origin,
-        ).join(Manufacturer, Manufacturer.id == Vehicle.manufacturer_id)
-    )
-
-
 def vehicle_page(
     conn: Connection,
     vehicle_filter: VehicleFilter,
@@ -62,7 +44,7 @@ def vehicle_page(
     order = column.desc() if descending else column.asc()
     total = conn.scalar(vehicle_filter.apply(select(func.count()).select_from(Vehicle))) or 0
     stmt = (
-        vehicle_rows(vehicle_filter)
+        select_vehicles(vehicle_filter)
         .order_by(order.nulls_last(), Vehicle.id)
         .offset((page - 1) * per_page)
         .limit(per_page)

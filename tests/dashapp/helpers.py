@@ -6,14 +6,10 @@ from typing import Any
 import numpy as np
 from flask.testing import FlaskClient
 
-from dashapp.callbacks import CONTROLS
+from dashapp.callbacks import main_callback_body
 from dashapp.figures import GRAPH_ID
 from dashapp.layout import (
-    DOWNLOAD_ID,
     DROPDOWN_ID,
-    SUMMARY_ID,
-    TABLE_ID,
-    TREND_ID,
     UNITS_ID,
     X_AXIS_ID,
     Y_AXIS_ID,
@@ -21,14 +17,6 @@ from dashapp.layout import (
 )
 
 UPDATE_URL = "/dash/_dash-update-component"
-#: The main callback's outputs, first the graph's figure as issue 2's contract requires.
-MAIN_OUTPUTS = (
-    (GRAPH_ID, "figure"),
-    (SUMMARY_ID, "children"),
-    (TABLE_ID, "rowData"),
-    (TABLE_ID, "columnDefs"),
-    (DOWNLOAD_ID, "href"),
-)
 #: The sample's model years, the year slider's bounds.
 SAMPLE_YEARS = [1970, 1982]
 DEFAULT_CONTROLS: dict[str, Any] = {
@@ -48,17 +36,7 @@ def callback_payload(value: Any, trend: Any = None, **controls: Any) -> dict[str
     """
     values = {**DEFAULT_CONTROLS, **{k.replace("_", "-"): v for k, v in controls.items()}}
     values[DROPDOWN_ID] = value
-    return {
-        "output": "".join(f"..{i}.{p}." for i, p in MAIN_OUTPUTS) + ".",
-        "outputs": [{"id": i, "property": p} for i, p in MAIN_OUTPUTS],
-        "inputs": [{"id": c, "property": "value", "value": values[c]} for c in CONTROLS],
-        "changedPropIds": [f"{DROPDOWN_ID}.value"],
-        "state": [
-            {"id": TREND_ID, "property": "value", "value": trend or []},
-            {"id": YEARS_ID, "property": "min", "value": SAMPLE_YEARS[0]},
-            {"id": YEARS_ID, "property": "max", "value": SAMPLE_YEARS[1]},
-        ],
-    }
+    return main_callback_body(values, (trend or [], *SAMPLE_YEARS))
 
 
 def post_view(client: FlaskClient, value: Any, **controls: Any) -> dict[str, Any]:
