@@ -5,10 +5,11 @@ Callbacks stay thin: turn the control values into a ``ViewState``, run a typed q
 are kept in step by one callback, so a shared link restores a view and back/forward work.
 """
 
+import secrets
 from dataclasses import replace
 from typing import Any
 
-from dash import Dash, Input, Output, State, ctx, html, no_update
+from dash import ClientsideFunction, Dash, Input, Output, State, ctx, html, no_update
 from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -19,7 +20,6 @@ from dashapp.figures import (
     empty_figure,
     selection_figure,
     summarize,
-    table_rows,
 )
 from dashapp.layout import (
     CYLINDERS_ID,
@@ -30,8 +30,11 @@ from dashapp.layout import (
     ORIGINS_ID,
     SELECTED_ID,
     SUMMARY_ID,
+    TABLE_CONTAINER_ID,
     TABLE_ID,
     TABLE_LIMIT,
+    TABLE_SPEC_ID,
+    TABLE_TOGGLE_ID,
     TREND_ID,
     TREND_ON,
     UNITS_ID,
@@ -40,8 +43,8 @@ from dashapp.layout import (
     X_AXIS_ID,
     Y_AXIS_ID,
     YEARS_ID,
+    card_texts,
     details_panel,
-    summary_cards,
     table_columns,
 )
 from dashapp.state import (
@@ -56,19 +59,17 @@ from models.explore import Selection, plot_series, similar_vehicles, vehicle_det
 from server.caching import cached_by_data_version
 from server.extensions import db
 
+#: The ``window.dash_clientside`` namespace of dashapp/assets/fueldash.js.
+CLIENTSIDE = "fueldash"
 UNAVAILABLE = "The vehicle store is unavailable right now; try again shortly."
 #: The controls that make up a view, in the order callbacks take them.
 CONTROLS = (DROPDOWN_ID, YEARS_ID, ORIGINS_ID, CYLINDERS_ID, X_AXIS_ID, Y_AXIS_ID, UNITS_ID)
 
 
-#: The main callback's outputs, the graph's figure first as issue 2's contract requires.
-MAIN_OUTPUTS: tuple[tuple[str, str], ...] = (
-    (GRAPH_ID, "figure"),
-    (SUMMARY_ID, "children"),
-    (TABLE_ID, "rowData"),
-    (TABLE_ID, "columnDefs"),
-    (DOWNLOAD_ID, "href"),
-)
+#: The main callback's one output: the graph's figure. The summary cards, CSV link and
+#: table are drawn in the browser from what the figure carries in ``layout.meta.view``, so
+#: a change of control costs one round trip that only queries and draws.
+MAIN_OUTPUT: tuple[str, str] = (GRAPH_ID, "figure")
 #: What the main callback reads without being triggered by it: the trend toggle, and the
 #: year slider's bounds (to tell a full range from a narrowed one).
 MAIN_STATE: tuple[tuple[str, str], ...] = (
@@ -83,9 +84,10 @@ def main_callback_body(
 ) -> dict[str, Any]:
     """The body Dash's renderer posts to the main callback: ``values`` by control id (missing
     ones are empty), ``state`` in ``MAIN_STATE``'s order. For tests and the benchmark."""
+    output_id, output_property = MAIN_OUTPUT
     return {
-        "output": "".join(f"..{i}.{p}." for i, p in MAIN_OUTPUTS) + ".",
-        "outputs": [{"id": i, "property": p} for i, p in MAIN_OUTPUTS],
+        "output": f"{output_id}.{output_property}",
+        "outputs": {"id": output_id, "property": output_property},
         "inputs": [{"id": c, "property": "value", "value": values.get(c, [])} for c in CONTROLS],
         "changedPropIds": [f"{changed}.value"],
         "state": [
@@ -137,16 +139,27 @@ def selection_for(state: ViewState) -> Selection | str:
         return UNAVAILABLE
 
 
-def view_outputs(state: ViewState) -> tuple[Figure, Any, Any, Any, str]:
-    """Figure, summary cards, table rows, table columns and CSV link for a view."""
+def view_figure(state: ViewState) -> Figure:
+    """The figure for a view, carrying in ``layout.meta.view`` what the page draws beside it.
+
+    ``view`` holds the summary cards as (title, value, detail) texts, the CSV link, the
+    table's columns, whether the table may list every plotted row, and a token that is
+    new with every answer, so the browser redraws the table only for a new figure.
+    """
     selection = selection_for(state)
-    columns = table_columns(state.x, state.y, state.units)
     if isinstance(selection, str):
-        return empty_figure(selection), [], [], columns, export_url(state)
-    figure = selection_figure(selection, state.units, state.trend)
-    rows = table_rows(selection, state.units) if selection.plotted <= TABLE_LIMIT else []
-    cards = summary_cards(summarize(selection), state.units)
-    return figure, cards, rows, columns, export_url(state)
+        figure, cards, plotted = empty_figure(selection), [], 0
+    else:
+        figure = selection_figure(selection, state.units, state.trend)
+        cards, plotted = card_texts(summarize(selection), state.units), selection.plotted
+    figure["layout"]["meta"]["view"] = {
+        "token": secrets.token_hex(8),
+        "cards": cards,
+        "csv": export_url(state),
+        "columns": table_columns(state.x, state.y, state.units),
+        "rows": plotted <= TABLE_LIMIT,
+    }
+    return figure
 
 
 def figure_for(value: Any) -> Figure:
@@ -174,16 +187,40 @@ def register_callbacks(dash_app: Dash) -> None:
     """Wire the dashboard's callbacks onto ``dash_app`` (not Dash's global registry)."""
 
     @dash_app.callback(
-        *[Output(component, prop) for component, prop in MAIN_OUTPUTS],
+        Output(*MAIN_OUTPUT),
         *control_inputs(),
         *[State(component, prop) for component, prop in MAIN_STATE],
     )
-    def update_fuel_efficiency_graph(
-        manufacturers: Any, *values: Any
-    ) -> tuple[Figure, Any, Any, Any, str]:
+    def update_fuel_efficiency_graph(manufacturers: Any, *values: Any) -> Figure:
         *controls, trend, low, high = values
         state = view_from_controls(manufacturers, *controls, trend, year_bounds=(low, high))
-        return view_outputs(state)
+        return view_figure(state)
+
+    # What the figure carries becomes the cards, the CSV link and the table's rows in the
+    # browser (dashapp/assets/fueldash.js): no second request, no second query.
+    dash_app.clientside_callback(
+        ClientsideFunction(CLIENTSIDE, "viewParts"),
+        Output(SUMMARY_ID, "children"),
+        Output(DOWNLOAD_ID, "href"),
+        Input(GRAPH_ID, "figure"),
+    )
+    dash_app.clientside_callback(
+        ClientsideFunction(CLIENTSIDE, "tableRows"),
+        Output(TABLE_ID, "rowData"),
+        Output(TABLE_ID, "columnDefs"),
+        Input(GRAPH_ID, "figure"),
+        prevent_initial_call=True,
+    )
+    # The table's script (a third of the page's JavaScript) loads only when it is asked for.
+    dash_app.clientside_callback(
+        ClientsideFunction(CLIENTSIDE, "showTable"),
+        Output(TABLE_CONTAINER_ID, "children"),
+        Output(TABLE_TOGGLE_ID, "hidden"),
+        Input(TABLE_TOGGLE_ID, "n_clicks"),
+        State(GRAPH_ID, "figure"),
+        State(TABLE_SPEC_ID, "data"),
+        prevent_initial_call=True,
+    )
 
     @dash_app.callback(
         Output(URL_ID, "search"),

@@ -238,6 +238,8 @@ def selection_figure(selection: Selection, units: str = "mpg", trend: bool = Fal
                 "text": series.label.tolist(),
                 "hovertemplate": hovertemplate,
                 "marker": {"size": 9, "opacity": 0.8, "color": colour},
+                # The name unescaped, for the table the browser builds from this trace.
+                "meta": {"manufacturer": series.manufacturer},
             }
         )
         line = trend_line(x, y)
@@ -362,18 +364,3 @@ def summarize(selection: Selection) -> Summary:
         best=Extreme(float(mpg[best]), str(labels[best]), str(makers[best])),
         worst=Extreme(float(mpg[worst]), str(labels[worst]), str(makers[worst])),
     )
-
-
-def table_rows(selection: Selection, units: str = "mpg") -> list[dict[str, Any]]:
-    """The plotted points as table rows: id, manufacturer, vehicle and both axis values."""
-    rows: list[dict[str, Any]] = []
-    for series in selection.series:
-        x = axis_values(series.x, selection.x_field, units).astype(np.float64).round(2)
-        y = axis_values(series.y, selection.y_field, units).astype(np.float64).round(2)
-        rows.extend(
-            {"id": i, "manufacturer": series.manufacturer, "vehicle": label, "x": xv, "y": yv}
-            for i, label, xv, yv in zip(
-                series.ids.tolist(), series.label.tolist(), x.tolist(), y.tolist(), strict=True
-            )
-        )
-    return rows

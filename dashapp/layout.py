@@ -2,7 +2,6 @@
 
 from typing import Any
 
-import dash_ag_grid as dag
 from dash import dcc, html
 from flask import current_app, has_app_context
 from sqlalchemy.exc import SQLAlchemyError
@@ -27,6 +26,9 @@ TREND_ID = "trend-toggle"
 SUMMARY_ID = "summary-cards"
 DETAILS_ID = "vehicle-details"
 TABLE_ID = "vehicle-table"
+TABLE_CONTAINER_ID = "vehicle-table-container"
+TABLE_TOGGLE_ID = "show-vehicle-table"
+TABLE_SPEC_ID = "vehicle-table-spec"
 DOWNLOAD_ID = "csv-download"
 DEFAULTS_ID = "default-manufacturers"
 SELECTED_ID = "selected-vehicle"
@@ -242,21 +244,30 @@ def serve_layout() -> html.Div:
                 children=html.P("Click a point to see that vehicle's details."),
             ),
             html.H2("Plotted vehicles"),
-            dag.AgGrid(
-                id=TABLE_ID,
-                columnDefs=table_columns(DEFAULT_X, DEFAULT_Y, "mpg"),
-                rowData=[],
-                defaultColDef={"sortable": True, "resizable": True, "filter": True},
-                dashGridOptions={
-                    "rowSelection": {"mode": "singleRow"},
-                    "animateRows": False,
-                },
-                getRowId="params.data.id",
-                className="ag-theme-quartz fueldash-grid",
-                style={"height": "24rem"},
+            # The grid is created in the browser when asked for (dashapp/assets/fueldash.js),
+            # so its script is not part of the first page load.
+            dcc.Store(id=TABLE_SPEC_ID, data=table_spec()),
+            html.Button(
+                "Show the plotted vehicles as a table",
+                id=TABLE_TOGGLE_ID,
+                className="button",
+                n_clicks=0,
             ),
+            html.Div(id=TABLE_CONTAINER_ID),
         ],
     )
+
+
+def table_spec() -> dict[str, Any]:
+    """The table's AgGrid properties, but for its rows and columns, which follow the figure."""
+    return {
+        "id": TABLE_ID,
+        "defaultColDef": {"sortable": True, "resizable": True, "filter": True},
+        "dashGridOptions": {"rowSelection": {"mode": "singleRow"}, "animateRows": False},
+        "getRowId": "params.data.id",
+        "className": "ag-theme-quartz fueldash-grid",
+        "style": {"height": "24rem"},
+    }
 
 
 def table_columns(x_field: str, y_field: str, units: str) -> list[dict[str, Any]]:
@@ -279,23 +290,16 @@ def _fuel(mpg: float, units: str) -> str:
     return f"{mpg:.1f} mpg"
 
 
-def _card(title: str, value: str, detail: str = "") -> html.Div:
-    return html.Div(
-        className="card",
-        children=[html.H3(title), html.P(value, className="value"), html.P(detail)],
-    )
-
-
-def summary_cards(summary: Summary, units: str) -> list[html.Div]:
-    """The cards above the chart for one selection's summary."""
-    cards = [_card("Vehicles plotted", str(summary.vehicles))]
+def card_texts(summary: Summary, units: str) -> list[tuple[str, str, str]]:
+    """(title, value, detail) of each card above the chart for one selection's summary."""
+    cards = [("Vehicles plotted", str(summary.vehicles), "")]
     if summary.median_mpg is not None:
-        cards.append(_card("Median fuel efficiency", _fuel(summary.median_mpg, units)))
+        cards.append(("Median fuel efficiency", _fuel(summary.median_mpg, units), ""))
     if summary.best is not None and summary.worst is not None:
         best, worst = summary.best, summary.worst
-        cards.append(_card("Best", _fuel(best.mpg, units), f"{best.manufacturer} {best.label}"))
-        cards.append(_card("Worst", _fuel(worst.mpg, units), f"{worst.manufacturer} {worst.label}"))
-    cards.append(_card("Hidden", str(summary.hidden), "missing a value on an axis"))
+        cards.append(("Best", _fuel(best.mpg, units), f"{best.manufacturer} {best.label}"))
+        cards.append(("Worst", _fuel(worst.mpg, units), f"{worst.manufacturer} {worst.label}"))
+    cards.append(("Hidden", str(summary.hidden), "missing a value on an axis"))
     return cards
 
 

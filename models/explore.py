@@ -5,16 +5,17 @@ manufacturers at once, and every other condition from a ``VehicleFilter``, all a
 one query per selection that reads only the columns it needs.
 """
 
+import functools
 import math
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Connection, String, case, cast, func, select
+from sqlalchemy import Connection, Select, String, bindparam, cast, func, select
 
-from models.columnar import evenly_spaced
-from models.filters import VehicleFilter
+from models.columnar import driver_rows, evenly_spaced
+from models.filters import FilterShape, VehicleFilter, bound_conditions
 from models.queries import MAX_MANUFACTURER_NAME
 from models.vehicle import Manufacturer, Vehicle
 
@@ -108,19 +109,74 @@ class FilterChoices:
 
 def resolve_manufacturers(conn: Connection, names: tuple[str, ...]) -> dict[str, tuple[int, str]]:
     """Lower-cased requested name -> (id, stored name), for the names the store knows."""
-    wanted = {n.strip().lower() for n in names if n.strip() and len(n) <= MAX_MANUFACTURER_NAME}
+    wanted = _wanted_names(names)
     if not wanted:
         return {}
     stmt = select(Manufacturer.id, Manufacturer.name).where(
-        func.lower(Manufacturer.name).in_(sorted(wanted))
+        func.lower(Manufacturer.name).in_(wanted)
     )
     return {row.name.lower(): (row.id, row.name) for row in conn.execute(stmt)}
+
+
+def _wanted_names(names: tuple[str, ...]) -> list[str]:
+    return sorted(
+        {n.strip().lower() for n in names if n.strip() and len(n) <= MAX_MANUFACTURER_NAME}
+    )
 
 
 def plot_label() -> Any:
     """ "model (year)", built by the database so Python makes one string per point."""
     year = func.coalesce(cast(Vehicle.year, String), "year unknown")
     return (Vehicle.model + " (" + year + ")").label("label")
+
+
+@dataclass(frozen=True, slots=True)
+class _SeriesStatements:
+    """The two statements behind one shape of ``plot_series`` call."""
+
+    #: (id, name, vehicles matching the filter, of which plottable) per requested maker.
+    makers: Select[Any]
+    #: (maker id, id, x, y, label[, mpg]) of plottable matching vehicles, maker by maker.
+    points: Select[Any]
+
+
+@functools.lru_cache(maxsize=256)
+def _series_statements(
+    x_field: str, y_field: str, names: int, makers: int, shape: FilterShape, thinned: bool
+) -> _SeriesStatements:
+    """Built once per shape of call, so a request only binds values: at the sample's size,
+    building and compiling the statements cost more than running them."""
+    x_column, y_column = AXIS_FIELDS[x_field], AXIS_FIELDS[y_field]
+    conditions = bound_conditions(shape)
+    has_both = x_column.is_not(None) & y_column.is_not(None)
+
+    def vehicle_count(*extra: Any) -> Any:
+        return (
+            select(func.count())
+            .select_from(Vehicle)
+            .where(Vehicle.manufacturer_id == Manufacturer.id, *conditions, *extra)
+            .scalar_subquery()
+        )
+
+    # Two index-only counts per maker beat one count(CASE ...) over the same range.
+    makers_stmt = select(
+        Manufacturer.id, Manufacturer.name, vehicle_count(), vehicle_count(has_both)
+    ).where(func.lower(Manufacturer.name).in_([bindparam(f"name_{i}") for i in range(names)]))
+    # Every stride-th vehicle by id: the covering index carries the id, so the database
+    # skips the rest without handing them to Python.
+    thinning = [Vehicle.id % bindparam("stride") == 0] if thinned else []
+    mpg_column = [] if "mpg" in (x_field, y_field) else [Vehicle.mpg]
+    points_stmt = (
+        select(Vehicle.manufacturer_id, Vehicle.id, x_column, y_column, plot_label(), *mpg_column)
+        .where(
+            Vehicle.manufacturer_id.in_([bindparam(f"maker_{i}") for i in range(makers)]),
+            *conditions,
+            has_both,
+            *thinning,
+        )
+        .order_by(Vehicle.manufacturer_id, x_column, y_column, Vehicle.id)
+    )
+    return _SeriesStatements(makers_stmt, points_stmt)
 
 
 def plot_series(
@@ -140,45 +196,44 @@ def plot_series(
     that keeps each cloud's shape, then an even pick caps it at exactly ``budget``.
     ``Series.available`` then says how many there were.
     """
-    x_column, y_column = AXIS_FIELDS[x_field], AXIS_FIELDS[y_field]
-    found = resolve_manufacturers(conn, vehicle_filter.manufacturers)
+    if x_field not in AXIS_FIELDS or y_field not in AXIS_FIELDS:
+        raise KeyError(x_field if x_field not in AXIS_FIELDS else y_field)
+    wanted = _wanted_names(vehicle_filter.manufacturers)
     requested = list(dict.fromkeys(n.strip() for n in vehicle_filter.manufacturers))
+    if not wanted:
+        return Selection(x_field, y_field, (), tuple(requested))
+    # Manufacturers are matched by name here, then by id; the rest of the filter applies
+    # as is, in both statements.
+    rest = replace(vehicle_filter, manufacturers=())
+    shape, parameters = rest.shape(), rest.parameters()
+    makers_stmt = _series_statements(x_field, y_field, len(wanted), 0, shape, False).makers
+    found_rows = driver_rows(
+        conn, makers_stmt, {**parameters, **{f"name_{i}": n for i, n in enumerate(wanted)}}
+    )
+    found = {
+        name.lower(): (maker_id, name, total, plottable)
+        for maker_id, name, total, plottable in found_rows
+    }
     unknown = tuple(n for n in requested if n.lower() not in found)
     order = list(dict.fromkeys(found[n.lower()] for n in requested if n.lower() in found))
     if not order:
         return Selection(x_field, y_field, (), unknown)
 
-    ids = [manufacturer_id for manufacturer_id, _ in order]
-    where = [
-        Vehicle.manufacturer_id.in_(ids),
-        # Manufacturers are matched by id once resolved; the rest of the filter applies as is.
-        *replace(vehicle_filter, manufacturers=()).conditions(),
-    ]
-    has_both = x_column.is_not(None) & y_column.is_not(None)
-    counts_stmt = (
-        select(Vehicle.manufacturer_id, func.count(), func.count(case((has_both, Vehicle.id))))
-        .where(*where)
-        .group_by(Vehicle.manufacturer_id)
-    )
-    counts = {row[0]: (row[1], row[2]) for row in conn.execute(counts_stmt)}
-    available = sum(plottable for _total, plottable in counts.values())
+    available = sum(plottable for _id, _name, _total, plottable in order)
     stride = math.ceil(available / budget) if budget and available > budget else 1
-    thinning = [Vehicle.id % stride == 0] if stride > 1 else []
-    mpg_column = [] if "mpg" in (x_field, y_field) else [Vehicle.mpg]
-    stmt = (
-        select(Vehicle.manufacturer_id, Vehicle.id, x_column, y_column, plot_label(), *mpg_column)
-        .where(*where, has_both, *thinning)
-        .order_by(Vehicle.manufacturer_id, x_column, y_column, Vehicle.id)
+    points_stmt = _series_statements(x_field, y_field, 0, len(order), shape, stride > 1).points
+    maker_ids = {f"maker_{i}": maker_id for i, (maker_id, *_rest) in enumerate(order)}
+    rows = driver_rows(
+        conn, points_stmt, {**parameters, **maker_ids, **({"stride": stride} if stride > 1 else {})}
     )
-    rows = conn.execute(stmt).all()
-
-    columns = list(zip(*rows, strict=True)) if rows else [()] * (5 + len(mpg_column))
+    with_mpg = "mpg" not in (x_field, y_field)
+    columns = list(zip(*rows, strict=True)) if rows else [()] * (6 if with_mpg else 5)
     maker = np.asarray(columns[0], dtype=np.int64)
     vehicle_ids = np.asarray(columns[1], dtype=np.int64)
     x = np.asarray(columns[2], dtype=np.float32)
     y = np.asarray(columns[3], dtype=np.float32)
     labels = np.asarray(columns[4], dtype=object)  # fixed-width str would pad every label
-    if mpg_column:
+    if with_mpg:
         mpg = np.asarray([np.nan if v is None else v for v in columns[5]], dtype=np.float32)
     else:
         mpg = x if x_field == "mpg" else y
@@ -187,11 +242,10 @@ def plot_series(
         # maker); an even pick over the few rows left makes it an exact cap.
         keep = evenly_spaced(len(maker), budget)
         maker, vehicle_ids, x, y, labels = (a[keep] for a in (maker, vehicle_ids, x, y, labels))
-        mpg = mpg[keep] if mpg_column else (x if x_field == "mpg" else y)
+        mpg = mpg[keep] if with_mpg else (x if x_field == "mpg" else y)
 
     series = []
-    for manufacturer_id, name in order:
-        total, plottable = counts.get(manufacturer_id, (0, 0))
+    for manufacturer_id, name, total, plottable in order:
         start, stop = (
             np.searchsorted(maker, manufacturer_id, side="left"),
             np.searchsorted(maker, manufacturer_id, side="right"),

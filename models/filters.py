@@ -5,10 +5,11 @@ from its own input (query string, form, callback values) and hands it to the que
 filtering always happens in the database and always means the same thing.
 """
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, select
 
 from models.vehicle import Manufacturer, Vehicle
 
@@ -71,33 +72,95 @@ class VehicleFilter:
                 )
         return found
 
-    def conditions(self) -> list[ColumnElement[bool]]:
-        """The WHERE clauses this filter stands for."""
-        where: list[ColumnElement[bool]] = []
-        if self.manufacturers:
-            names = sorted({name.strip().lower() for name in self.manufacturers})
-            where.append(
-                Vehicle.manufacturer_id.in_(
-                    select(Manufacturer.id).where(func.lower(Manufacturer.name).in_(names))
-                )
-            )
-        if self.origins:
-            where.append(
-                func.lower(Vehicle.origin).in_(sorted({o.strip().lower() for o in self.origins}))
-            )
-        if self.cylinders:
-            where.append(Vehicle.cylinders.in_(sorted(set(self.cylinders))))
-        for low_name, high_name, column_name in RANGES:
-            column = NUMERIC_FIELDS[column_name]
-            if (low := getattr(self, low_name)) is not None:
-                where.append(column >= low)
-            if (high := getattr(self, high_name)) is not None:
-                where.append(column <= high)
+    def shape(self) -> "FilterShape":
+        """Which conditions apply and how many values each list holds, without the values.
+
+        Filters of one shape share one parameterized SQL statement (``bound_conditions``),
+        so hot paths build and compile it once and bind only the values (``parameters``).
+        """
+        return FilterShape(
+            manufacturers=len(self._manufacturer_names()),
+            origins=len(self._origin_names()),
+            cylinders=len(self._cylinder_counts()),
+            bounds=tuple(
+                getattr(self, name) is not None
+                for low_name, high_name, _field in RANGES
+                for name in (low_name, high_name)
+            ),
+            q=bool(self.q),
+        )
+
+    def parameters(self) -> dict[str, Any]:
+        """The values ``bound_conditions(self.shape())`` binds, by parameter name."""
+        values: dict[str, Any] = {}
+        for prefix, items in (
+            ("f_manufacturer", self._manufacturer_names()),
+            ("f_origin", self._origin_names()),
+            ("f_cylinders", self._cylinder_counts()),
+        ):
+            values.update({f"{prefix}_{i}": item for i, item in enumerate(items)})
+        for low_name, high_name, _field in RANGES:
+            for name in (low_name, high_name):
+                if (value := getattr(self, name)) is not None:
+                    values[f"f_{name}"] = value
         if self.q:
-            where.append(Vehicle.model.ilike(f"%{_escape_like(self.q.strip())}%", escape="\\"))
-        return where
+            values["f_q"] = f"%{_escape_like(self.q.strip())}%"
+        return values
+
+    def _manufacturer_names(self) -> list[str]:
+        return sorted({name.strip().lower() for name in self.manufacturers})
+
+    def _origin_names(self) -> list[str]:
+        return sorted({origin.strip().lower() for origin in self.origins})
+
+    def _cylinder_counts(self) -> list[int]:
+        return sorted(set(self.cylinders))
 
     def apply(self, stmt: Select[Any]) -> Select[Any]:
-        """``stmt`` narrowed by this filter."""
-        conditions = self.conditions()
-        return stmt.where(*conditions) if conditions else stmt
+        """``stmt`` narrowed by this filter, its values bound."""
+        conditions = bound_conditions(self.shape())
+        return stmt.where(*conditions).params(self.parameters()) if conditions else stmt
+
+
+@dataclass(frozen=True, slots=True)
+class FilterShape:
+    """The structure of a ``VehicleFilter``: what ``bound_conditions`` needs to build SQL."""
+
+    manufacturers: int = 0
+    origins: int = 0
+    cylinders: int = 0
+    #: (low, high) present, for each of ``RANGES`` in order.
+    bounds: tuple[bool, ...] = (False,) * 2 * len(RANGES)
+    q: bool = False
+
+
+@functools.lru_cache(maxsize=512)
+def bound_conditions(shape: FilterShape) -> tuple[ColumnElement[bool], ...]:
+    """The WHERE clauses of every filter of ``shape``, as ``bindparam``s named as
+    ``VehicleFilter.parameters`` names them. Built once per shape."""
+
+    def bound(prefix: str, count: int) -> list[Any]:
+        return [bindparam(f"{prefix}_{i}") for i in range(count)]
+
+    where: list[ColumnElement[bool]] = []
+    if shape.manufacturers:
+        names = bound("f_manufacturer", shape.manufacturers)
+        where.append(
+            Vehicle.manufacturer_id.in_(
+                select(Manufacturer.id).where(func.lower(Manufacturer.name).in_(names))
+            )
+        )
+    if shape.origins:
+        where.append(func.lower(Vehicle.origin).in_(bound("f_origin", shape.origins)))
+    if shape.cylinders:
+        where.append(Vehicle.cylinders.in_(bound("f_cylinders", shape.cylinders)))
+    present = iter(shape.bounds)
+    for low_name, high_name, column_name in RANGES:
+        column = NUMERIC_FIELDS[column_name]
+        if next(present):
+            where.append(column >= bindparam(f"f_{low_name}"))
+        if next(present):
+            where.append(column <= bindparam(f"f_{high_name}"))
+    if shape.q:
+        where.append(Vehicle.model.ilike(bindparam("f_q"), escape="\\"))
+    return tuple(where)

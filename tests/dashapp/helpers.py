@@ -40,15 +40,22 @@ def callback_payload(value: Any, trend: Any = None, **controls: Any) -> dict[str
 
 
 def post_view(client: FlaskClient, value: Any, **controls: Any) -> dict[str, Any]:
-    """Post a view's control values and return every output of the main callback."""
+    """Post a view's control values and return the figure with what it carries for the
+    page (``layout.meta.view``: summary cards, CSV link, table columns)."""
     response = client.post(UPDATE_URL, json=callback_payload(value, **controls))
     assert response.status_code == 200, response.data
-    return response.get_json()["response"]
+    return response.get_json()["response"][GRAPH_ID]["figure"]
 
 
 def post_figure(client: FlaskClient, value: Any, **controls: Any) -> dict[str, Any]:
-    """Post a dropdown value and return the figure the callback answered with."""
-    return post_view(client, value, **controls)[GRAPH_ID]["figure"]
+    """Post a dropdown value and return the figure the callback answered with, as drawn."""
+    return without_view(post_view(client, value, **controls))
+
+
+def without_view(figure: dict[str, Any]) -> dict[str, Any]:
+    """The figure without what it carries for the page beside the chart."""
+    meta = {k: v for k, v in figure["layout"]["meta"].items() if k != "view"}
+    return {**figure, "layout": {**figure["layout"], "meta": meta}}
 
 
 def decode_array(values: Any) -> np.ndarray:

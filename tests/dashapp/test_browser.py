@@ -101,9 +101,51 @@ def test_clicking_a_point_shows_its_details(page: Any, live_url: str) -> None:
     assert href is not None and href.startswith("/api/v1/vehicles/")
 
 
+def open_table(page: Any) -> None:
+    """Ask for the table, whose script is not part of the first page load."""
+    page.get_by_role("button", name="Show the plotted vehicles as a table").click()
+    page.locator("#vehicle-table .ag-row").first.wait_for(timeout=15_000)
+
+
+TABLE_IDS = """() => {
+    const ids = [];
+    window.dash_ag_grid.getApi('vehicle-table').forEachNode((node) => ids.push(node.data.id));
+    return ids;
+}"""
+
+
+def table_ids(page: Any) -> list[int]:
+    """Every row id the grid holds (it renders only the rows in view)."""
+    return sorted(page.evaluate(TABLE_IDS))
+
+
+def test_the_table_loads_on_demand_and_follows_the_figure(page: Any, live_url: str) -> None:
+    scripts: list[str] = []
+    page.on("request", lambda r: scripts.append(r.url) if ".js" in r.url else None)
+    page.goto(f"{live_url}/dash/?manufacturer=Toyota&manufacturer=Honda")
+    wait_for_points(page, 39)
+    assert not [url for url in scripts if "dash_ag_grid" in url]
+    assert page.locator("#summary-cards .card .value").all_inner_texts()[0] == "39"
+
+    open_table(page)
+    assert [url for url in scripts if "dash_ag_grid" in url]
+    assert table_ids(page) == sorted(plotted_ids(page))
+    assert len(table_ids(page)) == 39
+    first = page.locator("#vehicle-table .ag-row").first.inner_text()
+    assert "Toyota" in first or "Honda" in first
+
+    # A new selection redraws the open table from the new figure.
+    page.locator("#manufacturer-dropdown").click()
+    page.get_by_role("option", name="BMW (2)").click()
+    wait_for_points(page, 41)
+    page.wait_for_function(f"() => ({TABLE_IDS})().length === 41")
+    assert table_ids(page) == sorted(plotted_ids(page))
+
+
 def test_selecting_a_table_row_highlights_its_point(page: Any, live_url: str) -> None:
     page.goto(f"{live_url}/dash/?manufacturer=BMW")
     wait_for_points(page, 2)
+    open_table(page)
     row = page.locator("#vehicle-table .ag-row", has_text="2002 (1970)")
     row.locator(".ag-selection-checkbox input, .ag-checkbox-input").first.click()
     page.wait_for_function(

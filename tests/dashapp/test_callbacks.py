@@ -78,7 +78,7 @@ def test_callback_runs_on_page_load() -> None:
 
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     dependencies = app.test_client().get("/dash/_dash-dependencies").get_json()
-    (callback,) = [d for d in dependencies if d["output"].startswith(f"..{GRAPH_ID}.figure.")]
+    (callback,) = [d for d in dependencies if d["output"] == f"{GRAPH_ID}.figure"]
     assert callback["inputs"][0] == {"id": DROPDOWN_ID, "property": "value"}
     assert callback["prevent_initial_call"] is False
 

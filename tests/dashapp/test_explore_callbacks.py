@@ -10,14 +10,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from dashapp.figures import GRAPH_ID
 from dashapp.layout import (
     DETAILS_ID,
-    DOWNLOAD_ID,
     DROPDOWN_ID,
     SELECTED_ID,
-    SUMMARY_ID,
-    TABLE_ID,
     URL_ID,
     URL_NOTICE_ID,
     YEARS_ID,
@@ -43,30 +39,27 @@ def plottable(names: set[str], keep: Any = lambda car: True) -> list[Any]:
     ]
 
 
-def card_values(children: list[dict[str, Any]]) -> dict[str, str]:
-    """Card title -> its value text, from the serialized summary cards."""
-    values = {}
-    for card in children:
-        title, value, _detail = card["props"]["children"]
-        values[title["props"]["children"]] = value["props"]["children"]
-    return values
+def card_values(figure: dict[str, Any]) -> dict[str, str]:
+    """Card title -> its value text, from what the figure carries for the summary cards."""
+    return {title: value for title, value, _detail in figure["layout"]["meta"]["view"]["cards"]}
 
 
 def test_toyota_and_honda_compare_with_39_points(client: FlaskClient) -> None:
-    response = post_view(client, ["Toyota", "Honda"])
-    figure = response[GRAPH_ID]["figure"]
+    figure = post_view(client, ["Toyota", "Honda"])
     assert point_count(figure) == 39
     assert [t["name"] for t in marker_traces(figure)] == ["Toyota", "Honda"]
     assert [len(decode_array(t["x"])) for t in marker_traces(figure)] == [26, 13]
 
-    rows = response[TABLE_ID]["rowData"]
-    assert len(rows) == 39
     ids = np.concatenate([decode_array(t["customdata"]) for t in marker_traces(figure)])
-    assert sorted(r["id"] for r in rows) == sorted(ids.tolist())
+    assert len(set(ids.tolist())) == 39
+    view = figure["layout"]["meta"]["view"]
+    assert view["rows"] is True  # the browser's table lists every plotted point
+    assert [c["field"] for c in view["columns"]] == ["manufacturer", "vehicle", "x", "y"]
+    assert [t["meta"]["manufacturer"] for t in marker_traces(figure)] == ["Toyota", "Honda"]
 
     cars = plottable({"Toyota", "Honda"})
     mpgs = [c.mpg for c in cars]
-    cards = card_values(response[SUMMARY_ID]["children"])
+    cards = card_values(figure)
     assert cards["Vehicles plotted"] == "39"
     assert cards["Median fuel efficiency"] == f"{median(mpgs):.1f} mpg"
     assert cards["Best"] == f"{max(mpgs):.1f} mpg"
@@ -77,13 +70,13 @@ def test_toyota_and_honda_compare_with_39_points(client: FlaskClient) -> None:
         if c.manufacturer in {"Toyota", "Honda"} and (c.horsepower is None or c.mpg is None)
     )
     assert cards["Hidden"] == str(hidden)
-    assert response[DOWNLOAD_ID]["href"] == (
+    assert figure["layout"]["meta"]["view"]["csv"] == (
         "/api/v1/vehicles?format=csv&manufacturer=Toyota&manufacturer=Honda&hp_min=0&mpg_min=0"
     )
 
 
 def test_filters_and_axes_narrow_the_plot(client: FlaskClient) -> None:
-    response = post_view(
+    figure = post_view(
         client,
         ["Ford", "Chevrolet"],
         year_range=[1975, 1982],
@@ -91,7 +84,6 @@ def test_filters_and_axes_narrow_the_plot(client: FlaskClient) -> None:
         x_axis="weight",
         mpg_units="l100km",
     )
-    figure = response[GRAPH_ID]["figure"]
     cars = [
         c
         for c in SAMPLE
@@ -105,14 +97,14 @@ def test_filters_and_axes_narrow_the_plot(client: FlaskClient) -> None:
     ys = np.concatenate([decode_array(t["y"]) for t in marker_traces(figure)])
     assert sorted(ys.tolist()) == pytest.approx(sorted(235.215 / c.mpg for c in cars), rel=1e-5)
     assert figure["layout"]["xaxis"]["title"]["text"] == "Weight (lb)"
-    assert response[DOWNLOAD_ID]["href"] == (
+    assert figure["layout"]["meta"]["view"]["csv"] == (
         "/api/v1/vehicles?format=csv&manufacturer=Ford&manufacturer=Chevrolet"
         "&year_min=1975&cylinders=8&mpg_min=0"
     )
 
 
 def test_an_origin_that_excludes_everything_gives_an_empty_state(client: FlaskClient) -> None:
-    figure = post_view(client, ["Toyota"], origin_filter=["Europe"])[GRAPH_ID]["figure"]
+    figure = post_view(client, ["Toyota"], origin_filter=["Europe"])
     assert figure["data"] == []
 
 
@@ -129,7 +121,7 @@ def test_an_origin_that_excludes_everything_gives_an_empty_state(client: FlaskCl
     ],
 )
 def test_crafted_controls_never_500(client: FlaskClient, controls: dict[str, Any]) -> None:
-    figure = post_view(client, ["Toyota"], **controls)[GRAPH_ID]["figure"]
+    figure = post_view(client, ["Toyota"], **controls)
     assert point_count(figure) in (0, 26)
 
 
@@ -225,7 +217,7 @@ def test_the_point_budget_says_it_samples(make_app: Any) -> None:
     app = make_app(DASH_POINT_BUDGET=10)
     with app.app_context(), db.engine.begin() as conn:
         seed_sample(conn)
-    figure = post_view(app.test_client(), ["Toyota", "Honda"])[GRAPH_ID]["figure"]
+    figure = post_view(app.test_client(), ["Toyota", "Honda"])
     assert point_count(figure) <= 12
     assert "showing a sample of" in figure["layout"]["title"]["subtitle"]["text"]
     assert "of 39 vehicles" in figure["layout"]["title"]["subtitle"]["text"]

@@ -8,7 +8,6 @@ from dashapp.figures import (
     PALETTE,
     selection_figure,
     summarize,
-    table_rows,
     trend_line,
 )
 from models.explore import Selection, Series
@@ -129,15 +128,3 @@ def test_summary_skips_missing_mpg_and_empty_selections() -> None:
     assert (summary.vehicles, summary.median_mpg) == (2, 20.0)
     empty = summarize(Selection("horsepower", "mpg", (), ()))
     assert (empty.vehicles, empty.median_mpg, empty.best) == (0, None, None)
-
-
-def test_table_rows_are_the_plotted_points() -> None:
-    rows = table_rows(Selection("horsepower", "mpg", (TOYOTA, HONDA), ()))
-    assert len(rows) == 5
-    assert rows[3] == {
-        "id": 501,
-        "manufacturer": "Honda",
-        "vehicle": "honda 0 (1970)",
-        "x": 50.0,
-        "y": 40.0,
-    }
