@@ -11,6 +11,7 @@ from typing import Any
 
 from dash import ClientsideFunction, Dash, Input, Output, State, ctx, html, no_update
 from flask import current_app
+from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashapp.budget import point_budget
@@ -116,37 +117,22 @@ def view_from_controls(
     return from_controls(manufacturers, years, origins, cylinders, x, y, units, trend, year_bounds)
 
 
-def selection_for(state: ViewState) -> Selection | str:
+def selection_for(conn: Connection, state: ViewState, budget: int | None) -> Selection | str:
     """The plotted series for a view, or why there are none to show."""
     if not state.manufacturers:
         if state.problems:
             return "That selection cannot be plotted: " + "; ".join(state.problems) + "."
         return "Pick a manufacturer to plot its vehicles."
-    budget = point_budget(current_app.config)
-    vehicle_filter = state.vehicle_filter()
-    try:
-        conn = db.session.connection()
-        # Cached per (selection, data version): every write bumps the version, so a stale
-        # entry is never read again (server/caching.py; Redis when REDIS_URL is set).
-        return cached_by_data_version(
-            conn,
-            "dash-selection",
-            (vehicle_filter, state.x, state.y, budget),
-            lambda: plot_series(conn, vehicle_filter, state.x, state.y, budget),
-        )
-    except SQLAlchemyError:
-        db.session.rollback()
-        return UNAVAILABLE
+    return plot_series(conn, state.vehicle_filter(), state.x, state.y, budget)
 
 
-def view_figure(state: ViewState) -> Figure:
+def draw_view(state: ViewState, selection: Selection | str) -> Figure:
     """The figure for a view, carrying in ``layout.meta.view`` what the page draws beside it.
 
     ``view`` holds the summary cards as (title, value, detail) texts, the CSV link, the
     table's columns, whether the table may list every plotted row, and a token that is
-    new with every answer, so the browser redraws the table only for a new figure.
+    new with every drawing, so the browser redraws the table only for a new figure.
     """
-    selection = selection_for(state)
     if isinstance(selection, str):
         figure, cards, plotted = empty_figure(selection), [], 0
     else:
@@ -162,16 +148,34 @@ def view_figure(state: ViewState) -> Figure:
     return figure
 
 
-def figure_for(value: Any) -> Figure:
-    """The figure the dashboard shows for a dropdown value alone, whatever the client sent.
+def view_figure(state: ViewState) -> Figure:
+    """The dashboard's figure for a view, from the cache when the store has not changed."""
+    budget = point_budget(current_app.config)
+    try:
+        # A bare pooled connection, not the ORM session: this read needs no unit of work,
+        # and at the sample's size the session's bookkeeping cost more than the queries.
+        with db.engine.connect() as conn:
+            # Cached per (view, data version): every write bumps the version, so a stale
+            # figure is never served again (server/caching.py; Redis with REDIS_URL).
+            return cached_by_data_version(
+                conn,
+                "dash-figure",
+                (state, budget),
+                lambda: draw_view(state, selection_for(conn, state, budget)),
+            )
+    except SQLAlchemyError:
+        return draw_view(state, UNAVAILABLE)
 
-    The API's figure endpoint calls this too, so both surfaces draw the same chart.
+
+def figure_for(value: Any) -> Figure:
+    """The figure the dashboard shows for a dropdown value alone, whatever the client sent,
+    without what it carries for the page around the chart.
+
+    The API's figure endpoint calls this, so both surfaces draw the same chart.
     """
-    state = view_from_controls(value)
-    selection = selection_for(state)
-    if isinstance(selection, str):
-        return empty_figure(selection)
-    return selection_figure(selection, state.units, state.trend)
+    figure = view_figure(view_from_controls(value))
+    meta = {key: value for key, value in figure["layout"]["meta"].items() if key != "view"}
+    return {**figure, "layout": {**figure["layout"], "meta": meta}}
 
 
 def vehicle_id_from(value: Any) -> int | None:

@@ -15,6 +15,7 @@ from server.compression import init_compression
 from server.config import (
     check_config,
     default_config,
+    engine_defaults,
     environment_config,
     secure_cookies_default,
 )
@@ -32,6 +33,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if test_config is not None:
         app.config.from_mapping(test_config)
     secure_cookies_default(app.config)
+    engine_defaults(app.config)
     check_config(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 

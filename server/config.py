@@ -25,7 +25,8 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "ENV_NAME": "development",
         "SECRET_KEY": DEV_SECRET_KEY,
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(instance_path) / 'fueldash.sqlite3'}",
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # pool_pre_ping is added for server databases by engine_defaults.
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
         "DASH_DEFAULT_MANUFACTURER": "Toyota",
         "SEED_SAMPLE_ON_START": False,
         "JSON_SORT_KEYS": False,
@@ -104,6 +105,17 @@ def secure_cookies_default(config: dict[str, Any]) -> None:
     if "SESSION_COOKIE_SECURE" not in config or config["SESSION_COOKIE_SECURE"] is None:
         config["SESSION_COOKIE_SECURE"] = config.get("ENV_NAME") == "production"
     config["REMEMBER_COOKIE_SECURE"] = config["SESSION_COOKIE_SECURE"]
+
+
+def engine_defaults(config: dict[str, Any]) -> None:
+    """Test pooled connections before use, where a server can drop them (PostgreSQL).
+
+    An SQLite file has no server to go away, so there the ping would only add a query
+    to every request.
+    """
+    options = config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    if not str(config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
+        options.setdefault("pool_pre_ping", True)
 
 
 def check_config(config: dict[str, Any]) -> None:

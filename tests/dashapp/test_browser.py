@@ -142,6 +142,22 @@ def test_the_table_loads_on_demand_and_follows_the_figure(page: Any, live_url: s
     assert table_ids(page) == sorted(plotted_ids(page))
 
 
+def test_first_load_javascript_with_async_chunks_is_under_800_kb(page: Any, live_url: str) -> None:
+    sizes: dict[str, int] = {}
+
+    def record(request: Any) -> None:
+        if ".js" in request.url:
+            sizes[request.url] = request.sizes()["responseBodySize"]
+
+    page.on("requestfinished", record)
+    page.goto(f"{live_url}/dash/")
+    wait_for_points(page, 26)
+    page.wait_for_load_state("networkidle")
+    assert any("async-dropdown" in url for url in sizes)  # chunks fetched while rendering
+    assert not [url for url in sizes if "dash_ag_grid" in url]
+    assert 500_000 < sum(sizes.values()) <= 800_000, sizes
+
+
 def test_selecting_a_table_row_highlights_its_point(page: Any, live_url: str) -> None:
     page.goto(f"{live_url}/dash/?manufacturer=BMW")
     wait_for_points(page, 2)

@@ -10,11 +10,10 @@ from flask.testing import FlaskClient
 
 from server.compression import static_gzip
 
-#: A regression guard on a first page load's JavaScript, gzipped. Issue 5 asks for 800 KB;
-#: the cartesian bundle and dropping DataTable got there (743 KB), but the data table that
-#: issue 6 asks for (dash-ag-grid, ~370 KB gzipped) takes the page to ~1.12 MB. Loading the
-#: grid lazily is the open next step; until then this guard keeps it from growing further.
-JS_BUDGET_BYTES = 1_150_000
+#: Issue 5's budget for a first page load's JavaScript, gzipped. The table's grid (about
+#: 600 KB more) is loaded only when asked for; tests/dashapp/test_browser.py also counts
+#: the chunks Dash's components fetch while the page first renders.
+JS_BUDGET_BYTES = 800_000
 ACCEPT = {"Accept-Encoding": "gzip, deflate, br, zstd"}
 GRAPH = "#fuel-efficiency-vs-horsepower-graph"
 

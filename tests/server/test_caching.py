@@ -87,7 +87,7 @@ def test_redis_cache_is_shared_and_invalidated_by_a_data_version_change(
     add_toyota_behind_the_apps_back(redis_app, bump=False)
     assert point_count(post_figure(other_worker.test_client(), "Toyota")) == 28
     with redis.Redis.from_url(REDIS_URL) as client:
-        assert list(client.scan_iter(f"{prefix}dash-selection:*"))
+        assert list(client.scan_iter(f"{prefix}dash-figure:*"))
 
 
 def test_a_broken_cache_backend_still_answers(make_app: Any, app: Flask) -> None:
