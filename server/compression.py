@@ -11,7 +11,7 @@
 import gzip
 from typing import Any
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, request
 from flask_compress import Compress
 
 STATIC_PREFIXES = ("/dash/_dash-component-suites/", "/dash/assets/", "/static/")
@@ -30,27 +30,7 @@ COMPRESS_DEFAULTS: dict[str, Any] = {
     "COMPRESS_LEVEL": 5,
 }
 
-
-class SizedCompress(Compress):
-    """Flask-Compress that lets small responses through before negotiating an encoding.
-
-    Flask-Compress parses ``Accept-Encoding`` for every response and only then looks at
-    the size; most callback answers are below ``COMPRESS_MIN_SIZE``, so look first.
-    """
-
-    def after_request(self, response: Response | None) -> Response:
-        if (
-            response is not None
-            and not response.is_streamed
-            and response.content_length is not None
-            and response.content_length < current_app.config["COMPRESS_MIN_SIZE"]
-        ):
-            response.vary.add("Accept-Encoding")  # a larger answer to the same URL may vary
-            return response
-        return super().after_request(response)
-
-
-compress = SizedCompress()
+compress = Compress()
 
 
 class StaticGzip:
