@@ -351,20 +351,25 @@ class Summary:
 
 def summarize(selection: Selection) -> Summary:
     """Count, median mpg and best/worst vehicle by mpg over the plotted points."""
-    if selection.plotted == 0:
+    if not selection.series:
         return Summary(0, selection.hidden, None, None, None)
-    mpg = np.concatenate([s.mpg for s in selection.series]).astype(np.float64)
-    known = ~np.isnan(mpg)
-    if not known.any():
+    mpg = np.concatenate([s.mpg for s in selection.series])
+    known = len(mpg) - int(np.count_nonzero(np.isnan(mpg)))
+    if known == 0:
         return Summary(selection.plotted, selection.hidden, None, None, None)
-    best = np.flatnonzero(known)[np.argmax(mpg[known])]
-    worst = np.flatnonzero(known)[np.argmin(mpg[known])]
+    # One stable sort gives all three: the median, the worst (first) and the best mpg,
+    # ties going to the earlier point. NaNs (mpg unknown) sort last.
+    order = np.argsort(mpg, kind="stable")
+    ranked = mpg[order[:known]].astype(np.float64)
+    middle = known // 2
+    median = ranked[middle] if known % 2 else (ranked[middle - 1] + ranked[middle]) / 2
+    best = order[int(np.searchsorted(ranked, ranked[-1]))]
     return Summary(
         vehicles=selection.plotted,
         hidden=selection.hidden,
-        median_mpg=float(np.median(mpg[known])),
+        median_mpg=float(median),
         best=_extreme(selection, int(best)),
-        worst=_extreme(selection, int(worst)),
+        worst=_extreme(selection, int(order[0])),
     )
 
 

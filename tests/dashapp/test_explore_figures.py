@@ -1,5 +1,7 @@
 """The exploration view's pure builders: figure, trend lines, summary and table rows."""
 
+import statistics
+
 import numpy as np
 import pytest
 
@@ -128,3 +130,27 @@ def test_summary_skips_missing_mpg_and_empty_selections() -> None:
     assert (summary.vehicles, summary.median_mpg) == (2, 20.0)
     empty = summarize(Selection("horsepower", "mpg", (), ()))
     assert (empty.vehicles, empty.median_mpg, empty.best) == (0, None, None)
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ([20, 30, 30], [10, 30]),  # even count, a tie for best across series
+        ([18, 18], [25]),  # a tie for worst
+        ([21.5, 19, 33.25, 40, 40, 12], [12, 7.5, 40]),
+    ],
+)
+def test_summary_median_and_extremes_match_a_plain_python_reading(
+    first: list[float], second: list[float]
+) -> None:
+    a = make_series("A", list(range(len(first))), first)
+    b = make_series("B", list(range(len(second))), second)
+    summary = summarize(Selection("horsepower", "mpg", (a, b), ()))
+    values = first + second
+    labels = list(a.label) + list(b.label)
+    assert summary.median_mpg == pytest.approx(statistics.median(values))
+    assert summary.best is not None and summary.worst is not None
+    # Ties go to the earlier point, counting series in order.
+    assert summary.best.label == labels[values.index(max(values))]
+    assert summary.worst.label == labels[values.index(min(values))]
+    assert (summary.best.mpg, summary.worst.mpg) == (max(values), min(values))
