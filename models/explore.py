@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Connection, Select, String, bindparam, cast, func, select
+from sqlalchemy import Connection, Select, String, bindparam, cast, func, select, true
 
 from models.columnar import driver_rows, evenly_spaced
 from models.filters import FilterShape, VehicleFilter, bound_conditions
@@ -142,26 +142,53 @@ class _SeriesStatements:
 
 @functools.lru_cache(maxsize=256)
 def _series_statements(
-    x_field: str, y_field: str, names: int, makers: int, shape: FilterShape, thinned: bool
+    dialect: str,
+    x_field: str,
+    y_field: str,
+    names: int,
+    makers: int,
+    shape: FilterShape,
+    thinned: bool,
 ) -> _SeriesStatements:
     """Built once per shape of call, so a request only binds values: at the sample's size,
     building and compiling the statements cost more than running them."""
     x_column, y_column = AXIS_FIELDS[x_field], AXIS_FIELDS[y_field]
     conditions = bound_conditions(shape)
     has_both = x_column.is_not(None) & y_column.is_not(None)
+    named = func.lower(Manufacturer.name).in_([bindparam(f"name_{i}") for i in range(names)])
+    of_maker = Vehicle.manufacturer_id == Manufacturer.id
 
-    def vehicle_count(*extra: Any) -> Any:
-        return (
-            select(func.count())
-            .select_from(Vehicle)
-            .where(Vehicle.manufacturer_id == Manufacturer.id, *conditions, *extra)
-            .scalar_subquery()
+    if dialect == "postgresql":
+        # One pass over each maker's index range counts both: a LATERAL subquery took
+        # 18 ms for a 120,000-vehicle maker where two correlated counts took 45 ms.
+        counts = (
+            select(
+                func.count().label("total"),
+                func.count().filter(has_both).label("plottable"),
+            )
+            .where(of_maker, *conditions)
+            .lateral("counts")
         )
+        makers_stmt = (
+            select(Manufacturer.id, Manufacturer.name, counts.c.total, counts.c.plottable)
+            .select_from(Manufacturer)
+            .join(counts, true())
+            .where(named)
+        )
+    else:
 
-    # Two index-only counts per maker beat one count(CASE ...) over the same range.
-    makers_stmt = select(
-        Manufacturer.id, Manufacturer.name, vehicle_count(), vehicle_count(has_both)
-    ).where(func.lower(Manufacturer.name).in_([bindparam(f"name_{i}") for i in range(names)]))
+        def vehicle_count(*extra: Any) -> Any:
+            return (
+                select(func.count())
+                .select_from(Vehicle)
+                .where(of_maker, *conditions, *extra)
+                .scalar_subquery()
+            )
+
+        # SQLite has no LATERAL; two index-only counts beat one count(CASE ...) there.
+        makers_stmt = select(
+            Manufacturer.id, Manufacturer.name, vehicle_count(), vehicle_count(has_both)
+        ).where(named)
     # Every stride-th vehicle by id: the covering index carries the id, so the database
     # skips the rest without handing them to Python.
     thinning = [Vehicle.id % bindparam("stride") == 0] if thinned else []
@@ -174,7 +201,12 @@ def _series_statements(
             has_both,
             *thinning,
         )
-        .order_by(Vehicle.manufacturer_id, x_column, y_column, Vehicle.id)
+        # Ties broken in the covering index's own order (ix_vehicles_plot), so for the
+        # default axes the database reads the points already sorted: a sort on id alone
+        # cost SQLite a temporary B-tree and a quarter of the query's time.
+        .order_by(
+            Vehicle.manufacturer_id, x_column, y_column, Vehicle.year, Vehicle.model, Vehicle.id
+        )
     )
     return _SeriesStatements(makers_stmt, points_stmt)
 
@@ -189,7 +221,8 @@ def plot_series(
     """The filter's vehicles with both axis values, one series per requested manufacturer.
 
     Series follow the order the manufacturers were asked for; points within a series are
-    sorted by x then y. Raises ``KeyError`` for an axis outside ``AXIS_FIELDS``.
+    sorted by x, then y, year, model and id. Raises ``KeyError`` for an axis outside
+    ``AXIS_FIELDS``.
 
     With a ``budget`` and more plottable vehicles than that, the database keeps only those
     whose id is a multiple of a stride: a deterministic sample, the same for every series,
@@ -206,7 +239,8 @@ def plot_series(
     # as is, in both statements.
     rest = replace(vehicle_filter, manufacturers=())
     shape, parameters = rest.shape(), rest.parameters()
-    makers_stmt = _series_statements(x_field, y_field, len(wanted), 0, shape, False).makers
+    dialect = conn.dialect.name
+    makers_stmt = _series_statements(dialect, x_field, y_field, len(wanted), 0, shape, False).makers
     found_rows = driver_rows(
         conn, makers_stmt, {**parameters, **{f"name_{i}": n for i, n in enumerate(wanted)}}
     )
@@ -221,7 +255,9 @@ def plot_series(
 
     available = sum(plottable for _id, _name, _total, plottable in order)
     stride = math.ceil(available / budget) if budget and available > budget else 1
-    points_stmt = _series_statements(x_field, y_field, 0, len(order), shape, stride > 1).points
+    points_stmt = _series_statements(
+        dialect, x_field, y_field, 0, len(order), shape, stride > 1
+    ).points
     maker_ids = {f"maker_{i}": maker_id for i, (maker_id, *_rest) in enumerate(order)}
     rows = driver_rows(
         conn, points_stmt, {**parameters, **maker_ids, **({"stride": stride} if stride > 1 else {})}
