@@ -37,6 +37,9 @@ API_PATH = "/api/v1/vehicles"
 API_PAGE_SIZE = 50
 CONCURRENCY = (1, 16)
 MAX_RUN_S = 30
+#: Enough clients, for long enough, that every gunicorn worker is warm before measuring.
+WARM_UP_CONNECTIONS = 8
+WARM_UP_S = 3
 PG_ADMIN_URL = os.environ.get(
     "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
@@ -110,9 +113,9 @@ def callback_load(server: Server, names: list[str], connections: int, seconds: f
         [UPDATE_PATH],
         method="POST",
         bodies=[callback_body(n, app) for n in names],
-        connections=connections,
-        duration_s=1,
-    )  # warm-up: imports, caches, connections
+        connections=max(connections, WARM_UP_CONNECTIONS),
+        duration_s=WARM_UP_S,
+    )  # warm-up: every worker's connection, compiled statements and page cache
     # Slow servers (the baseline at 1M rows) get long enough for a few requests to finish.
     seconds = max(seconds, min(MAX_RUN_S, 5 * warm.mean_ms / 1000 if warm.requests else MAX_RUN_S))
     return run_wrk(
