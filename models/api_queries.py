@@ -23,7 +23,7 @@ from sqlalchemy import (
     select,
 )
 
-from models.filters import NUMERIC_FIELDS, VehicleFilter
+from models.filters import NUMERIC_FIELDS, VehicleFilter, with_manufacturer_ids
 from models.vehicle import Manufacturer, Vehicle
 
 #: The fields every vehicle row carries, in the order the API and CSV show them.
@@ -185,6 +185,7 @@ class VehiclePage:
 
 def count_vehicles(conn: Connection, vehicle_filter: VehicleFilter) -> int:
     """How many vehicles the filter lets through."""
+    vehicle_filter = with_manufacturer_ids(conn, vehicle_filter)
     return conn.scalar(vehicle_filter.apply(select(func.count()).select_from(Vehicle))) or 0
 
 
@@ -195,7 +196,8 @@ def vehicle_page(
     limit: int,
     cursor: str | None = None,
 ) -> VehiclePage:
-    """Up to ``limit`` vehicles after ``cursor`` in ``sort`` order. Two statements."""
+    """Up to ``limit`` vehicles after ``cursor`` in ``sort`` order. Three statements."""
+    vehicle_filter = with_manufacturer_ids(conn, vehicle_filter)
     stmt = select_vehicles(vehicle_filter).order_by(*_order_by(conn, sort))
     if cursor:
         value, last_id = decode_cursor(cursor, sort)
@@ -229,7 +231,9 @@ def iter_vehicle_rows(
 
     Only one batch is in memory at a time, however many rows match.
     """
-    stmt = select_vehicles(vehicle_filter).order_by(*_order_by(conn, sort))
+    stmt = select_vehicles(with_manufacturer_ids(conn, vehicle_filter)).order_by(
+        *_order_by(conn, sort)
+    )
     result = conn.execution_options(stream_results=True, yield_per=batch_size).execute(stmt)
     for partition in result.partitions():
         yield [tuple(row) for row in partition]

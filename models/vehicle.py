@@ -50,6 +50,9 @@ class Vehicle(db.Model):
             "model",
             "id",
         ),
+        # One maker's vehicles in id order: an API page filtered by manufacturer reads its
+        # rows straight off this index, and counts them from an index a third the width.
+        Index("ix_vehicles_manufacturer", "manufacturer_id", "id"),
         CheckConstraint("horsepower IS NULL OR horsepower > 0", name="horsepower_positive"),
         CheckConstraint("mpg IS NULL OR mpg > 0", name="mpg_positive"),
         CheckConstraint("cylinders IS NULL OR cylinders > 0", name="cylinders_positive"),

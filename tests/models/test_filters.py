@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import Connection, func, select
 
 from models import Vehicle
-from models.filters import VehicleFilter
+from models.filters import VehicleFilter, with_manufacturer_ids
 
 
 def count(conn: Connection, vehicle_filter: VehicleFilter) -> int:
@@ -35,6 +35,19 @@ def count(conn: Connection, vehicle_filter: VehicleFilter) -> int:
 )
 def test_filter_counts(conn: Connection, vehicle_filter: VehicleFilter, expected: int) -> None:
     assert count(conn, vehicle_filter) == expected
+    # Names looked up as ids first (the API's fast path) select exactly the same vehicles.
+    assert count(conn, with_manufacturer_ids(conn, vehicle_filter)) == expected
+
+
+def test_manufacturer_names_become_ids(conn: Connection) -> None:
+    resolved = with_manufacturer_ids(conn, VehicleFilter(manufacturers=(" honda", "TOYOTA", "x")))
+    assert resolved.manufacturers == ()
+    assert resolved.manufacturer_ids is not None and len(resolved.manufacturer_ids) == 2
+    nobody = with_manufacturer_ids(conn, VehicleFilter(manufacturers=("Nope",), year_min=1970))
+    assert nobody.manufacturer_ids == ()
+    assert count(conn, nobody) == 0
+    unnamed = VehicleFilter(year_min=1980)
+    assert with_manufacturer_ids(conn, unnamed) is unnamed
 
 
 def test_sql_looking_text_is_just_text(conn: Connection) -> None:
