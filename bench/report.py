@@ -97,28 +97,46 @@ def _by(rows: list[Row], **match: Any) -> list[Row]:
     return [r for r in rows if all(r.get(k) == v for k, v in match.items())]
 
 
+def _median_p50(rows: list[Row]) -> float | None:
+    finished = sorted(r["p50_ms"] for r in rows if r.get("requests") != 0 and "p50_ms" in r)
+    return finished[len(finished) // 2] if finished else None
+
+
 def _headline(rows: list[Row]) -> list[str]:
     lines = []
-    small = min(r["size"] for r in rows)
-    fueldash = _by(
-        rows, server="fueldash", store="sqlite", size=small, endpoint="callback", clients=1
-    )
-    baseline = _by(rows, server="baseline", size=small, endpoint="callback", clients=1)
-    noop = _by(rows, server="noop", size=small, endpoint="callback", clients=1)
-    if fueldash and baseline and noop:
-        f = sorted(r["p50_ms"] for r in fueldash)[len(fueldash) // 2]
-        b = sorted(r["p50_ms"] for r in baseline)[len(baseline) // 2]
-        n = noop[0]["p50_ms"]
-        lines.append(
-            f"- {small} vehicles, one client: fueldash callback p50 {f:.2f} ms, seed-style "
-            f"baseline {b:.2f} ms (**{b / f:.1f}x** faster), no-op Dash callback {n:.2f} ms "
-            f"(fueldash is **{f / n:.2f}x** the no-op)."
-        )
+    small = min(r["size"] for r in rows if "size" in r)
+    one_client = dict(size=small, endpoint="callback", clients=1)
+    baseline = _median_p50(_by(rows, server="baseline", **one_client))
+    noop = _median_p50(_by(rows, server="noop", **one_client))
+    for label, server in (
+        ("figure cache off (what a miss costs)", "fueldash"),
+        ("Redis figure cache (`make run` with REDIS_URL)", "fueldash+redis"),
+    ):
+        fueldash = _median_p50(_by(rows, server=server, store="sqlite", **one_client))
+        if fueldash and baseline and noop:
+            lines.append(
+                f"- {small} vehicles, one client, {label}: fueldash callback p50 "
+                f"{fueldash:.2f} ms against the seed-style baseline's {baseline:.2f} ms "
+                f"(**{baseline / fueldash:.1f}x** faster) and a no-op Dash callback's "
+                f"{noop:.2f} ms (**{fueldash / noop:.2f}x** the no-op)."
+            )
     for row in _by(rows, endpoint="page_js"):
         lines.append(
             f"- First load of /dash/: {row['scripts']} scripts, **{row['gzip_kb']} KB** of "
             f"gzipped JavaScript ({row['raw_kb']} KB raw); Cache-Control "
-            f"{', '.join(row['cache_control'])}."
+            f"{', '.join(row['cache_control'])}. The table's grid is loaded only when asked "
+            "for; the browser test also counts the chunks Dash fetches while rendering."
+        )
+    scaling = sorted(_by(rows, endpoint="scaling"), key=lambda r: r["workers"])
+    if scaling:
+        lines.append(
+            "- Throughput with 16 clients (406 vehicles, cache off): "
+            + ", ".join(
+                f"{r['workers']} worker{'s' if r['workers'] > 1 else ''} "
+                f"{r['rps']:.0f} req/s (p50 {r['p50_ms']:.1f} ms)"
+                for r in scaling
+            )
+            + f"; {os.cpu_count()} cores, with wrk on the same machine."
         )
     return lines
 
@@ -164,7 +182,9 @@ def write_chart(rows: list[Row]) -> None:
 def write_report(rows: list[Row]) -> None:
     """Write RESULTS.md (tables, machine, versions, date) and the latency chart."""
     write_chart(rows)
-    load_rows = [_completed(r) for r in rows if "p50_ms" in r and r.get("endpoint") != "csv"]
+    load_rows = [
+        _completed(r) for r in rows if "p50_ms" in r and r.get("endpoint") not in ("csv", "scaling")
+    ]
     lines = [
         "# fueldash benchmark results",
         "",
@@ -177,7 +197,7 @@ def write_report(rows: list[Row]) -> None:
         "- Servers: gunicorn with gunicorn.conf.py (sync workers, WEB_CONCURRENCY default "
         "2 x cores + 1), FUELDASH_ENV=production; fueldash without its figure cache unless "
         "marked `+redis`. Load: wrk on loopback, "
-        f"{os.environ.get('BENCH_DURATION', '5')} s per run after a 1 s warm-up, "
+        f"{os.environ.get('BENCH_DURATION', '5')} s per run after a 3 s warm-up, "
         "`Accept-Encoding: gzip, deflate, br, zstd` like Chromium.",
         "",
         "## Headline",
