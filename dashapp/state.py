@@ -16,6 +16,8 @@ DEFAULT_Y = "mpg"
 UNITS = ("mpg", "l100km")
 #: Most manufacturers one view compares; more would be an unreadable chart.
 MAX_MANUFACTURERS = 12
+#: Most origins or cylinder counts one view filters on; the store holds a handful of each.
+MAX_CHOICES = 20
 #: Where the API serves the CSV export that the dashboard's download link points to.
 EXPORT_PATH = "/api/v1/vehicles"
 
@@ -54,6 +56,15 @@ def _names(values: list[str], what: str, problems: list[str]) -> tuple[str, ...]
     return kept
 
 
+def _capped(values: tuple[Any, ...], what: str, problems: list[str]) -> tuple[Any, ...]:
+    # Each count of values is its own SQL statement (models/filters.py), so a crafted URL
+    # with thousands must not make thousands of them.
+    if len(values) <= MAX_CHOICES:
+        return values
+    problems.append(f"At most {MAX_CHOICES} {what} can be chosen; kept the first")
+    return values[:MAX_CHOICES]
+
+
 def _year(values: list[str], name: str, problems: list[str]) -> int | None:
     if not values or not values[-1].strip():
         return None
@@ -90,7 +101,7 @@ def parse_query(search: str | None) -> ViewState:
         )
         manufacturers = manufacturers[:MAX_MANUFACTURERS]
     cylinders: list[int] = []
-    for value in params.get("cylinders", []):
+    for value in params.get("cylinders", [])[: MAX_CHOICES + 1]:
         if value.isdigit() and 0 < int(value) < 100:
             cylinders.append(int(value))
         else:
@@ -109,8 +120,8 @@ def parse_query(search: str | None) -> ViewState:
         manufacturers=manufacturers,
         year_min=year_min,
         year_max=year_max,
-        origins=_names(params.get("origin", []), "Origin", problems),
-        cylinders=tuple(sorted(set(cylinders))),
+        origins=_capped(_names(params.get("origin", []), "Origin", problems), "origins", problems),
+        cylinders=_capped(tuple(sorted(set(cylinders))), "cylinder counts", problems),
         x=_choice(params.get("x", []), "x", axes, DEFAULT_X, problems),
         y=_choice(params.get("y", []), "y", axes, DEFAULT_Y, problems),
         units=_choice(params.get("units", []), "units", UNITS, "mpg", problems),

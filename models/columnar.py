@@ -15,7 +15,7 @@ queries themselves.
 
 import math
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import numpy as np
@@ -65,7 +65,7 @@ def hover_label() -> object:
     return (Vehicle.model + " (" + year + ")").label("label")
 
 
-@cache
+@lru_cache(maxsize=1024)  # bounded: statements are built per shape of filter
 def _compiled(dialect: Dialect, stmt: Executable) -> tuple[str, Compiled]:
     compiled = stmt.compile(dialect=dialect)
     return compiled.string, compiled

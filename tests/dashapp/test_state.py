@@ -3,6 +3,7 @@
 import pytest
 
 from dashapp.state import (
+    MAX_CHOICES,
     MAX_MANUFACTURERS,
     ViewState,
     export_url,
@@ -123,3 +124,17 @@ def test_crafted_control_values_never_raise(crafted: object) -> None:
     state = from_controls(crafted, crafted, crafted, crafted, crafted, crafted, crafted, crafted)
     assert state.manufacturers == ()
     assert (state.x, state.y) == ("horsepower", "mpg")
+
+
+def test_long_lists_of_origins_and_cylinders_are_capped() -> None:
+    # Each count of values is its own SQL statement, so a crafted link cannot ask for
+    # thousands of them.
+    search = "?" + "&".join(
+        [f"origin=o{i}" for i in range(MAX_CHOICES + 30)]
+        + [f"cylinders={i}" for i in range(1, MAX_CHOICES + 30)]
+    )
+    state = parse_query(search)
+    assert len(state.origins) == MAX_CHOICES
+    assert len(state.cylinders) == MAX_CHOICES
+    assert any("origins" in p for p in state.problems)
+    assert any("cylinder counts" in p for p in state.problems)
