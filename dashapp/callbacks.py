@@ -62,6 +62,9 @@ from server.extensions import db
 
 #: The ``window.dash_clientside`` namespace of dashapp/assets/fueldash.js.
 CLIENTSIDE = "fueldash"
+#: The figure cache's namespace. Bump its version whenever the figure's shape changes, so
+#: that a shared Redis cache never serves a figure drawn by older code.
+FIGURE_CACHE = "dash-figure-v1"
 UNAVAILABLE = "The vehicle store is unavailable right now; try again shortly."
 #: The controls that make up a view, in the order callbacks take them.
 CONTROLS = (DROPDOWN_ID, YEARS_ID, ORIGINS_ID, CYLINDERS_ID, X_AXIS_ID, Y_AXIS_ID, UNITS_ID)
@@ -131,7 +134,8 @@ def draw_view(state: ViewState, selection: Selection | str) -> Figure:
 
     ``view`` holds the summary cards as (title, value, detail) texts, the CSV link, the
     table's columns, whether the table may list every plotted row, and a token that is
-    new with every drawing, so the browser redraws the table only for a new figure.
+    new with every drawing (a cached figure keeps its own), so the browser redraws the
+    cards and the table only for a figure it has not drawn them from yet.
     """
     if isinstance(selection, str):
         figure, cards, plotted = empty_figure(selection), [], 0
@@ -159,7 +163,7 @@ def view_figure(state: ViewState) -> Figure:
             # figure is never served again (server/caching.py; Redis with REDIS_URL).
             return cached_by_data_version(
                 conn,
-                "dash-figure",
+                FIGURE_CACHE,
                 (state, budget),
                 lambda: draw_view(state, selection_for(conn, state, budget)),
             )
@@ -174,7 +178,7 @@ def figure_for(value: Any) -> Figure:
     The API's figure endpoint calls this, so both surfaces draw the same chart.
     """
     figure = view_figure(view_from_controls(value))
-    meta = {key: value for key, value in figure["layout"]["meta"].items() if key != "view"}
+    meta = {key: item for key, item in figure["layout"]["meta"].items() if key != "view"}
     return {**figure, "layout": {**figure["layout"], "meta": meta}}
 
 
@@ -208,12 +212,13 @@ def register_callbacks(dash_app: Dash) -> None:
         Output(DOWNLOAD_ID, "href"),
         Input(GRAPH_ID, "figure"),
     )
+    # Also runs when the grid first appears, so it lists the figure shown by then, not
+    # the one shown when the button was pressed (the grid's script may take a while).
     dash_app.clientside_callback(
         ClientsideFunction(CLIENTSIDE, "tableRows"),
         Output(TABLE_ID, "rowData"),
         Output(TABLE_ID, "columnDefs"),
         Input(GRAPH_ID, "figure"),
-        prevent_initial_call=True,
     )
     # The table's script (a third of the page's JavaScript) loads only when it is asked for.
     dash_app.clientside_callback(
@@ -221,7 +226,6 @@ def register_callbacks(dash_app: Dash) -> None:
         Output(TABLE_CONTAINER_ID, "children"),
         Output(TABLE_TOGGLE_ID, "hidden"),
         Input(TABLE_TOGGLE_ID, "n_clicks"),
-        State(GRAPH_ID, "figure"),
         State(TABLE_SPEC_ID, "data"),
         prevent_initial_call=True,
     )

@@ -1,7 +1,7 @@
 /*
  * The dashboard's browser side: what the page draws from the figure the server sent
- * (summary cards, CSV link, table rows, all carried in layout.meta.view by
- * dashapp/callbacks.py:view_figure), and the table's script, loaded only when asked for.
+ * (summary cards and CSV link from layout.meta.view, set by dashapp/callbacks.py:draw_view;
+ * table rows from the traces themselves), and the table's script, loaded only when asked.
  */
 (function () {
     "use strict";
@@ -132,15 +132,13 @@
                 return [tableRows(figure), view.columns];
             },
 
-            showTable: function (clicks, figure, spec) {
+            showTable: function (clicks, spec) {
                 return loadScript("grid").then(
                     () => {
-                        const view = viewOf(figure);
-                        tableToken = view ? view.token : null;
-                        const props = Object.assign({}, spec, {
-                            rowData: tableRows(figure),
-                            columnDefs: view ? view.columns : [],
-                        });
+                        // Created empty: tableRows fills it as it appears, from the
+                        // figure shown by then.
+                        tableToken = null;
+                        const props = Object.assign({}, spec, {rowData: [], columnDefs: []});
                         return [component("dash_ag_grid", "AgGrid", props), true];
                     },
                     () => [

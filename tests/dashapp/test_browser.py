@@ -142,6 +142,28 @@ def test_the_table_loads_on_demand_and_follows_the_figure(page: Any, live_url: s
     assert table_ids(page) == sorted(plotted_ids(page))
 
 
+def test_a_slow_table_script_still_lists_the_figure_shown_when_it_arrives(
+    page: Any, live_url: str
+) -> None:
+    held: list[Any] = []
+    page.route("**/dash_ag_grid/dash_ag_grid*.js*", lambda route: held.append(route))
+    page.goto(f"{live_url}/dash/?manufacturer=Toyota&manufacturer=Honda")
+    wait_for_points(page, 39)
+    page.get_by_role("button", name="Show the plotted vehicles as a table").click()
+    page.wait_for_function("() => true")  # let Playwright hand over the held request
+    while not held:
+        page.wait_for_timeout(50)
+    # The selection changes while the grid's script is still on its way.
+    page.locator("#manufacturer-dropdown").click()
+    page.get_by_role("option", name="BMW (2)").click()
+    wait_for_points(page, 41)
+    held[0].continue_()
+    page.wait_for_function(  # getApi throws until the grid has initialized
+        f"() => {{ try {{ return ({TABLE_IDS})().length === 41; }} catch (e) {{ return false; }} }}"
+    )
+    assert table_ids(page) == sorted(plotted_ids(page))
+
+
 def test_first_load_javascript_with_async_chunks_is_under_800_kb(page: Any, live_url: str) -> None:
     sizes: dict[str, int] = {}
 

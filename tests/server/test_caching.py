@@ -10,11 +10,12 @@ import redis
 from flask import Flask
 from sqlalchemy import insert, select
 
+from dashapp.callbacks import FIGURE_CACHE
 from models import Manufacturer, Vehicle
 from models.vehicle import bump_data_version
 from server.caching import cache_environment
 from server.extensions import db
-from tests.dashapp.helpers import point_count, post_figure
+from tests.dashapp.helpers import point_count, post_figure, post_view
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -45,6 +46,25 @@ def check_cache_follows_the_data_version(app: Flask) -> None:
 
 def test_simple_cache_is_invalidated_by_a_data_version_change(make_app: Any, app: Flask) -> None:
     check_cache_follows_the_data_version(make_app(CACHE_TYPE="SimpleCache"))
+
+
+def test_cached_views_that_differ_only_in_units_or_trend_stay_apart(make_app: Any) -> None:
+    client = make_app(CACHE_TYPE="SimpleCache").test_client()
+    views = [
+        post_view(client, ["Toyota"]),
+        post_view(client, ["Toyota"], mpg_units="l100km"),
+        post_view(client, ["Toyota"], trend=["on"]),
+    ]
+    again = [
+        post_view(client, ["Toyota"]),
+        post_view(client, ["Toyota"], mpg_units="l100km"),
+        post_view(client, ["Toyota"], trend=["on"]),
+    ]
+    assert again == views  # each view answered from its own entry, token included
+    titles = [v["layout"]["yaxis"]["title"]["text"] for v in views]
+    assert titles[0] != titles[1] and titles[0] == titles[2]
+    trends = [[t.get("visible") for t in v["data"] if t.get("mode") == "lines"] for v in views]
+    assert trends[0] == [False] and trends[2] == [True]
 
 
 def test_null_cache_always_reads_the_store(make_app: Any, app: Flask) -> None:
@@ -87,7 +107,7 @@ def test_redis_cache_is_shared_and_invalidated_by_a_data_version_change(
     add_toyota_behind_the_apps_back(redis_app, bump=False)
     assert point_count(post_figure(other_worker.test_client(), "Toyota")) == 28
     with redis.Redis.from_url(REDIS_URL) as client:
-        assert list(client.scan_iter(f"{prefix}dash-figure:*"))
+        assert list(client.scan_iter(f"{prefix}{FIGURE_CACHE}:*"))
 
 
 def test_a_broken_cache_backend_still_answers(make_app: Any, app: Flask) -> None:

@@ -108,6 +108,7 @@ def test_figure_is_the_dashboards_figure(client: FlaskClient, app: Flask) -> Non
     assert response.content_type == "application/json"
     figure = response.get_json()
     assert figure == post_figure(client, "Toyota")
+    assert "view" not in figure["layout"]["meta"]  # the page's extras stay on the page
     assert point_count(figure) == 26
     with app.test_request_context():
         from plotly.io.json import to_json_plotly
