@@ -167,9 +167,9 @@ def api_available(server: Server) -> bool:
 def quick() -> float:
     """fueldash vs the seed-style baseline and the no-op app on the 406-car sample.
 
-    fueldash runs twice: configured as ``make run`` configures it (its figure cache on, in
-    each worker's memory) and with the cache off, which is what every cache miss costs.
-    Returns the speedup of the first, as the issue defines the benchmark's fueldash.
+    fueldash runs twice: with its figure cache off, which is what every request costs
+    that the cache cannot answer, and as ``make run`` configures it (a per-worker cache,
+    which this benchmark's few repeated bodies always hit). Returns the first speedup.
     """
     store = sqlite_store(406)
     url = f"sqlite:///{store}"
@@ -179,24 +179,23 @@ def quick() -> float:
     for label, app, env in (
         ("noop", "bench.noop_app:server", {}),
         ("baseline", "bench.baseline_app:server", {}),
-        ("fueldash", "wsgi:app", {}),
-        ("fueldash-uncached", "wsgi:app", UNCACHED),
+        ("fueldash-cached", "wsgi:app", {}),
+        ("fueldash", "wsgi:app", UNCACHED),
     ):
         server_name = "fueldash" if label.startswith("fueldash") else label
         with gunicorn(server_name, app, url, OUT / f"{label}.log", env) as server:
             results[label] = callback_load(server, names, 1, seconds)
             log(
-                f"{label:17s} p50 {results[label].p50_ms:7.2f} ms  p99 "
+                f"{label:15s} p50 {results[label].p50_ms:7.2f} ms  p99 "
                 f"{results[label].p99_ms:7.2f} ms  {results[label].rps:7.1f} req/s  "
                 f"{results[label].bytes_per_response:7.0f} B/response  "
                 f"errors {results[label].errors}"
             )
     baseline, noop = results["baseline"].p50_ms, results["noop"].p50_ms
-    for label in ("fueldash-uncached", "fueldash"):
-        suffix = "_uncached" if label.endswith("uncached") else ""
-        log(f"fueldash{suffix}_callback_vs_noop={results[label].p50_ms / noop:.2f}")
-    uncached = results["fueldash-uncached"].p50_ms
-    log(f"fueldash_uncached_speedup_vs_seed_style={baseline / uncached:.1f}")
+    cached = results["fueldash-cached"].p50_ms
+    log(f"fueldash_cached_speedup_vs_seed_style={baseline / cached:.1f}")
+    log(f"fueldash_cached_callback_vs_noop={cached / noop:.2f}")
+    log(f"fueldash_callback_vs_noop={results['fueldash'].p50_ms / noop:.2f}")
     errors = sum(r.errors for r in results.values())
     if errors:
         log(f"ERRORS: {errors} failed requests")

@@ -196,7 +196,8 @@ def vehicle_page(
     limit: int,
     cursor: str | None = None,
 ) -> VehiclePage:
-    """Up to ``limit`` vehicles after ``cursor`` in ``sort`` order. Three statements."""
+    """Up to ``limit`` vehicles after ``cursor`` in ``sort`` order: two statements, and a
+    third to look the manufacturers up when the filter names some."""
     vehicle_filter = with_manufacturer_ids(conn, vehicle_filter)
     stmt = select_vehicles(vehicle_filter).order_by(*_order_by(conn, sort))
     if cursor:

@@ -113,9 +113,10 @@ def engine_defaults(config: dict[str, Any]) -> None:
     An SQLite file has no server to go away, so there the ping would only add a query
     to every request.
     """
-    options = config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})  # never the caller's dict
     if not str(config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
         options.setdefault("pool_pre_ping", True)
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def check_config(config: dict[str, Any]) -> None:

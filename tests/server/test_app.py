@@ -9,7 +9,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from server import create_app
-from server.config import DEV_SECRET_KEY, ConfigError, normalize_database_url
+from server.config import (
+    DEV_SECRET_KEY,
+    ConfigError,
+    engine_defaults,
+    normalize_database_url,
+)
 from server.extensions import db
 
 
@@ -85,6 +90,21 @@ def test_database_url_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> N
 )
 def test_normalize_database_url(url: str, expected: str) -> None:
     assert normalize_database_url(url) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "pre_ping"),
+    [("sqlite:///x.db", None), ("postgresql+psycopg://u@h/db", True)],
+)
+def test_pooled_connections_are_pinged_only_where_a_server_can_drop_them(
+    url: str, pre_ping: bool | None
+) -> None:
+    given = {"echo": False}
+    config = {"SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": given}
+    engine_defaults(config)
+    assert config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_pre_ping") is pre_ping
+    assert config["SQLALCHEMY_ENGINE_OPTIONS"]["echo"] is False
+    assert given == {"echo": False}  # the caller's dict is left alone
 
 
 def test_test_config_wins_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
