@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Connection, Select, String, bindparam, cast, func, select, true
+from sqlalchemy import Connection, Select, bindparam, func, select, true
 
-from models.columnar import driver_rows, evenly_spaced
+from models.columnar import driver_rows, evenly_spaced, hover_label
 from models.filters import FilterShape, VehicleFilter, bound_conditions
 from models.queries import MAX_MANUFACTURER_NAME
 from models.vehicle import Manufacturer, Vehicle
@@ -107,57 +107,29 @@ class FilterChoices:
     cylinders: tuple[int, ...]
 
 
-def resolve_manufacturers(conn: Connection, names: tuple[str, ...]) -> dict[str, tuple[int, str]]:
-    """Lower-cased requested name -> (id, stored name), for the names the store knows."""
-    wanted = _wanted_names(names)
-    if not wanted:
-        return {}
-    stmt = select(Manufacturer.id, Manufacturer.name).where(
-        func.lower(Manufacturer.name).in_(wanted)
-    )
-    return {row.name.lower(): (row.id, row.name) for row in conn.execute(stmt)}
-
-
 def _wanted_names(names: tuple[str, ...]) -> list[str]:
     return sorted(
         {n.strip().lower() for n in names if n.strip() and len(n) <= MAX_MANUFACTURER_NAME}
     )
 
 
-def plot_label() -> Any:
-    """ "model (year)", built by the database so Python makes one string per point."""
-    year = func.coalesce(cast(Vehicle.year, String), "year unknown")
-    return (Vehicle.model + " (" + year + ")").label("label")
+def _has_both(x_field: str, y_field: str) -> Any:
+    return AXIS_FIELDS[x_field].is_not(None) & AXIS_FIELDS[y_field].is_not(None)
 
 
-@dataclass(frozen=True, slots=True)
-class _SeriesStatements:
-    """The two statements behind one shape of ``plot_series`` call."""
-
-    #: (id, name, vehicles matching the filter, of which plottable) per requested maker.
-    makers: Select[Any]
-    #: (maker id, id, x, y, label[, mpg]) of plottable matching vehicles, maker by maker.
-    points: Select[Any]
+# Both statements are built once per shape of call, so a request only binds values: at
+# the sample's size, building and compiling them cost more than running them.
 
 
 @functools.lru_cache(maxsize=256)
-def _series_statements(
-    dialect: str,
-    x_field: str,
-    y_field: str,
-    names: int,
-    makers: int,
-    shape: FilterShape,
-    thinned: bool,
-) -> _SeriesStatements:
-    """Built once per shape of call, so a request only binds values: at the sample's size,
-    building and compiling the statements cost more than running them."""
-    x_column, y_column = AXIS_FIELDS[x_field], AXIS_FIELDS[y_field]
+def _makers_statement(
+    dialect: str, x_field: str, y_field: str, names: int, shape: FilterShape
+) -> Select[Any]:
+    """(id, name, vehicles matching the filter, of which plottable) per named maker."""
     conditions = bound_conditions(shape)
-    has_both = x_column.is_not(None) & y_column.is_not(None)
+    has_both = _has_both(x_field, y_field)
     named = func.lower(Manufacturer.name).in_([bindparam(f"name_{i}") for i in range(names)])
     of_maker = Vehicle.manufacturer_id == Manufacturer.id
-
     if dialect == "postgresql":
         # One pass over each maker's index range counts both: a LATERAL subquery took
         # 18 ms for a 120,000-vehicle maker where two correlated counts took 45 ms.
@@ -169,36 +141,43 @@ def _series_statements(
             .where(of_maker, *conditions)
             .lateral("counts")
         )
-        makers_stmt = (
+        return (
             select(Manufacturer.id, Manufacturer.name, counts.c.total, counts.c.plottable)
             .select_from(Manufacturer)
             .join(counts, true())
             .where(named)
         )
-    else:
 
-        def vehicle_count(*extra: Any) -> Any:
-            return (
-                select(func.count())
-                .select_from(Vehicle)
-                .where(of_maker, *conditions, *extra)
-                .scalar_subquery()
-            )
+    def vehicle_count(*extra: Any) -> Any:
+        return (
+            select(func.count())
+            .select_from(Vehicle)
+            .where(of_maker, *conditions, *extra)
+            .scalar_subquery()
+        )
 
-        # SQLite has no LATERAL; two index-only counts beat one count(CASE ...) there.
-        makers_stmt = select(
-            Manufacturer.id, Manufacturer.name, vehicle_count(), vehicle_count(has_both)
-        ).where(named)
+    # SQLite has no LATERAL; two index-only counts beat one count(CASE ...) there.
+    return select(
+        Manufacturer.id, Manufacturer.name, vehicle_count(), vehicle_count(has_both)
+    ).where(named)
+
+
+@functools.lru_cache(maxsize=256)
+def _points_statement(
+    x_field: str, y_field: str, makers: int, shape: FilterShape, thinned: bool
+) -> Select[Any]:
+    """(maker id, id, x, y, label[, mpg]) of the plottable matching vehicles, maker by maker."""
+    x_column, y_column = AXIS_FIELDS[x_field], AXIS_FIELDS[y_field]
     # Every stride-th vehicle by id: the covering index carries the id, so the database
     # skips the rest without handing them to Python.
     thinning = [Vehicle.id % bindparam("stride") == 0] if thinned else []
     mpg_column = [] if "mpg" in (x_field, y_field) else [Vehicle.mpg]
-    points_stmt = (
-        select(Vehicle.manufacturer_id, Vehicle.id, x_column, y_column, plot_label(), *mpg_column)
+    return (
+        select(Vehicle.manufacturer_id, Vehicle.id, x_column, y_column, hover_label(), *mpg_column)
         .where(
             Vehicle.manufacturer_id.in_([bindparam(f"maker_{i}") for i in range(makers)]),
-            *conditions,
-            has_both,
+            *bound_conditions(shape),
+            _has_both(x_field, y_field),
             *thinning,
         )
         # Ties broken in the covering index's own order (ix_vehicles_plot), so for the
@@ -208,7 +187,6 @@ def _series_statements(
             Vehicle.manufacturer_id, x_column, y_column, Vehicle.year, Vehicle.model, Vehicle.id
         )
     )
-    return _SeriesStatements(makers_stmt, points_stmt)
 
 
 def plot_series(
@@ -239,8 +217,7 @@ def plot_series(
     # as is, in both statements.
     rest = replace(vehicle_filter, manufacturers=())
     shape, parameters = rest.shape(), rest.parameters()
-    dialect = conn.dialect.name
-    makers_stmt = _series_statements(dialect, x_field, y_field, len(wanted), 0, shape, False).makers
+    makers_stmt = _makers_statement(conn.dialect.name, x_field, y_field, len(wanted), shape)
     found_rows = driver_rows(
         conn, makers_stmt, {**parameters, **{f"name_{i}": n for i, n in enumerate(wanted)}}
     )
@@ -255,9 +232,7 @@ def plot_series(
 
     available = sum(plottable for _id, _name, _total, plottable in order)
     stride = math.ceil(available / budget) if budget and available > budget else 1
-    points_stmt = _series_statements(
-        dialect, x_field, y_field, 0, len(order), shape, stride > 1
-    ).points
+    points_stmt = _points_statement(x_field, y_field, len(order), shape, stride > 1)
     maker_ids = {f"maker_{i}": maker_id for i, (maker_id, *_rest) in enumerate(order)}
     rows = driver_rows(
         conn, points_stmt, {**parameters, **maker_ids, **({"stride": stride} if stride > 1 else {})}
