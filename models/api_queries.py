@@ -92,7 +92,8 @@ class Sort:
         return f"-{self.field}" if self.descending else self.field
 
 
-def _vehicle_columns() -> list[Any]:
+def vehicle_columns() -> list[Any]:
+    """Every field of a vehicle as select columns, in ``VEHICLE_FIELDS`` order."""
     return [
         Vehicle.id,
         Manufacturer.name.label("manufacturer"),
@@ -110,9 +111,7 @@ def _vehicle_columns() -> list[Any]:
 
 def select_vehicles(vehicle_filter: VehicleFilter) -> Select[Any]:
     """Every matching vehicle with its manufacturer's name, unordered."""
-    stmt = select(*_vehicle_columns()).join(
-        Manufacturer, Manufacturer.id == Vehicle.manufacturer_id
-    )
+    stmt = select(*vehicle_columns()).join(Manufacturer, Manufacturer.id == Vehicle.manufacturer_id)
     return vehicle_filter.apply(stmt)
 
 
@@ -322,6 +321,7 @@ __all__ = [
     "get_vehicle",
     "iter_vehicle_rows",
     "select_vehicles",
+    "vehicle_columns",
     "vehicle_page",
     "vehicle_stats",
 ]

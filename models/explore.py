@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Connection, Select, bindparam, func, select, true
 
+from models.api_queries import vehicle_columns
 from models.columnar import driver_rows, evenly_spaced, hover_label
 from models.filters import FilterShape, VehicleFilter, bound_conditions
 from models.queries import MAX_MANUFACTURER_NAME
@@ -296,19 +297,9 @@ def filter_choices(conn: Connection) -> FilterChoices:
 
 
 def _detail_columns() -> list[Any]:
-    return [
-        Vehicle.id,
-        Manufacturer.name.label("manufacturer"),
-        Vehicle.model,
-        Vehicle.year,
-        Vehicle.origin,
-        Vehicle.cylinders,
-        Vehicle.horsepower,
-        Vehicle.displacement,
-        Vehicle.weight,
-        Vehicle.acceleration,
-        Vehicle.mpg,
-    ]
+    """The API's vehicle columns, in the order the details panel shows them."""
+    by_field = {column.key: column for column in vehicle_columns()}
+    return [by_field[name] for name in DETAIL_FIELDS]
 
 
 def vehicle_details(conn: Connection, vehicle_id: int) -> dict[str, Any] | None:
