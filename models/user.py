@@ -13,6 +13,7 @@ from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from models.validation import is_storable_text
 from server.extensions import db
 
 ROLES = ("admin", "editor")
@@ -89,6 +90,8 @@ def create_user(session: Session, username: str, password: str, role: str) -> Us
     username = username.strip()
     if not username or len(username) > MAX_USERNAME:
         raise AccountError(f"the username must be 1 to {MAX_USERNAME} characters")
+    if not is_storable_text(username):
+        raise AccountError("the username cannot hold NUL or bytes that are not UTF-8")
     if role not in ROLES:
         raise AccountError(f"the role must be one of {', '.join(ROLES)}")
     if problem := password_problem(password):
@@ -103,6 +106,8 @@ def create_user(session: Session, username: str, password: str, role: str) -> Us
 
 def find_user(session: Session, username: str) -> User | None:
     """The user with exactly this name, or None."""
+    if not is_storable_text(username):
+        return None  # no such name can be stored, and PostgreSQL refuses to compare NUL
     return session.scalar(select(User).where(User.username == username.strip()))
 
 

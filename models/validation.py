@@ -50,6 +50,18 @@ class FieldError(ValueError):
     """A single value is unacceptable; the message is the reason."""
 
 
+def is_storable_text(value: str) -> bool:
+    """False for text holding NUL, which PostgreSQL cannot store, or an unpaired surrogate,
+    which JSON can carry but no encoder accepts."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -88,6 +100,8 @@ def parse_field(name: str, value: Any) -> Any:
     if not isinstance(value, str):
         raise FieldError("must be text")
     text = " ".join(value.split())
+    if not is_storable_text(text):
+        raise FieldError("contains a character that cannot be stored (NUL or a lone surrogate)")
     if rule.max_length is not None and len(text) > rule.max_length:
         raise FieldError(f"is longer than {rule.max_length} characters")
     if name == "manufacturer":

@@ -23,7 +23,28 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+#: Surfaces that check text themselves: the API names the bad field in its problem
+#: details, and the dashboard leaves such names out of a view with a notice.
+CHECKS_OWN_TEXT = ("/api/", "/dash/")
+
+
+def refuse_nul_characters() -> None:
+    """Answer 400 to a query string or form holding NUL, which no stored text can contain.
+
+    PostgreSQL cannot compare text with NUL, so such a value would fail in the database
+    (a 500) wherever a page filters, searches or saves with it.
+    """
+    if request.path.startswith(CHECKS_OWN_TEXT):
+        return
+    values = request.args.items(multi=True)
+    if request.method == "POST":
+        values = (*values, *request.form.items(multi=True))
+    if any("\x00" in value for _name, value in values):
+        abort(400, "Text cannot contain NUL characters; remove them and try again.")
+
+
 def register_security(app: Flask) -> None:
+    app.before_request(refuse_nul_characters)
     app.after_request(add_security_headers)
     # Lets templates sign small hand-written forms (sign out) without CSRFProtect.
     app.jinja_env.globals["csrf_token"] = generate_csrf

@@ -20,6 +20,16 @@ from models.validation import parse_field, parse_vehicle
         ("model", 42, "must be text"),
         ("model", "x" * 121, "is longer than 120 characters"),
         ("manufacturer", "   ", "is required"),
+        (
+            "model",
+            "a\x00b",
+            r"contains a character that cannot be stored \(NUL or a lone surrogate\)",
+        ),
+        (
+            "origin",
+            "\ud800",
+            r"contains a character that cannot be stored \(NUL or a lone surrogate\)",
+        ),
     ],
 )
 def test_reasons(field: str, value: object, reason: str) -> None:

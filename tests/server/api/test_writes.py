@@ -94,6 +94,32 @@ def test_validation_matches_the_forms(app: Flask, client: FlaskClient, token: st
     assert audit_count(app) == 0
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("model", "a\x00b"), ("model", "\ud800"), ("manufacturer", "\udcff"), ("origin", "Jap\ud800")],
+)
+def test_text_that_cannot_be_stored_is_refused(
+    app: Flask, client: FlaskClient, token: str, field: str, value: str
+) -> None:
+    # JSON carries NUL (PostgreSQL text cannot hold it) and lone surrogates (no encoder
+    # takes them); both used to reach the database and answer 500.
+    vehicle_id = first_vehicle_id(app, "corolla 1200")
+    before = snapshot(app, vehicle_id)
+    created = client.post(
+        "/api/v1/vehicles", json={**NEW_VEHICLE, field: value}, headers=bearer(token)
+    )
+    patched = client.patch(
+        f"/api/v1/vehicles/{vehicle_id}", json={field: value}, headers=bearer(token)
+    )
+    for response in (created, patched):
+        assert response.status_code == 422
+        assert response.get_json()["errors"] == {
+            field: ["contains a character that cannot be stored (NUL or a lone surrogate)"]
+        }
+    assert vehicle_count(app) == 406
+    assert snapshot(app, vehicle_id) == before
+
+
 def test_patch_changes_only_what_is_sent(app: Flask, client: FlaskClient, token: str) -> None:
     vehicle_id = first_vehicle_id(app, "corolla 1200")
     before = snapshot(app, vehicle_id)

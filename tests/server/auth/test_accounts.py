@@ -3,6 +3,7 @@
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
@@ -51,6 +52,19 @@ def test_users_create_refuses_duplicates_and_short_passwords(
     assert again.exit_code == 1
     assert "already exists" in again.output
     assert "Traceback" not in again.output
+
+
+@pytest.mark.parametrize("username", ["bad\udcffname", "nul\x00name"])
+def test_users_create_refuses_names_that_cannot_be_stored(
+    app: Flask, runner: FlaskCliRunner, username: str
+) -> None:
+    # A byte that is not UTF-8 reaches Python's argv as a lone surrogate.
+    result = runner.invoke(
+        args=["users", "create", username, "--password-stdin"], input="pw-long-enough\n"
+    )
+    assert result.exit_code == 1
+    assert "cannot hold NUL or bytes that are not UTF-8" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_bootstrap_creates_the_admin_once(make_app: Any, app: Flask) -> None:
