@@ -4,12 +4,14 @@ Pure: no Dash, no database. ``parse_query`` never raises; whatever it cannot rea
 back to the default and is named in the returned problems, which the page shows.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from models.explore import AXIS_FIELDS
 from models.filters import MAX_TEXT, VehicleFilter
+from models.validation import is_storable_text
 
 DEFAULT_X = "horsepower"
 DEFAULT_Y = "mpg"
@@ -50,6 +52,9 @@ class ViewState:
 
 def _names(values: list[str], what: str, problems: list[str]) -> tuple[str, ...]:
     kept = tuple(dict.fromkeys(v.strip() for v in values if v.strip()))
+    if not all(is_storable_text(v) for v in kept):
+        problems.append(f"{what} names cannot hold NUL or lone surrogates; ignored those")
+        kept = tuple(v for v in kept if is_storable_text(v))
     if any(len(v) > MAX_TEXT for v in kept):
         problems.append(f"{what} names are at most {MAX_TEXT} characters; ignored the longer ones")
         kept = tuple(v for v in kept if len(v) <= MAX_TEXT)
@@ -92,7 +97,11 @@ def _choice(
 
 def parse_query(search: str | None) -> ViewState:
     """The view a query string (``?a=1&b=2`` or ``a=1&b=2``) describes; never raises."""
-    params = parse_qs((search or "").lstrip("?"), keep_blank_values=False)
+    return view_from_params(parse_qs((search or "").lstrip("?"), keep_blank_values=False))
+
+
+def view_from_params(params: Mapping[str, list[str]]) -> ViewState:
+    """The view that query parameters (name -> values, none blank) describe; never raises."""
     problems: list[str] = []
     manufacturers = _names(params.get("manufacturer", []), "Manufacturer", problems)
     if len(manufacturers) > MAX_MANUFACTURERS:
@@ -197,22 +206,21 @@ def from_controls(
 ) -> ViewState:
     """The view the dashboard's control values describe, whatever a client sent.
 
-    A year range equal to the store's bounds means "every year" and is left out.
+    A year range equal to the store's bounds means "every year" and is left out. The values
+    are read as the query parameters a link would carry, so both are checked alike.
     """
-    return parse_query(
-        urlencode(
-            [
-                *[("manufacturer", m) for m in _strings(manufacturers)],
-                *[("origin", o) for o in _strings(origins)],
-                *[("cylinders", str(c)) for c in _integers(cylinders)],
-                *_year_params(years, year_bounds),
-                ("x", x if isinstance(x, str) else DEFAULT_X),
-                ("y", y if isinstance(y, str) else DEFAULT_Y),
-                ("units", units if isinstance(units, str) else "mpg"),
-                ("trend", "1" if _truthy(trend) else "0"),
-            ]
-        )
-    )
+    params = {
+        "manufacturer": list(_strings(manufacturers)),
+        "origin": list(_strings(origins)),
+        "cylinders": [str(c) for c in _integers(cylinders)],
+        **_year_params(years, year_bounds),
+        "x": [x] if isinstance(x, str) else [],
+        "y": [y] if isinstance(y, str) else [],
+        "units": [units] if isinstance(units, str) else [],
+        "trend": ["1" if _truthy(trend) else "0"],
+    }
+    # As parse_qs leaves out blank values, so that "" means "not set" in both.
+    return view_from_params({name: [v for v in values if v] for name, values in params.items()})
 
 
 def _integers(value: Any) -> list[int]:
@@ -226,15 +234,15 @@ def _truthy(value: Any) -> bool:
     return bool(value) if isinstance(value, bool | list) else False
 
 
-def _year_params(years: Any, bounds: tuple[Any, Any]) -> list[tuple[str, str]]:
+def _year_params(years: Any, bounds: tuple[Any, Any]) -> dict[str, list[str]]:
     if not (isinstance(years, list) and len(years) == 2):
-        return []
+        return {}
     if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in years):
-        return []
+        return {}
     low, high = int(years[0]), int(years[1])
-    params = []
+    params = {}
     if low != bounds[0]:
-        params.append(("year_min", str(low)))
+        params["year_min"] = [str(low)]
     if high != bounds[1]:
-        params.append(("year_max", str(high)))
+        params["year_max"] = [str(high)]
     return params

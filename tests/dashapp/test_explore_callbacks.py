@@ -118,6 +118,8 @@ def test_an_origin_that_excludes_everything_gives_an_empty_state(client: FlaskCl
         {"cylinders_filter": ["'; DROP TABLE vehicles"]},
         {"origin_filter": [{"x": 1}]},
         {"mpg_units": ["l100km"]},
+        {"origin_filter": ["\ud800Japan"]},
+        {"x_axis": "\udfffweight"},
     ],
 )
 def test_crafted_controls_never_500(client: FlaskClient, controls: dict[str, Any]) -> None:
@@ -174,6 +176,18 @@ def test_a_bad_url_gets_a_notice(client: FlaskClient) -> None:
     assert response["x-axis"]["value"] == "horsepower"
     assert response[DROPDOWN_ID]["value"] == ["Toyota"]
     assert "x must be one of" in response[URL_NOTICE_ID]["children"]
+
+
+def test_names_that_are_not_text_are_refused_not_a_500(client: FlaskClient) -> None:
+    # JSON can carry lone surrogates, which no URL, database or JSON encoder accepts, and
+    # NUL, which PostgreSQL cannot take.
+    figure = post_view(client, ["\ud800Toyota", "Honda", "Ford\x00"])
+    assert [t["name"] for t in marker_traces(figure)] == ["Honda"]
+    body = sync_payload("?manufacturer=%ED%A0%80&manufacturer=\ud800Ford")
+    response = client.post(UPDATE_URL, json=body)
+    assert response.status_code == 200
+    notice = response.get_json()["response"][URL_NOTICE_ID]["children"]
+    assert "names cannot hold NUL or lone surrogates" in notice
 
 
 def test_changing_a_control_writes_the_url(client: FlaskClient) -> None:
