@@ -51,7 +51,11 @@ def main() -> None:
         post()
     elapsed = (time.perf_counter() - started) / args.requests * 1000
     profiler.stop()
-    print(profiler.output_text(unicode=False, color=False))
+    print(
+        profiler.output_text(
+            unicode=False, color=False, show_all=os.environ.get("PROFILE_ALL") == "1"
+        )
+    )
     print(f"{elapsed:.2f} ms per callback (profiled), {size} bytes per response")
 
 

@@ -200,12 +200,13 @@ def trend_line(x: npt.NDArray[Any], y: npt.NDArray[Any]) -> tuple[float, float] 
         return None
     # The closed form of a degree-1 least-squares fit: a tenth of np.polyfit's cost.
     xs, ys = x.astype(np.float64), y.astype(np.float64)
-    dx = xs - xs.mean()
+    x_mean, y_mean = float(xs.sum()) / len(xs), float(ys.sum()) / len(ys)
+    dx = xs - x_mean
     spread = float(dx @ dx)
     if spread == 0.0:
         return None
-    slope = float(dx @ (ys - ys.mean())) / spread
-    return slope, float(ys.mean()) - slope * float(xs.mean())
+    slope = float(dx @ (ys - y_mean)) / spread
+    return slope, y_mean - slope * x_mean
 
 
 def selection_figure(selection: Selection, units: str = "mpg", trend: bool = False) -> Figure:
