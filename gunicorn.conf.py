@@ -16,5 +16,6 @@ keepalive = 5
 # Recycle workers now and then so a slow leak can never take a machine down.
 max_requests = 10_000
 max_requests_jitter = 1_000
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+# "-" is stdout; an empty value turns the access log off (gunicorn would take "" as a path).
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = "-"
