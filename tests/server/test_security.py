@@ -6,8 +6,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.server.admin.helpers import VEHICLE_FORM, post_form, vehicle_count
-from tests.server.admin.test_manufacturers import _summaries
+from tests.server.admin.helpers import (
+    VEHICLE_FORM,
+    manufacturers,
+    post_form,
+    rename_manufacturer,
+    vehicle_count,
+)
 
 
 @pytest.mark.parametrize(
@@ -34,18 +39,13 @@ def test_forms_with_nul_get_400_and_change_nothing(
     app: Flask, client: FlaskClient, auth: Any
 ) -> None:
     auth.login()
-    honda_id, count = _summaries(app)["Honda"]
-    renamed = post_form(
-        client,
-        f"/admin/manufacturers/{honda_id}/rename",
-        {"name": "hon\x00da"},
-        "/admin/manufacturers",
-    )
+    honda_id, count = manufacturers(app)["Honda"]
+    renamed = rename_manufacturer(client, honda_id, "hon\x00da")
     created = post_form(
         client, "/admin/vehicles/new", {**VEHICLE_FORM, "model": "a\x00b"}, "/admin/vehicles/new"
     )
     assert (renamed.status_code, created.status_code) == (400, 400)
-    assert _summaries(app)["Honda"] == (honda_id, count)
+    assert manufacturers(app)["Honda"] == (honda_id, count)
     assert vehicle_count(app) == 406
 
 

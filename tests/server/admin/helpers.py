@@ -7,6 +7,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from models.audit import AuditEntry, vehicle_snapshots
+from models.queries import manufacturer_summaries
 from models.vehicle import Vehicle
 from server.extensions import db
 from tests.conftest import csrf_token
@@ -50,3 +51,19 @@ def first_vehicle_id(app: Flask, model: str) -> int:
         found = db.session.scalar(select(func.min(Vehicle.id)).where(Vehicle.model == model))
         assert found is not None, model
         return found
+
+
+def manufacturers(app: Flask) -> dict[str, tuple[int, int]]:
+    """Stored manufacturer name -> (id, vehicle count)."""
+    with app.app_context():
+        return {s.name: (s.id, s.vehicles) for s in manufacturer_summaries(db.session.connection())}
+
+
+def rename_manufacturer(client: FlaskClient, manufacturer_id: int, name: str) -> Any:
+    """Submit the manufacturers page's rename form for one manufacturer."""
+    return post_form(
+        client,
+        f"/admin/manufacturers/{manufacturer_id}/rename",
+        {"name": name},
+        "/admin/manufacturers",
+    )

@@ -8,17 +8,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from models.audit import AuditEntry
-from models.queries import manufacturer_summaries
 from server.extensions import db
 from tests.dashapp.helpers import post_figure
-from tests.server.admin.helpers import VEHICLE_FORM, post_form
+from tests.server.admin.helpers import VEHICLE_FORM, manufacturers, post_form, rename_manufacturer
 
 HOSTILE = "<script>alert(1)</script>"
-
-
-def _summaries(app: Flask) -> dict[str, tuple[int, int]]:
-    with app.app_context():
-        return {s.name: (s.id, s.vehicles) for s in manufacturer_summaries(db.session.connection())}
 
 
 def _dropdown_options(node: Any) -> list[Any]:
@@ -42,15 +36,10 @@ def test_page_lists_counts_and_aliases(client: FlaskClient, auth: Any) -> None:
 
 def test_rename(app: Flask, client: FlaskClient, auth: Any) -> None:
     auth.login()
-    honda_id, count = _summaries(app)["Honda"]
-    response = post_form(
-        client,
-        f"/admin/manufacturers/{honda_id}/rename",
-        {"name": "honda motor"},
-        "/admin/manufacturers",
-    )
+    honda_id, count = manufacturers(app)["Honda"]
+    response = rename_manufacturer(client, honda_id, "honda motor")
     assert response.status_code == 302
-    after = _summaries(app)
+    after = manufacturers(app)
     assert "Honda" not in after
     assert after["Honda Motor"] == (honda_id, count)
     with app.app_context():
@@ -66,22 +55,17 @@ def test_rename_onto_an_existing_name_is_refused(
     app: Flask, client: FlaskClient, auth: Any
 ) -> None:
     auth.login()
-    honda_id, _ = _summaries(app)["Honda"]
-    response = post_form(
-        client,
-        f"/admin/manufacturers/{honda_id}/rename",
-        {"name": "toyota"},
-        "/admin/manufacturers",
-    )
+    honda_id, _ = manufacturers(app)["Honda"]
+    response = rename_manufacturer(client, honda_id, "toyota")
     assert response.status_code == 302
     page = client.get("/admin/manufacturers").get_data(as_text=True)
     assert "Toyota already exists; merge into it instead" in page
-    assert "Honda" in _summaries(app)
+    assert "Honda" in manufacturers(app)
 
 
 def test_merge_moves_every_vehicle(app: Flask, client: FlaskClient, auth: Any) -> None:
     auth.login()
-    before = _summaries(app)
+    before = manufacturers(app)
     (datsun_id, datsun), (nissan_id, nissan) = before["Datsun"], before["Nissan"]
     response = post_form(
         client,
@@ -90,7 +74,7 @@ def test_merge_moves_every_vehicle(app: Flask, client: FlaskClient, auth: Any) -
         "/admin/manufacturers",
     )
     assert response.status_code == 302
-    after = _summaries(app)
+    after = manufacturers(app)
     assert "Datsun" not in after
     assert after["Nissan"] == (nissan_id, nissan + datsun)
     with app.app_context():
@@ -101,7 +85,7 @@ def test_merge_moves_every_vehicle(app: Flask, client: FlaskClient, auth: Any) -
 
 def test_merge_into_itself_is_refused(app: Flask, client: FlaskClient, auth: Any) -> None:
     auth.login()
-    honda_id, _ = _summaries(app)["Honda"]
+    honda_id, _ = manufacturers(app)["Honda"]
     post_form(
         client,
         "/admin/manufacturers/merge",
@@ -118,7 +102,7 @@ def test_hostile_manufacturer_name_is_escaped_everywhere(
 ) -> None:
     auth.login()
     post_form(client, "/admin/vehicles/new", {**VEHICLE_FORM, "manufacturer": HOSTILE})
-    stored = next(name for name in _summaries(app) if "alert" in name.lower())
+    stored = next(name for name in manufacturers(app) if "alert" in name.lower())
     assert stored.lower() == HOSTILE  # normalization title-cases it; the tag is still a tag
     for url in ("/admin/manufacturers", "/admin/vehicles", "/admin/audit"):
         html = client.get(url).get_data(as_text=True)
