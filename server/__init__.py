@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask
 
+from server.auth.throttle import init_login_throttle
 from server.caching import init_cache
 from server.compression import init_compression
 from server.config import (
@@ -19,7 +20,7 @@ from server.config import (
     environment_config,
     secure_cookies_default,
 )
-from server.extensions import db, limiter, login_manager, migrate
+from server.extensions import db, login_manager, migrate
 from server.security import api_responses_ignore_cookies
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -58,7 +59,7 @@ def register_extensions(app: Flask) -> None:
     # After-request hooks run in reverse order: this one runs after Flask-Login's.
     app.after_request(api_responses_ignore_cookies)
     login_manager.init_app(app)
-    limiter.init_app(app)
+    init_login_throttle(app)
 
 
 def register_blueprints(app: Flask) -> None:

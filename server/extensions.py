@@ -6,9 +6,6 @@ Everything that needs ``db`` imports it from here, so nothing has to import the 
 import sqlite3
 from typing import Any
 
-from flask import request
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -34,17 +31,6 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
-# Storage comes from RATELIMIT_STORAGE_URI (memory:// by default, Redis for many workers).
-# No default limits: only the routes that ask for one (the login form) are limited.
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
-
-
-@limiter.request_filter
-def _dashboard_requests() -> bool:
-    """Dash's routes declare no limit, and carry most requests: skip the limiter's checks."""
-    return request.path.startswith("/dash/")
-
-
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
 

@@ -2,7 +2,7 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -10,7 +10,8 @@ from werkzeug.security import check_password_hash
 
 from models.user import find_user
 from server.auth.forms import LoginForm
-from server.extensions import db, limiter
+from server.auth.throttle import record_failure, too_many_failures
+from server.extensions import db
 from server.security import refuse_forged
 
 bp = Blueprint("auth", __name__)
@@ -34,20 +35,18 @@ def safe_next(target: str | None) -> str | None:
     return target if not parts.scheme and not parts.netloc else None
 
 
-def _failed_login(response: object) -> bool:
-    """Only failed attempts (the form shown again) count towards the limit."""
-    return getattr(response, "status_code", 200) != 302
+TOO_MANY_FAILURES = "Too many failed sign-ins; wait a minute and try again."
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(
-    lambda: current_app.config["LOGIN_RATE_LIMIT"],
-    methods=["POST"],
-    deduct_when=_failed_login,
-    error_message="Too many failed sign-ins; wait a minute and try again.",
-)
 def login() -> ResponseReturnValue:
-    """Show the sign-in form; sign in and go to ``next`` (local paths only)."""
+    """Show the sign-in form; sign in and go to ``next`` (local paths only).
+
+    Only failed attempts count towards ``LOGIN_RATE_LIMIT``; once it is used up, every
+    attempt from that address waits for the window to pass, the right password included.
+    """
+    if request.method == "POST" and too_many_failures():
+        abort(429, TOO_MANY_FAILURES)
     form = LoginForm()
     next_url = safe_next(request.args.get("next"))
     if form.validate_on_submit():
@@ -58,8 +57,10 @@ def login() -> ResponseReturnValue:
             return redirect(next_url or url_for("admin.vehicles"))
         if user is None:
             check_password_hash(_DUMMY_HASH, password)
+        record_failure()
         flash(LOGIN_FAILED, "error")
     elif request.method == "POST":
+        record_failure()
         refuse_forged(form)
         flash(LOGIN_FAILED, "error")
     if current_user.is_authenticated and request.method == "GET":
