@@ -1,5 +1,6 @@
 """The figure cache: keyed by (selection, data version), on SimpleCache and on real Redis."""
 
+import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -11,11 +12,12 @@ from flask import Flask
 from sqlalchemy import insert, select
 
 from dashapp.callbacks import FIGURE_CACHE
+from dashapp.figures import GRAPH_ID
 from models import Manufacturer, Vehicle
 from models.vehicle import bump_data_version
 from server.caching import cache_environment
 from server.extensions import db
-from tests.dashapp.helpers import point_count, post_figure, post_view
+from tests.dashapp.helpers import UPDATE_URL, callback_payload, point_count, post_figure, post_view
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -65,6 +67,26 @@ def test_cached_views_that_differ_only_in_units_or_trend_stay_apart(make_app: An
     assert titles[0] != titles[1] and titles[0] == titles[2]
     trends = [[t.get("visible") for t in v["data"] if t.get("mode") == "lines"] for v in views]
     assert trends[0] == [False] and trends[2] == [True]
+
+
+def test_entries_are_plotly_json_and_a_hit_sends_what_the_miss_sent(
+    make_app: Any, app: Flask
+) -> None:
+    from server.caching import cache
+
+    cached = make_app(CACHE_TYPE="SimpleCache")
+    client = cached.test_client()
+    miss = client.post(UPDATE_URL, json=callback_payload(["Toyota", "Honda"]))
+    hit = client.post(UPDATE_URL, json=callback_payload(["Toyota", "Honda"]))
+    assert miss.status_code == hit.status_code == 200
+    assert json.loads(hit.data) == json.loads(miss.data)
+    with cached.app_context():
+        stored = [cache.get(key) for key in cache.cache._cache]
+    assert len(stored) == 1 and isinstance(stored[0], bytes)
+    figure = json.loads(stored[0])
+    assert figure == json.loads(miss.data)["response"][GRAPH_ID]["figure"]
+    assert {"dtype", "bdata"} <= set(figure["data"][0]["x"])  # typed arrays, as sent
+    assert point_count(figure) == 26 + 13
 
 
 def test_null_cache_always_reads_the_store(make_app: Any, app: Flask) -> None:
