@@ -4,6 +4,7 @@ Sync workers on purpose: Dash 4.4.1 answers 500 to script requests under threade
 (gthread) workers during the first page load after a restart (plotly/dash#3971).
 """
 
+import gc
 import multiprocessing
 import os
 
@@ -19,3 +20,14 @@ max_requests_jitter = 1_000
 # "-" is stdout; an empty value turns the access log off (gunicorn would take "" as a path).
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = "-"
+
+
+def post_worker_init(_worker: object) -> None:
+    """Move everything the app holds once loaded out of the garbage collector's sight.
+
+    Without this, full collections walk the whole app (plotly, pandas, SQLAlchemy) now and
+    then, often while the worker is accepting a connection: 1-2% of dashboard callbacks
+    took about 30 ms instead of 1 ms (`make bench-quick`, p99). Frozen, p99 is ~1.2 ms.
+    """
+    gc.collect()
+    gc.freeze()

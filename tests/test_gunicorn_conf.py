@@ -30,3 +30,16 @@ def test_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert conf["workers"] == 2
     # An empty value turns the access log off; gunicorn would refuse "" as a path.
     assert conf["accesslog"] is None
+
+
+def test_each_worker_freezes_what_it_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    post_worker_init = settings(monkeypatch)["post_worker_init"]
+    assert gc.get_freeze_count() == 0
+    held = [{"loaded": n} for n in range(1000)]
+    try:
+        post_worker_init(object())  # type: ignore[operator]
+        assert gc.get_freeze_count() >= len(held)
+    finally:
+        gc.unfreeze()
