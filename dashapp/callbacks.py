@@ -57,6 +57,7 @@ from dashapp.state import (
     to_query,
 )
 from models.explore import Selection, plot_series, similar_vehicles, vehicle_details
+from models.reads import read_with
 from server.caching import cached_by_data_version
 from server.extensions import db
 
@@ -155,18 +156,21 @@ def draw_view(state: ViewState, selection: Selection | str) -> Figure:
 def view_figure(state: ViewState) -> Figure:
     """The dashboard's figure for a view, from the cache when the store has not changed."""
     budget = point_budget(current_app.config)
+
+    def read(conn: Connection) -> Figure:
+        # Cached per (view, data version): every write bumps the version, so a stale
+        # figure is never served again (server/caching.py; Redis with REDIS_URL).
+        return cached_by_data_version(
+            conn,
+            FIGURE_CACHE,
+            (state, budget),
+            lambda: draw_view(state, selection_for(conn, state, budget)),
+        )
+
     try:
-        # A bare pooled connection, not the ORM session: this read needs no unit of work,
-        # and at the sample's size the session's bookkeeping cost more than the queries.
-        with db.engine.connect() as conn:
-            # Cached per (view, data version): every write bumps the version, so a stale
-            # figure is never served again (server/caching.py; Redis with REDIS_URL).
-            return cached_by_data_version(
-                conn,
-                FIGURE_CACHE,
-                (state, budget),
-                lambda: draw_view(state, selection_for(conn, state, budget)),
-            )
+        # The thread's long-lived read connection, not the ORM session or a pool checkout:
+        # at the sample's size either cost more than the queries (models/reads.py).
+        return read_with(db.engine, read)
     except SQLAlchemyError:
         return draw_view(state, UNAVAILABLE)
 
