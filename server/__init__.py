@@ -21,7 +21,7 @@ from server.config import (
     secure_cookies_default,
 )
 from server.extensions import db, login_manager, migrate
-from server.security import api_responses_ignore_cookies
+from server.security import responses_ignore_cookies
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -57,7 +57,7 @@ def register_extensions(app: Flask) -> None:
         app, db, directory=str(MIGRATIONS_DIR), compare_type=True, render_as_batch=True
     )
     # After-request hooks run in reverse order: this one runs after Flask-Login's.
-    app.after_request(api_responses_ignore_cookies)
+    app.after_request(responses_ignore_cookies)
     login_manager.init_app(app)
     init_login_throttle(app)
 

@@ -80,3 +80,39 @@ def test_the_session_serializer_is_built_once_per_key_set(app: Flask) -> None:
 def test_sessions_survive_between_requests(client: FlaskClient, auth: Any) -> None:
     assert auth.login().status_code == 302
     assert client.get("/admin/vehicles").status_code == 200
+
+
+def test_a_view_keeps_its_own_security_header(app: Flask) -> None:
+    from flask import Response
+
+    @app.get("/framed-by-anyone")
+    def framed_by_anyone() -> Response:
+        return Response("ok", headers={"x-frame-options": "ALLOWALL"})
+
+    response = app.test_client().get("/framed-by-anyone")
+    assert response.headers.getlist("X-Frame-Options") == ["ALLOWALL"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def vary(response: Any) -> list[str]:
+    return [v.strip() for v in response.headers.get("Vary", "").split(",") if v.strip()]
+
+
+def test_dashboard_callbacks_do_not_vary_by_cookie_unless_behind_the_login(
+    make_app: Any, app: Flask, users: Any
+) -> None:
+    from tests.conftest import AuthActions
+    from tests.dashapp.helpers import UPDATE_URL, callback_payload
+
+    client = app.test_client()
+    AuthActions(client).login()  # a session cookie is sent, and still does not matter
+    open_callback = client.post(UPDATE_URL, json=callback_payload("Toyota"))
+    assert open_callback.status_code == 200
+    assert "Cookie" not in vary(open_callback)
+    assert "Cookie" in vary(client.get("/admin/vehicles"))
+
+    gated = make_app(DASH_LOGIN_REQUIRED=True).test_client()
+    AuthActions(gated).login()
+    gated_callback = gated.post(UPDATE_URL, json=callback_payload("Toyota"))
+    assert gated_callback.status_code == 200
+    assert "Cookie" in vary(gated_callback)
