@@ -109,7 +109,8 @@ def _headline(rows: list[Row]) -> list[str]:
     baseline = _median_p50(_by(rows, server="baseline", **one_client))
     noop = _median_p50(_by(rows, server="noop", **one_client))
     for label, server in (
-        ("figure cache off (what a miss costs)", "fueldash"),
+        ("as `make run` configures it (per-worker figure cache)", "fueldash+cache"),
+        ("figure cache off (what a view not drawn yet costs)", "fueldash"),
         ("Redis figure cache (`make run` with REDIS_URL)", "fueldash+redis"),
     ):
         fueldash = _median_p50(_by(rows, server=server, store="sqlite", **one_client))
@@ -199,7 +200,7 @@ def write_report(rows: list[Row], measured: datetime | None = None) -> None:
         f"- Versions: {_versions()}",
         "- Servers: gunicorn with gunicorn.conf.py (sync workers, WEB_CONCURRENCY default "
         "2 x cores + 1), FUELDASH_ENV=production; fueldash without its figure cache unless "
-        "marked `+redis`. Load: wrk on loopback, "
+        "marked `+cache` (per-worker, as `make run` serves it) or `+redis`. Load: wrk on loopback, "
         f"{os.environ.get('BENCH_DURATION', '5')} s per run after a 3 s warm-up, "
         "`Accept-Encoding: gzip, deflate, br, zstd` like Chromium.",
         "",
