@@ -33,7 +33,13 @@ class Server:
     workers: list[int] = field(default_factory=list)
 
     def peak_rss_mb(self) -> list[float]:
-        """VmHWM (peak resident set) of each worker, or of the process itself, in MB."""
+        """VmHWM (peak resident set) of each live worker, or of the process itself, in MB.
+
+        gunicorn replaces a worker after ``max_requests``, which fast runs reach, so the
+        workers are looked up again: the peaks are those of the workers alive now.
+        """
+        if self.workers:
+            self.workers = _children(self.process.pid) or self.workers
         pids = self.workers or [self.process.pid]
         peaks = []
         for pid in pids:
