@@ -5,7 +5,7 @@ import logging
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from server.api.problems import http_problem, is_api_request
+from server.api.problems import carried_headers, http_problem, is_api_request
 
 log = logging.getLogger(__name__)
 
@@ -17,17 +17,20 @@ def _wants_json() -> bool:
     return best == "application/json"
 
 
-def http_error(error: HTTPException) -> tuple[Response | str, int]:
-    """Render a 4xx/5xx the way the client can read it."""
-    if is_api_request():
-        return http_problem(error), error.code or 500
+def http_error(error: HTTPException) -> tuple[Response | str, int, dict[str, str]]:
+    """Render a 4xx/5xx the way the client can read it, with the headers the error carries
+    (``Allow`` on a 405, ``Retry-After`` on a 429)."""
     status = error.code or 500
+    if is_api_request():
+        return http_problem(error), status, {}
+    headers = carried_headers(error)
     if _wants_json():
-        return jsonify(status=status, title=error.name, detail=error.description), status
-    return render_template("error.html", error=error), status
+        body = jsonify(status=status, title=error.name, detail=error.description)
+        return body, status, headers
+    return render_template("error.html", error=error), status, headers
 
 
-def unexpected_error(error: Exception) -> tuple[Response | str, int]:
+def unexpected_error(error: Exception) -> tuple[Response | str, int, dict[str, str]]:
     """Log the real failure; show the user only that something went wrong."""
     log.exception("unhandled error on %s %s", request.method, request.path, exc_info=error)
     return http_error(InternalServerError())

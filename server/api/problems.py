@@ -64,6 +64,15 @@ def parameter_errors(messages: Mapping[str, Any]) -> dict[str, list[str]]:
     return errors
 
 
+def carried_headers(error: HTTPException) -> dict[str, str]:
+    """The headers an HTTP error brings with it (``Allow``, ``Retry-After``), not its body's."""
+    return {
+        key: value
+        for key, value in error.get_headers()
+        if key.lower() not in ("content-type", "content-length")
+    }
+
+
 def http_problem(error: HTTPException) -> Response:
     """Any HTTP error as problem details, keeping the headers it carries (Allow, ...)."""
     status = error.code or 500
@@ -73,11 +82,7 @@ def http_problem(error: HTTPException) -> Response:
     if errors:
         names = ", ".join(sorted(errors))
         detail = f"Invalid parameter{'s' if len(errors) > 1 else ''}: {names}."
-    headers = {
-        key: value
-        for key, value in error.get_headers()
-        if key.lower() not in ("content-type", "content-length")
-    }
+    headers = carried_headers(error)
     headers.update(data.get("headers") or {})
     return problem(status, detail, title=None, errors=errors, headers=headers)
 

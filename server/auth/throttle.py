@@ -11,6 +11,8 @@ keeps accounts safe.
 """
 
 import logging
+import math
+import time
 
 from flask import Flask, current_app, request
 from limits import RateLimitItem, parse
@@ -47,14 +49,17 @@ def _counter() -> tuple[FixedWindowRateLimiter, RateLimitItem, tuple[str, ...]]:
     return current_app.extensions[EXTENSION_KEY], limit, identity
 
 
-def too_many_failures() -> bool:
-    """Whether this client has used up its failed sign-ins for the current window."""
+def seconds_until_retry() -> int | None:
+    """Seconds until this client may try again, or None while it has attempts left."""
     limiter, limit, identity = _counter()
     try:
-        return not limiter.test(limit, *identity)
+        if limiter.test(limit, *identity):
+            return None
+        reset_at = limiter.get_window_stats(limit, *identity).reset_time
     except Exception:  # the store is down: do not lock everyone out
         log.warning("login rate-limit store unreachable; not throttling", exc_info=True)
-        return False
+        return None
+    return max(1, math.ceil(reset_at - time.time()))
 
 
 def record_failure() -> None:

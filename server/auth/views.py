@@ -2,15 +2,16 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
+from werkzeug.exceptions import TooManyRequests
 from werkzeug.security import check_password_hash
 
 from models.user import find_user
 from server.auth.forms import LoginForm
-from server.auth.throttle import record_failure, too_many_failures
+from server.auth.throttle import record_failure, seconds_until_retry
 from server.extensions import db
 from server.security import refuse_forged
 
@@ -45,8 +46,8 @@ def login() -> ResponseReturnValue:
     Only failed attempts count towards ``LOGIN_RATE_LIMIT``; once it is used up, every
     attempt from that address waits for the window to pass, the right password included.
     """
-    if request.method == "POST" and too_many_failures():
-        abort(429, TOO_MANY_FAILURES)
+    if request.method == "POST" and (wait := seconds_until_retry()) is not None:
+        raise TooManyRequests(TOO_MANY_FAILURES, retry_after=wait)
     form = LoginForm()
     next_url = safe_next(request.args.get("next"))
     if form.validate_on_submit():

@@ -64,6 +64,13 @@ def test_not_found_page_has_no_traceback(client: FlaskClient) -> None:
     assert problem["detail"].startswith("The requested URL was not found")
 
 
+def test_error_pages_keep_the_headers_their_error_carries(client: FlaskClient) -> None:
+    wrong_method = client.delete("/login")
+    assert wrong_method.status_code == 405
+    assert set(wrong_method.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
+    assert "Traceback" not in wrong_method.get_data(as_text=True)
+
+
 def test_default_database_is_sqlite_in_the_instance_folder(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DATABASE_URL", raising=False)
     app = create_app({"TESTING": True})

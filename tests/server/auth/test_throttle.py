@@ -20,6 +20,15 @@ def test_forged_posts_count_as_failures(make_app: Any, users: Any) -> None:
     assert TOO_MANY_FAILURES in client.post("/login", data=no_token).get_data(as_text=True)
 
 
+def test_a_refused_attempt_says_when_to_retry(make_app: Any, users: Any) -> None:
+    auth = AuthActions(make_app(LOGIN_RATE_LIMIT="1 per minute").test_client())
+    assert auth.login("admin", "wrong").status_code == 200
+    refused = auth.login()
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert TOO_MANY_FAILURES in refused.get_data(as_text=True)
+
+
 def test_the_limit_is_per_client_address(make_app: Any, users: Any) -> None:
     client = make_app(LOGIN_RATE_LIMIT="1 per minute").test_client()
     auth = AuthActions(client)
