@@ -5,6 +5,7 @@ Callbacks stay thin: turn the control values into a ``ViewState``, run a typed q
 are kept in step by one callback, so a shared link restores a view and back/forward work.
 """
 
+import json
 import secrets
 from dataclasses import replace
 from typing import Any
@@ -41,6 +42,7 @@ from dashapp.layout import (
     UNITS_ID,
     URL_ID,
     URL_NOTICE_ID,
+    VIEW_CONTROLS_ID,
     X_AXIS_ID,
     Y_AXIS_ID,
     YEARS_ID,
@@ -75,35 +77,52 @@ CONTROLS = (DROPDOWN_ID, YEARS_ID, ORIGINS_ID, CYLINDERS_ID, X_AXIS_ID, Y_AXIS_I
 #: table are drawn in the browser from what the figure carries in ``layout.meta.view``, so
 #: a change of control costs one round trip that only queries and draws.
 MAIN_OUTPUT: tuple[str, str] = (GRAPH_ID, "figure")
-#: What the main callback reads without being triggered by it: the trend toggle, and the
-#: year slider's bounds (to tell a full range from a narrowed one).
-MAIN_STATE: tuple[tuple[str, str], ...] = (
-    (TREND_ID, "value"),
-    (YEARS_ID, "min"),
-    (YEARS_ID, "max"),
-)
+#: The controls besides the manufacturers, which the browser gathers into one value (the
+#: view-controls store) with the year slider's bounds, to tell a full range from a narrowed
+#: one. The main callback then takes three arguments instead of ten: Dash's handling of
+#: each argument is paid on every change of control.
+VIEW_CONTROLS = (YEARS_ID, ORIGINS_ID, CYLINDERS_ID, X_AXIS_ID, Y_AXIS_ID, UNITS_ID)
+#: The view-controls store's keys: those controls' values, then the slider's bounds.
+VIEW_CONTROL_KEYS = ("years", "origins", "cylinders", "x", "y", "units", "low", "high")
+#: What the main callback reads without being triggered by it: the trend toggle, which
+#: only shows or hides trend lines in the browser.
+MAIN_STATE: tuple[tuple[str, str], ...] = ((TREND_ID, "value"),)
 
 
 def main_callback_body(
-    values: dict[str, Any], state: tuple[Any, ...], changed: str = DROPDOWN_ID
+    values: dict[str, Any], state: tuple[Any, Any, Any], changed: str = DROPDOWN_ID
 ) -> dict[str, Any]:
     """The body Dash's renderer posts to the main callback: ``values`` by control id (missing
-    ones are empty), ``state`` in ``MAIN_STATE``'s order. For tests and the benchmark."""
+    ones are empty), ``state`` as (trend, year slider's min, max). For tests and the
+    benchmark."""
     output_id, output_property = MAIN_OUTPUT
+    trend, low, high = state
+    controls = [values.get(c, []) for c in VIEW_CONTROLS]
+    gathered = dict(zip(VIEW_CONTROL_KEYS, (*controls, low, high), strict=True))
     return {
         "output": f"{output_id}.{output_property}",
         "outputs": {"id": output_id, "property": output_property},
-        "inputs": [{"id": c, "property": "value", "value": values.get(c, [])} for c in CONTROLS],
-        "changedPropIds": [f"{changed}.value"],
-        "state": [
-            {"id": i, "property": p, "value": v}
-            for (i, p), v in zip(MAIN_STATE, state, strict=True)
+        "inputs": [
+            {"id": DROPDOWN_ID, "property": "value", "value": values.get(DROPDOWN_ID, [])},
+            {"id": VIEW_CONTROLS_ID, "property": "data", "value": gathered},
         ],
+        "changedPropIds": [
+            f"{DROPDOWN_ID}.value" if changed == DROPDOWN_ID else f"{VIEW_CONTROLS_ID}.data"
+        ],
+        "state": [{"id": TREND_ID, "property": "value", "value": trend}],
     }
 
 
 def control_inputs() -> list[Input]:
     return [Input(control, "value") for control in CONTROLS]
+
+
+def view_from_gathered(manufacturers: Any, gathered: Any, trend: Any) -> ViewState:
+    """The view the main callback's arguments describe; anything but a dict of controls
+    (a crafted request) counts as no controls set."""
+    values = gathered if isinstance(gathered, dict) else {}
+    *controls, low, high = (values.get(key) for key in VIEW_CONTROL_KEYS)
+    return view_from_controls(manufacturers, *controls, trend, year_bounds=(low, high))
 
 
 def view_from_controls(
@@ -198,15 +217,26 @@ def vehicle_id_from(value: Any) -> int | None:
 def register_callbacks(dash_app: Dash) -> None:
     """Wire the dashboard's callbacks onto ``dash_app`` (not Dash's global registry)."""
 
+    # The controls besides the manufacturers reach the server as one value.
+    dash_app.clientside_callback(
+        f"""function (...values) {{
+            const keys = {json.dumps(VIEW_CONTROL_KEYS)};
+            return Object.fromEntries(keys.map((key, i) => [key, values[i]]));
+        }}""",
+        Output(VIEW_CONTROLS_ID, "data"),
+        *[Input(control, "value") for control in VIEW_CONTROLS],
+        State(YEARS_ID, "min"),
+        State(YEARS_ID, "max"),
+    )
+
     @dash_app.callback(
         Output(*MAIN_OUTPUT),
-        *control_inputs(),
+        Input(DROPDOWN_ID, "value"),
+        Input(VIEW_CONTROLS_ID, "data"),
         *[State(component, prop) for component, prop in MAIN_STATE],
     )
-    def update_fuel_efficiency_graph(manufacturers: Any, *values: Any) -> Figure:
-        *controls, trend, low, high = values
-        state = view_from_controls(manufacturers, *controls, trend, year_bounds=(low, high))
-        return view_figure(state)
+    def update_fuel_efficiency_graph(manufacturers: Any, gathered: Any, trend: Any) -> Figure:
+        return view_figure(view_from_gathered(manufacturers, gathered, trend))
 
     # What the figure carries becomes the cards, the CSV link and the table's rows in the
     # browser (dashapp/assets/fueldash.js): no second request, no second query.

@@ -32,6 +32,7 @@ TABLE_SPEC_ID = "vehicle-table-spec"
 DOWNLOAD_ID = "csv-download"
 DEFAULTS_ID = "default-manufacturers"
 SELECTED_ID = "selected-vehicle"
+VIEW_CONTROLS_ID = "view-controls"
 #: Above this many plotted rows the table stays empty and points to the CSV download.
 TABLE_LIMIT = 5000
 TREND_ON = "on"
@@ -205,6 +206,7 @@ def serve_layout() -> html.Div:
             dcc.Location(id=URL_ID, refresh="callback-nav"),
             dcc.Store(id=DEFAULTS_ID, data=[default] if default else []),
             dcc.Store(id=SELECTED_ID),
+            dcc.Store(id=VIEW_CONTROLS_ID),
             html.Header(
                 className="page-header",
                 children=[

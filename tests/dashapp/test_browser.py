@@ -256,6 +256,28 @@ def test_trend_toggle_restyles_in_the_browser(page: Any, live_url: str) -> None:
     assert len(requests) == 1
 
 
+def test_a_filter_change_redraws_once_and_keeps_the_trend_lines(page: Any, live_url: str) -> None:
+    page.goto(f"{live_url}/dash/?manufacturer=Toyota&manufacturer=Honda&trend=1")
+    wait_for_points(page, 39)
+    page.wait_for_function(f"(s) => ({VISIBLE_TREND_LINES})(s) === 2", arg=GRAPH)
+    bodies: list[str] = []
+    page.on(
+        "request",
+        lambda r: bodies.append(r.post_data or "") if "_dash-update" in r.url else None,
+    )
+    page.locator("#x-axis").click()
+    page.get_by_role("option", name="Weight (lb)").click()
+    page.wait_for_function(
+        "(s) => document.querySelector(s + ' .xtitle').textContent === 'Weight (lb)'", arg=GRAPH
+    )
+    wait_for_points(page, 39)
+    page.wait_for_function("() => location.search.includes('x=weight')")
+    # The trend toggle is read when the figure is drawn, so the new figure keeps it on.
+    page.wait_for_function(f"(s) => ({VISIBLE_TREND_LINES})(s) === 2", arg=GRAPH)
+    figure_requests = [b for b in bodies if '"fuel-efficiency-vs-horsepower-graph.figure"' in b]
+    assert len(figure_requests) == 1
+
+
 def test_phone_width_and_dark_theme(browser: Any, live_url: str) -> None:
     context = browser.new_context(viewport={"width": 375, "height": 800}, color_scheme="dark")
     page = context.new_page()

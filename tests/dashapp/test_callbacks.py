@@ -179,6 +179,22 @@ def test_malformed_callback_requests_get_400(client: FlaskClient, body: Any) -> 
     assert "Traceback" not in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize(
+    "gathered",
+    [None, "x=weight", [1, 2], {"x": 7, "years": "all", "origins": {"a": 1}, "low": "1970"}],
+)
+def test_crafted_gathered_controls_fall_back_to_defaults(
+    client: FlaskClient, gathered: Any
+) -> None:
+    body = callback_payload("Toyota")
+    body["inputs"][1]["value"] = gathered
+    response = client.post(UPDATE_URL, json=body)
+    assert response.status_code == 200
+    figure = response.get_json()["response"][GRAPH_ID]["figure"]
+    assert point_count(figure) == 26
+    assert figure["layout"]["xaxis"]["title"]["text"] == "Horsepower (hp)"
+
+
 def test_store_unchanged_by_bad_input(app: Flask, client: FlaskClient) -> None:
     post_figure(client, "Toyota'; DELETE FROM vehicles; --")
     with app.app_context():
