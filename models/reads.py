@@ -2,13 +2,15 @@
 
 Checking a connection out of SQLAlchemy's pool and back in costs about 50 µs in a busy
 worker: more than both queries of a 406-car view. The dashboard's reads therefore keep
-one connection per thread and reuse it.
+one of the pool's connections per thread and reuse it for up to ``MAX_AGE_S`` seconds,
+then hand it back (where the pool's pre-ping and recycling apply) and take another.
 
 The connection runs in autocommit mode, so every statement sees the latest committed
 data, and the connection never sits inside a transaction between requests (no idle
-transaction on PostgreSQL, no stale read snapshot on SQLite). If a read on it fails (the
-database restarted, say), the connection is discarded and the read runs once more on a
-new one; a second failure is the caller's to handle.
+transaction on PostgreSQL, no stale read snapshot on SQLite). SQLite connections are in
+the driver's autocommit mode from the start (server/extensions.py); PostgreSQL ones are
+switched to it while held. If the server closed a reused connection (a restart, say),
+the read runs once more on a new one; any other error is the caller's to handle.
 
 Only reads belong here: writes go through the ORM session and its transactions.
 """
@@ -17,6 +19,7 @@ import atexit
 import logging
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -25,6 +28,8 @@ from sqlalchemy.exc import DBAPIError
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+#: How long a thread keeps one connection before taking a fresh one from the pool.
+MAX_AGE_S = 300.0
 
 
 class _HeldConnection:
@@ -33,6 +38,10 @@ class _HeldConnection:
     def __init__(self, engine: Engine, conn: Connection) -> None:
         self.engine = engine
         self.conn = conn
+        self.expires = time.monotonic() + MAX_AGE_S
+
+    def usable_for(self, engine: Engine) -> bool:
+        return self.engine is engine and not self.conn.closed and time.monotonic() < self.expires
 
     def release(self, *, broken: bool = False) -> None:
         try:
@@ -55,13 +64,21 @@ class _PerThread(threading.local):
 _per_thread = _PerThread()
 
 
-def _held_connection(engine: Engine) -> Connection:
+def _connect(engine: Engine) -> Connection:
+    conn = engine.connect()
+    if engine.dialect.name != "sqlite":  # SQLite's driver already runs in autocommit
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+    return conn
+
+
+def _held_connection(engine: Engine) -> tuple[Connection, bool]:
+    """This thread's connection to ``engine``, and whether it served an earlier read."""
     held = _per_thread.held
-    if held is None or held.engine is not engine or held.conn.closed:
-        release_read_connection()
-        conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        held = _per_thread.held = _HeldConnection(engine, conn)
-    return held.conn
+    if held is not None and held.usable_for(engine):
+        return held.conn, True
+    release_read_connection()
+    _per_thread.held = _HeldConnection(engine, _connect(engine))
+    return _per_thread.held.conn, False
 
 
 def release_read_connection(*, broken: bool = False) -> None:
@@ -75,17 +92,35 @@ def release_read_connection(*, broken: bool = False) -> None:
 atexit.register(release_read_connection)
 
 
+def _closed_under_us(conn: Connection, error: DBAPIError) -> bool:
+    """Whether ``error`` says the server or driver closed the connection."""
+    if error.connection_invalidated:
+        return True
+    try:
+        dbapi_connection = conn.connection.dbapi_connection
+    except Exception:  # SQLAlchemy already knows it is gone
+        return True
+    return bool(conn.dialect.is_disconnect(error.orig, dbapi_connection, None))
+
+
 def read_with(engine: Engine, read: Callable[[Connection], T]) -> T:
     """``read(conn)`` on this thread's read connection to ``engine``.
 
-    A database error discards the connection and ``read`` runs once more on a new one,
-    which rides out a connection the server closed; a second error propagates.
+    If a connection that served earlier reads turns out closed by the server, ``read``
+    runs once more on a new one. Any failure discards the connection; errors other than
+    that one (bad SQL, a database that cannot be reached) propagate at once.
     """
+    conn, reused = _held_connection(engine)
     try:
-        return _finish(read(_held_connection(engine)))
-    except DBAPIError:
+        return _finish(read(conn))
+    except DBAPIError as error:
+        retry = reused and _closed_under_us(conn, error)
         release_read_connection(broken=True)
-    return _finish(read(_held_connection(engine)))
+        if not retry:
+            raise
+    log.info("read connection was closed by the database; reading on a new one")
+    conn, _reused = _held_connection(engine)
+    return _finish(read(conn))
 
 
 def _finish(value: T) -> T:
