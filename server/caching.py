@@ -6,10 +6,9 @@ turns caching off. Keys carry the store's data version, which every write bumps,
 write makes every older entry unreachable at once; entries also expire after
 ``CACHE_DEFAULT_TIMEOUT`` seconds.
 
-Values are stored as the JSON plotly would send (NumPy arrays as base64 typed arrays), not
-pickled: a hit decodes a few KB with orjson instead of unpickling NumPy arrays (about 40 µs
-less per cached callback), and nothing read back from a shared Redis is ever unpickled
-into objects.
+Values are stored as the JSON plotly would send (NumPy arrays as base64 typed arrays): a
+hit decodes a few KB with orjson instead of unpickling NumPy arrays, about 40 µs less per
+cached callback. (Flask-Caching's backends still pickle what they store, here bytes.)
 
 A cache is only an optimisation: when the backend fails, the value is built and served
 anyway, and the failure is logged.

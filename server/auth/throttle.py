@@ -15,7 +15,7 @@ import math
 import time
 
 from flask import Flask, current_app, request
-from limits import RateLimitItem, parse
+from limits import RateLimitItem, parse_many
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
@@ -28,11 +28,11 @@ EXTENSION_KEY = "fueldash.login_throttle"
 def init_login_throttle(app: Flask) -> None:
     """Bind a failure counter for the login form to ``app``'s configured store."""
     try:
-        parse(app.config["LOGIN_RATE_LIMIT"])
+        parse_many(app.config["LOGIN_RATE_LIMIT"])
     except ValueError:
         raise ConfigError(
             f"LOGIN_RATE_LIMIT={app.config['LOGIN_RATE_LIMIT']!r} is not a rate limit; "
-            "write it like '5 per minute'"
+            "write it like '5 per minute' or '5 per minute; 20 per hour'"
         ) from None
     try:
         storage = storage_from_string(app.config["RATELIMIT_STORAGE_URI"])
@@ -43,19 +43,20 @@ def init_login_throttle(app: Flask) -> None:
     app.extensions[EXTENSION_KEY] = FixedWindowRateLimiter(storage)
 
 
-def _counter() -> tuple[FixedWindowRateLimiter, RateLimitItem, tuple[str, ...]]:
-    limit = parse(current_app.config["LOGIN_RATE_LIMIT"])
+def _counter() -> tuple[FixedWindowRateLimiter, list[RateLimitItem], tuple[str, ...]]:
+    limits = parse_many(current_app.config["LOGIN_RATE_LIMIT"])
     identity = (current_app.config["RATELIMIT_KEY_PREFIX"], "login", request.remote_addr or "")
-    return current_app.extensions[EXTENSION_KEY], limit, identity
+    return current_app.extensions[EXTENSION_KEY], limits, identity
 
 
 def seconds_until_retry() -> int | None:
     """Seconds until this client may try again, or None while it has attempts left."""
-    limiter, limit, identity = _counter()
+    limiter, limits, identity = _counter()
     try:
-        if limiter.test(limit, *identity):
+        used_up = [limit for limit in limits if not limiter.test(limit, *identity)]
+        if not used_up:
             return None
-        reset_at = limiter.get_window_stats(limit, *identity).reset_time
+        reset_at = max(limiter.get_window_stats(lim, *identity).reset_time for lim in used_up)
     except Exception:  # the store is down: do not lock everyone out
         log.warning("login rate-limit store unreachable; not throttling", exc_info=True)
         return None
@@ -64,8 +65,9 @@ def seconds_until_retry() -> int | None:
 
 def record_failure() -> None:
     """Count one failed sign-in against this client."""
-    limiter, limit, identity = _counter()
+    limiter, limits, identity = _counter()
     try:
-        limiter.hit(limit, *identity)
+        for limit in limits:
+            limiter.hit(limit, *identity)
     except Exception:
         log.warning("login rate-limit store unreachable; failure not counted", exc_info=True)

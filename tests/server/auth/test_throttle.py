@@ -29,6 +29,12 @@ def test_a_refused_attempt_says_when_to_retry(make_app: Any, users: Any) -> None
     assert TOO_MANY_FAILURES in refused.get_data(as_text=True)
 
 
+def test_every_limit_of_a_combined_setting_counts(make_app: Any, users: Any) -> None:
+    auth = AuthActions(make_app(LOGIN_RATE_LIMIT="5 per minute; 2 per hour").test_client())
+    assert [auth.login("admin", "wrong").status_code for _ in range(3)] == [200, 200, 429]
+    assert int(auth.login().headers["Retry-After"]) > 60  # the hourly window decides
+
+
 def test_the_limit_is_per_client_address(make_app: Any, users: Any) -> None:
     client = make_app(LOGIN_RATE_LIMIT="1 per minute").test_client()
     auth = AuthActions(client)
