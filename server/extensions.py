@@ -52,8 +52,7 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 @event.listens_for(Engine, "begin")
 def _begin_sqlite(conn: Connection) -> None:
     """Emit BEGIN ourselves; ``sqlite_begin="IMMEDIATE"`` takes the write lock up front."""
-    options = conn.get_execution_options()
-    if conn.dialect.name != "sqlite" or options.get("isolation_level") == "AUTOCOMMIT":
-        return  # autocommit connections (models/reads.py) run each statement on its own
-    mode = options.get("sqlite_begin", "")
+    if conn.dialect.name != "sqlite":
+        return
+    mode = conn.get_execution_options().get("sqlite_begin", "")
     conn.exec_driver_sql(f"BEGIN {mode}".strip())
