@@ -28,7 +28,7 @@ EXTENSION_KEY = "fueldash.login_throttle"
 def init_login_throttle(app: Flask) -> None:
     """Bind a failure counter for the login form to ``app``'s configured store."""
     try:
-        parse_many(app.config["LOGIN_RATE_LIMIT"])
+        limits = parse_many(app.config["LOGIN_RATE_LIMIT"])
     except ValueError:
         raise ConfigError(
             f"LOGIN_RATE_LIMIT={app.config['LOGIN_RATE_LIMIT']!r} is not a rate limit; "
@@ -40,13 +40,13 @@ def init_login_throttle(app: Flask) -> None:
         raise ConfigError(
             f"RATELIMIT_STORAGE_URI={app.config['RATELIMIT_STORAGE_URI']!r} cannot be used: {error}"
         ) from None
-    app.extensions[EXTENSION_KEY] = FixedWindowRateLimiter(storage)
+    app.extensions[EXTENSION_KEY] = (FixedWindowRateLimiter(storage), limits)
 
 
 def _counter() -> tuple[FixedWindowRateLimiter, list[RateLimitItem], tuple[str, ...]]:
-    limits = parse_many(current_app.config["LOGIN_RATE_LIMIT"])
+    limiter, limits = current_app.extensions[EXTENSION_KEY]
     identity = (current_app.config["RATELIMIT_KEY_PREFIX"], "login", request.remote_addr or "")
-    return current_app.extensions[EXTENSION_KEY], limits, identity
+    return limiter, limits, identity
 
 
 def seconds_until_retry() -> int | None:
