@@ -10,9 +10,9 @@ the budget off.
 from collections.abc import Mapping
 from typing import Any
 
-from server.config import DEFAULT_POINT_BUDGET
-
 CONFIG_KEY = "DASH_POINT_BUDGET"
+#: Points per dashboard figure before it thins them; 0 turns the budget off.
+DEFAULT_POINT_BUDGET = 5000
 
 
 def point_budget(config: Mapping[str, Any]) -> int | None:

@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashapp.budget import point_budget
+from dashapp.cache import cached_by_data_version
 from dashapp.figures import (
     GRAPH_ID,
     Figure,
@@ -58,10 +59,9 @@ from dashapp.state import (
     parse_query,
     to_query,
 )
+from models.db import db
 from models.explore import Selection, plot_series, similar_vehicles, vehicle_details
 from models.reads import read_with
-from server.caching import cached_by_data_version
-from server.extensions import db
 
 #: The ``window.dash_clientside`` namespace of dashapp/assets/fueldash.js.
 CLIENTSIDE = "fueldash"
@@ -178,7 +178,7 @@ def view_figure(state: ViewState) -> Figure:
 
     def read(conn: Connection) -> Figure:
         # Cached per (view, data version): every write bumps the version, so a stale
-        # figure is never served again (server/caching.py; Redis with REDIS_URL).
+        # figure is never served again (dashapp/cache.py; Redis with REDIS_URL).
         return cached_by_data_version(
             conn,
             FIGURE_CACHE,

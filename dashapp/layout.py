@@ -9,8 +9,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from dashapp.figures import AXIS_TITLES, GRAPH_ID, L100KM_PER_MPG, Summary, axis_title
 from dashapp.state import DEFAULT_X, DEFAULT_Y
 from models import ManufacturerSummary, count_unplottable, manufacturer_summaries
+from models.db import db
 from models.explore import AXIS_FIELDS, DETAIL_FIELDS, FilterChoices, filter_choices
-from server.extensions import db
 
 DROPDOWN_ID = "manufacturer-dropdown"
 STORE_NOTICE_ID = "store-notice"

@@ -12,11 +12,11 @@ from typing import Any
 from sqlalchemy import JSON, Connection, DateTime, ForeignKey, Integer, String, func, insert, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from models.db import db
 from models.paging import Page
 from models.user import User, utcnow
 from models.validation import VEHICLE_FIELDS, is_vehicle_id
 from models.vehicle import Manufacturer, Vehicle
-from server.extensions import db
 
 SOURCES = ("form", "import", "api", "cli")
 

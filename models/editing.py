@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from models.audit import Actor, Change, record_changes, vehicle_snapshots
+from models.db import db
 from models.normalize import normalize_manufacturer
 from models.vehicle import Manufacturer, Vehicle, bump_data_version
-from server.extensions import db
 
 
 class EditError(ValueError):

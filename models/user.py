@@ -13,8 +13,8 @@ from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from models.db import db
 from models.validation import is_storable_text
-from server.extensions import db
 
 ROLES = ("admin", "editor")
 MAX_USERNAME = 80

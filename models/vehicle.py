@@ -15,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from server.extensions import db
+from models.db import db
 
 
 class Manufacturer(db.Model):

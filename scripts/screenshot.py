@@ -14,8 +14,8 @@ from flask_migrate import upgrade
 from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
+from models.db import db
 from server import create_app
-from server.extensions import db
 
 #: The view the README shows: a comparison with trend lines.
 SHOWCASE_VIEW = "?manufacturer=Toyota&manufacturer=Honda&trend=1"

@@ -10,8 +10,9 @@ from typing import Any
 
 from flask import Flask
 
+from dashapp.cache import init_cache
+from models.db import db
 from server.auth.throttle import init_login_throttle
-from server.caching import init_cache
 from server.compression import init_compression
 from server.config import (
     check_config,
@@ -20,7 +21,7 @@ from server.config import (
     environment_config,
     secure_cookies_default,
 )
-from server.extensions import db, login_manager, migrate
+from server.extensions import login_manager, migrate
 from server.security import responses_ignore_cookies
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"

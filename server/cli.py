@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from models import seed_sample
 from models.audit import Actor
+from models.db import db
 from models.editing import write_transaction
 from models.importer import (
     ImportFileError,
@@ -19,7 +20,6 @@ from models.importer import (
     estimate_rows,
 )
 from models.importer import dry_run as check_import
-from server.extensions import db
 
 
 @click.group("vehicles")

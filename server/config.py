@@ -8,11 +8,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from server.caching import CACHE_DEFAULTS, cache_environment
+from dashapp.budget import DEFAULT_POINT_BUDGET
+from dashapp.cache import CACHE_DEFAULTS, cache_environment
 
 DEV_SECRET_KEY = "dev-only-insecure-secret-key"
-#: Points per dashboard figure before it thins them (dashapp/budget.py); 0 turns it off.
-DEFAULT_POINT_BUDGET = 5000
 
 
 class ConfigError(RuntimeError):
@@ -43,7 +42,7 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_KEY_PREFIX": "fueldash",
         "DASH_LOGIN_REQUIRED": False,
         "IMPORT_MAX_BYTES": 512 * 1024 * 1024,
-        # [issue-5] figure cache (server/caching.py) and point budget (dashapp/budget.py).
+        # The figure cache (dashapp/cache.py) and the point budget (dashapp/budget.py).
         **CACHE_DEFAULTS,
         "DASH_POINT_BUDGET": DEFAULT_POINT_BUDGET,
     }
@@ -74,7 +73,7 @@ def environment_config(instance_path: str) -> dict[str, Any]:
     if manufacturer := os.environ.get("DASH_DEFAULT_MANUFACTURER"):
         config["DASH_DEFAULT_MANUFACTURER"] = manufacturer
     config.update(_account_config())
-    # [issue-5] REDIS_URL / CACHE_TYPE / CACHE_KEY_PREFIX, and the dashboard's point budget.
+    # REDIS_URL / CACHE_TYPE / CACHE_KEY_PREFIX, and the dashboard's point budget.
     config.update(cache_environment(os.environ))
     if budget := os.environ.get("DASH_POINT_BUDGET"):
         config["DASH_POINT_BUDGET"] = budget

@@ -12,8 +12,8 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import Connection, create_engine, delete, inspect, text, update
 
 from models import DataVersion, seed_sample
+from models.db import db
 from server import create_app
-from server.extensions import db
 
 
 def pytest_report_header() -> str:

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from models.audit import Actor, audit_page, vehicle_snapshots
+from models.db import db
 from models.editing import (
     EditError,
     create_vehicle,
@@ -50,7 +51,6 @@ from server.admin.forms import (
 from server.admin.query_args import list_args
 from server.admin.uploads import UploadTooLarge, save_upload, stored_upload
 from server.auth.access import admin_required
-from server.extensions import db
 from server.security import refuse_forged
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from dashapp.callbacks import figure_for
 from models import current_data_version, find_manufacturer, manufacturer_summaries
 from models.api_queries import Sort, get_vehicle, vehicle_page, vehicle_stats
+from models.db import db
 from models.export import iter_vehicles_csv
 from models.filters import VehicleFilter
 from server.api.problems import http_problem, problem, unexpected_problem
@@ -28,7 +29,6 @@ from server.api.schemas import (
     VehiclePageSchema,
     VehicleSchema,
 )
-from server.extensions import db
 
 blp = Blueprint(
     "api",

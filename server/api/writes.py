@@ -12,13 +12,13 @@ from flask import Response, g, request, url_for
 
 from models.api_queries import get_vehicle
 from models.audit import Actor
+from models.db import db
 from models.editing import create_vehicle, delete_vehicles, update_vehicle, write_transaction
 from models.user import user_for_token
 from models.validation import RULES, parse_vehicle
 from server.api.problems import problem
 from server.api.schemas import VehicleSchema
 from server.api.views import blp
-from server.extensions import db
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 BEARER = "bearerAuth"

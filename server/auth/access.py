@@ -8,8 +8,9 @@ from flask import Flask, abort, current_app, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
+from models.db import db
 from models.user import User
-from server.extensions import db, login_manager
+from server.extensions import login_manager
 
 
 @login_manager.user_loader

@@ -9,8 +9,8 @@ import logging
 from flask import Flask
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from models.db import db
 from models.user import AccountError, create_user, find_user
-from server.extensions import db
 
 log = logging.getLogger(__name__)
 

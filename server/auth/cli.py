@@ -6,8 +6,8 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
+from models.db import db
 from models.user import ROLES, AccountError, create_user
-from server.extensions import db
 
 
 @click.group("users")

@@ -9,10 +9,10 @@ from flask_wtf import FlaskForm
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.security import check_password_hash
 
+from models.db import db
 from models.user import find_user
 from server.auth.forms import LoginForm
 from server.auth.throttle import record_failure, seconds_until_retry
-from server.extensions import db
 from server.security import refuse_forged
 
 bp = Blueprint("auth", __name__)

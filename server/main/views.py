@@ -5,7 +5,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from models import count_unplottable, current_data_version, manufacturer_summaries
-from server.extensions import db
+from models.db import db
 
 bp = Blueprint("main", __name__)
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from dashapp.figures import GRAPH_ID
 from dashapp.layout import DROPDOWN_ID
 from models import Manufacturer, Vehicle, vehicles_for
-from server.extensions import db
+from models.db import db
 from tests.dashapp.helpers import (
     UPDATE_URL,
     annotation_text,

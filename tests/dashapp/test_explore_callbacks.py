@@ -19,7 +19,7 @@ from dashapp.layout import (
     YEARS_ID,
 )
 from models import Vehicle, load_sample
-from server.extensions import db
+from models.db import db
 from tests.dashapp.helpers import (
     UPDATE_URL,
     decode_array,

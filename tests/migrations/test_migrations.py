@@ -12,7 +12,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, select
 
 from models import DataVersion
-from server.extensions import db
+from models.db import db
 
 
 @pytest.fixture

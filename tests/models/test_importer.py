@@ -10,6 +10,7 @@ from sqlalchemy import Connection, func, select
 
 from models import importer
 from models.audit import Actor, AuditEntry
+from models.db import db
 from models.editing import write_transaction
 from models.importer import (
     ImportFileError,
@@ -20,7 +21,6 @@ from models.importer import (
     normalize_header,
 )
 from models.vehicle import Manufacturer, Vehicle
-from server.extensions import db
 
 ACTOR = Actor(name="test", source="cli")
 

@@ -12,8 +12,8 @@ from sqlalchemy import Connection, event, func, insert, select, text
 from sqlalchemy.exc import DBAPIError
 
 from models import Manufacturer, Vehicle, reads
+from models.db import db
 from models.reads import read_with, release_read_connection
-from server.extensions import db
 
 
 @pytest.fixture(autouse=True)

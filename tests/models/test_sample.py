@@ -10,7 +10,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from models import Manufacturer, Vehicle, current_data_version, load_sample, seed_sample
-from server.extensions import db
+from models.db import db
 
 REPO = Path(__file__).resolve().parents[2]
 

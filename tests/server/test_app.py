@@ -8,6 +8,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
+from models.db import db
 from server import create_app
 from server.config import (
     DEV_SECRET_KEY,
@@ -15,7 +16,6 @@ from server.config import (
     engine_defaults,
     normalize_database_url,
 )
-from server.extensions import db
 
 
 def test_landing_page_links_to_the_dashboard(client: FlaskClient) -> None:

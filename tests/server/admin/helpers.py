@@ -7,9 +7,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from models.audit import AuditEntry, vehicle_snapshots
+from models.db import db
 from models.queries import manufacturer_summaries
 from models.vehicle import Vehicle
-from server.extensions import db
 from tests.conftest import csrf_token
 
 VEHICLE_FORM = {

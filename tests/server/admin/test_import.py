@@ -12,7 +12,7 @@ from openpyxl import Workbook
 from sqlalchemy import select
 
 from models.audit import AuditEntry
-from server.extensions import db
+from models.db import db
 from tests.conftest import csrf_token
 from tests.server.admin.helpers import audit_count, first_vehicle_id, snapshot, vehicle_count
 

@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from models.audit import AuditEntry
-from server.extensions import db
+from models.db import db
 from tests.dashapp.helpers import post_figure
 from tests.server.admin.helpers import VEHICLE_FORM, manufacturers, post_form, rename_manufacturer
 

@@ -7,8 +7,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from models.db import db
 from models.user import ApiToken, hash_token
-from server.extensions import db
 from tests.server.admin.helpers import post_form
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from models import current_data_version
 from models.audit import AuditEntry
-from server.extensions import db
+from models.db import db
 from tests.dashapp.helpers import point_count, post_figure
 from tests.server.admin.helpers import (
     VEHICLE_FORM,

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import event, insert, select
 
 from models import Manufacturer, Vehicle, bump_data_version
-from server.extensions import db
+from models.db import db
 
 API = "/api/v1"
 

@@ -9,7 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from dashapp.callbacks import figure_for
-from server.extensions import db
+from models.db import db
 from tests.dashapp.helpers import point_count, post_figure
 from tests.server.api.helpers import API, raw_sample
 

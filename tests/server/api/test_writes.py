@@ -9,8 +9,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from models.audit import AuditEntry
+from models.db import db
 from models.user import User, issue_token
-from server.extensions import db
 from tests.dashapp.helpers import post_figure
 from tests.server.admin.helpers import audit_count, first_vehicle_id, snapshot, vehicle_count
 

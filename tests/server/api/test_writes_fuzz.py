@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.generation.modes import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from models.db import db
 from models.user import User, issue_token
-from server.extensions import db
 
 WRITES = [
     ("POST", "/api/v1/vehicles"),

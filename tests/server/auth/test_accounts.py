@@ -8,9 +8,9 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
 
+from models.db import db
 from models.user import User, find_user
 from server.auth.bootstrap import bootstrap_admin
-from server.extensions import db
 
 
 def _user(app: Flask, name: str) -> User | None:

@@ -11,12 +11,12 @@ import redis
 from flask import Flask
 from sqlalchemy import insert, select
 
+from dashapp.cache import cache_environment
 from dashapp.callbacks import FIGURE_CACHE
 from dashapp.figures import GRAPH_ID
 from models import Manufacturer, Vehicle
+from models.db import db
 from models.vehicle import bump_data_version
-from server.caching import cache_environment
-from server.extensions import db
 from tests.dashapp.helpers import UPDATE_URL, callback_payload, point_count, post_figure, post_view
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -72,7 +72,7 @@ def test_cached_views_that_differ_only_in_units_or_trend_stay_apart(make_app: An
 def test_entries_are_plotly_json_and_a_hit_sends_what_the_miss_sent(
     make_app: Any, app: Flask
 ) -> None:
-    from server.caching import cache
+    from dashapp.cache import cache
 
     cached = make_app(CACHE_TYPE="SimpleCache")
     client = cached.test_client()

@@ -1,0 +1,55 @@
+"""The SQLAlchemy handle and declarative base every model shares.
+
+``db`` lives with the models, so ``import models`` needs neither the app nor its other
+extensions; the app factory binds it with ``db.init_app(app)``.
+"""
+
+import sqlite3
+from typing import Any
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import Connection, MetaData, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
+class Base(DeclarativeBase):
+    """Declarative base shared by every model; constraint names are stable across dialects."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+
+
+@event.listens_for(Engine, "connect")
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    """Let several gunicorn workers share one SQLite file: WAL, a busy timeout, real FKs."""
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    # Take transaction control away from pysqlite so that BEGIN is ours to emit (see below).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _begin_sqlite(conn: Connection) -> None:
+    """Emit BEGIN ourselves; ``sqlite_begin="IMMEDIATE"`` takes the write lock up front."""
+    if conn.dialect.name != "sqlite":
+        return
+    mode = conn.get_execution_options().get("sqlite_begin", "")
+    conn.exec_driver_sql(f"BEGIN {mode}".strip())
