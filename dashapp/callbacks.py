@@ -6,23 +6,15 @@ are kept in step by one callback, so a shared link restores a view and back/forw
 """
 
 import json
-import secrets
 from dataclasses import replace
 from typing import Any
 
 from dash import ClientsideFunction, Dash, Input, Output, State, ctx, html, no_update
-from flask import current_app
-from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from dashapp.budget import point_budget
-from dashapp.cache import cached_by_data_version
 from dashapp.figures import (
     GRAPH_ID,
     Figure,
-    empty_figure,
-    selection_figure,
-    summarize,
 )
 from dashapp.layout import (
     CYLINDERS_ID,
@@ -35,7 +27,6 @@ from dashapp.layout import (
     SUMMARY_ID,
     TABLE_CONTAINER_ID,
     TABLE_ID,
-    TABLE_LIMIT,
     TABLE_SPEC_ID,
     TABLE_TOGGLE_ID,
     TREND_ID,
@@ -47,28 +38,21 @@ from dashapp.layout import (
     X_AXIS_ID,
     Y_AXIS_ID,
     YEARS_ID,
-    card_texts,
     details_panel,
-    table_columns,
 )
 from dashapp.state import (
     MAX_MANUFACTURERS,
     ViewState,
-    export_url,
     from_controls,
     parse_query,
     to_query,
 )
+from dashapp.view import UNAVAILABLE, view_figure
 from models.db import db
-from models.explore import Selection, plot_series, similar_vehicles, vehicle_details
-from models.reads import read_with
+from models.explore import similar_vehicles, vehicle_details
 
 #: The ``window.dash_clientside`` namespace of dashapp/assets/fueldash.js.
 CLIENTSIDE = "fueldash"
-#: The figure cache's namespace. Bump its version whenever the figure's shape changes, so
-#: that a shared Redis cache never serves a figure drawn by older code.
-FIGURE_CACHE = "dash-figure-v1"
-UNAVAILABLE = "The vehicle store is unavailable right now; try again shortly."
 #: The controls that make up a view, in the order callbacks take them.
 CONTROLS = (DROPDOWN_ID, YEARS_ID, ORIGINS_ID, CYLINDERS_ID, X_AXIS_ID, Y_AXIS_ID, UNITS_ID)
 
@@ -138,71 +122,6 @@ def view_from_controls(
 ) -> ViewState:
     """The view the controls describe; a bare string is a single manufacturer."""
     return from_controls(manufacturers, years, origins, cylinders, x, y, units, trend, year_bounds)
-
-
-def selection_for(conn: Connection, state: ViewState, budget: int | None) -> Selection | str:
-    """The plotted series for a view, or why there are none to show."""
-    if not state.manufacturers:
-        if state.problems:
-            return "That selection cannot be plotted: " + "; ".join(state.problems) + "."
-        return "Pick a manufacturer to plot its vehicles."
-    return plot_series(conn, state.vehicle_filter(), state.x, state.y, budget)
-
-
-def draw_view(state: ViewState, selection: Selection | str) -> Figure:
-    """The figure for a view, carrying in ``layout.meta.view`` what the page draws beside it.
-
-    ``view`` holds the summary cards as (title, value, detail) texts, the CSV link, the
-    table's columns, whether the table may list every plotted row, and a token that is
-    new with every drawing (a cached figure keeps its own), so the browser redraws the
-    cards and the table only for a figure it has not drawn them from yet.
-    """
-    if isinstance(selection, str):
-        figure, cards, plotted = empty_figure(selection), [], 0
-    else:
-        figure = selection_figure(selection, state.units, state.trend)
-        cards, plotted = card_texts(summarize(selection), state.units), selection.plotted
-    figure["layout"]["meta"]["view"] = {
-        "token": secrets.token_hex(8),
-        "cards": cards,
-        "csv": export_url(state),
-        "columns": table_columns(state.x, state.y, state.units),
-        "rows": plotted <= TABLE_LIMIT,
-    }
-    return figure
-
-
-def view_figure(state: ViewState) -> Figure:
-    """The dashboard's figure for a view, from the cache when the store has not changed."""
-    budget = point_budget(current_app.config)
-
-    def read(conn: Connection) -> Figure:
-        # Cached per (view, data version): every write bumps the version, so a stale
-        # figure is never served again (dashapp/cache.py; Redis with REDIS_URL).
-        return cached_by_data_version(
-            conn,
-            FIGURE_CACHE,
-            (state, budget),
-            lambda: draw_view(state, selection_for(conn, state, budget)),
-        )
-
-    try:
-        # The thread's long-lived read connection, not the ORM session or a pool checkout:
-        # at the sample's size either cost more than the queries (models/reads.py).
-        return read_with(db.engine, read)
-    except SQLAlchemyError:
-        return draw_view(state, UNAVAILABLE)
-
-
-def figure_for(value: Any) -> Figure:
-    """The figure the dashboard shows for a dropdown value alone, whatever the client sent,
-    without what it carries for the page around the chart.
-
-    The API's figure endpoint calls this, so both surfaces draw the same chart.
-    """
-    figure = view_figure(view_from_controls(value))
-    meta = {key: item for key, item in figure["layout"]["meta"].items() if key != "view"}
-    return {**figure, "layout": {**figure["layout"], "meta": meta}}
 
 
 def vehicle_id_from(value: Any) -> int | None:

@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 from plotly.io.json import to_json_plotly
 from werkzeug.exceptions import HTTPException
 
-from dashapp.callbacks import figure_for
+from dashapp.view import figure_for
 from models import current_data_version, find_manufacturer, manufacturer_summaries
 from models.api_queries import Sort, get_vehicle, vehicle_page, vehicle_stats
 from models.db import db

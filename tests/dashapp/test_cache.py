@@ -12,8 +12,8 @@ from flask import Flask
 from sqlalchemy import insert, select
 
 from dashapp.cache import cache_environment
-from dashapp.callbacks import FIGURE_CACHE
 from dashapp.figures import GRAPH_ID
+from dashapp.view import FIGURE_CACHE
 from models import Manufacturer, Vehicle
 from models.db import db
 from models.vehicle import bump_data_version

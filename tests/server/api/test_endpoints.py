@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from dashapp.callbacks import figure_for
+from dashapp.view import figure_for
 from models.db import db
 from tests.dashapp.helpers import point_count, post_figure
 from tests.server.api.helpers import API, raw_sample
