@@ -46,10 +46,13 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-## The whole suite: lint, then pytest (SQLite; PostgreSQL when TEST_DATABASE_URL is set).
+## The whole suite: lint, format and type checks, then pytest (SQLite; PostgreSQL when
+## TEST_DATABASE_URL is set). PYTEST_ARGS narrows the run, e.g. PYTEST_ARGS='-m "not browser"'.
 test: install-dev
 	$(BIN)/ruff check .
-	$(BIN)/pytest
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 ## Refresh the README's screenshot of the dashboard with headless Chromium.
 screenshot: install-dev

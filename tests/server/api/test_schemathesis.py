@@ -17,6 +17,8 @@ from schemathesis.specs.openapi.checks import negative_data_rejection, positive_
 
 from server.api.schemas import MAX_LIMIT
 
+pytestmark = pytest.mark.fuzz
+
 OPERATIONS = [
     "/api/v1/manufacturers",
     "/api/v1/vehicles",

@@ -13,6 +13,8 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from models.db import db
 from models.user import User, issue_token
 
+pytestmark = pytest.mark.fuzz
+
 WRITES = [
     ("POST", "/api/v1/vehicles"),
     ("PATCH", "/api/v1/vehicles/{vehicle_id}"),
