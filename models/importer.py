@@ -5,8 +5,9 @@ counts new, updated and invalid rows; ``commit_import`` validates again while wr
 batches inside the caller's single transaction, and raises ``ImportRejected`` (so the
 caller rolls everything back) if any row is invalid.
 
-A row with an ``id`` updates the vehicle with that id (which must exist); a row without
-one adds a new vehicle. An export therefore re-imports as updates.
+A row with an ``id`` updates the vehicle with that id (which must exist): the fields the
+file has columns for, an empty cell meaning unknown, while fields without a column stay as
+they are. A row without one adds a new vehicle. An export therefore re-imports as updates.
 """
 
 import csv
@@ -21,7 +22,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from models.audit import Actor, Change, record_changes, vehicle_snapshots
 from models.editing import manufacturer_id_for
 from models.normalize import split_car_name
-from models.validation import RULES, FieldError, is_vehicle_id, parse_field
+from models.validation import VEHICLE_FIELDS, FieldError, is_vehicle_id, parse_field
 from models.vehicle import Vehicle, bump_data_version
 
 BATCH_SIZE = 1000
@@ -231,18 +232,12 @@ def _parse_row(
         name: (cells[i] if i < len(cells) else "") for name, i in mapping.items()
     }
     problems: list[RowProblem] = []
-    if "name" in raw and not (raw.get("manufacturer") and raw.get("model")):
+    if "name" in raw:
+        # A name column stands for both manufacturer and model, so both are in the file.
         text = str(raw["name"] or "").strip()
-        if text:
-            maker, model = split_car_name(text)
-            raw["manufacturer"] = raw.get("manufacturer") or maker
-            raw["model"] = raw.get("model") or model
-    values: dict[str, Any] = {}
-    for name in RULES:
-        try:
-            values[name] = parse_field(name, raw.get(name))
-        except FieldError as error:
-            problems.append(RowProblem(number, name, str(raw.get(name) or ""), str(error)))
+        maker, model = split_car_name(text) if text else ("", "")
+        raw["manufacturer"] = raw.get("manufacturer") or maker
+        raw["model"] = raw.get("model") or model
     vehicle_id = None
     id_cell = raw.get("id")
     if id_cell not in (None, ""):
@@ -253,6 +248,14 @@ def _parse_row(
             vehicle_id = int(as_number)
         except ValueError:
             problems.append(RowProblem(number, "id", str(id_cell), "not a vehicle id"))
+    values: dict[str, Any] = {}
+    for name in VEHICLE_FIELDS:
+        if vehicle_id is not None and name not in raw:
+            continue  # an update leaves the fields the file has no column for as they are
+        try:
+            values[name] = parse_field(name, raw.get(name))
+        except FieldError as error:
+            problems.append(RowProblem(number, name, str(raw.get(name) or ""), str(error)))
     if problems:
         return None, problems
     return ParsedRow(number, vehicle_id, values), []
@@ -361,7 +364,8 @@ def _apply_updates(
         )
         values["target_id"] = parsed.vehicle_id
         params.append(values)
-    columns = [k for k in RULES if k != "manufacturer"] + ["manufacturer_id"]
+    # Every row of a file has the same columns, so the first row's are everyone's.
+    columns = [k.removeprefix("new_") for k in params[0] if k.startswith("new_")]
     stmt = (
         update(Vehicle)
         .where(Vehicle.id == bindparam("target_id"))

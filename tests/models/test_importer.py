@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import Connection, func, select
 
 from models import importer
-from models.audit import Actor, AuditEntry
+from models.audit import Actor, AuditEntry, vehicle_snapshots
 from models.db import db
 from models.editing import write_transaction
 from models.importer import (
@@ -146,3 +146,52 @@ def test_dry_run_streams(conn: Connection, tmp_path: Path) -> None:
     tracemalloc.stop()
     assert report.new == 40_000
     assert peak < 5 * 1024 * 1024, peak  # the file is about 1.3 MB; a list of rows is ~40 MB
+
+
+def test_an_update_leaves_the_columns_the_file_lacks_as_they_are(
+    app: Flask, tmp_path: Path
+) -> None:
+    with app.app_context():
+        with db.engine.connect() as conn:
+            ids = conn.scalars(
+                select(Vehicle.id).where(Vehicle.weight.is_not(None)).order_by(Vehicle.id).limit(2)
+            ).all()
+            before = vehicle_snapshots(conn, ids)
+        first, second = ids
+        # No weight column at all; an empty mpg cell in a column that is present.
+        path = _write(
+            tmp_path,
+            "id,make,model,hp,mpg\n"
+            f"{first},{before[first]['manufacturer']},{before[first]['model']},111,\n"
+            f"{second},{before[second]['manufacturer']},renamed,"
+            f"{before[second]['horsepower']},{before[second]['mpg']}\n",
+        )
+        with write_transaction() as conn:
+            assert commit_import(conn, ACTOR, path).updated == 2
+        with db.engine.connect() as conn:
+            after = vehicle_snapshots(conn, ids)
+            entries = conn.execute(
+                select(AuditEntry.vehicle_id, AuditEntry.before, AuditEntry.after).order_by(
+                    AuditEntry.vehicle_id
+                )
+            ).all()
+    assert after[first] == {**before[first], "horsepower": 111.0, "mpg": None}
+    assert after[second] == {**before[second], "model": "renamed"}
+    assert after[first]["weight"] is not None
+    assert [tuple(e) for e in entries] == [
+        (
+            first,
+            {"horsepower": before[first]["horsepower"], "mpg": before[first]["mpg"]},
+            {"horsepower": 111.0, "mpg": None},
+        ),
+        (second, {"model": before[second]["model"]}, {"model": "renamed"}),
+    ]
+
+
+def test_an_update_with_an_empty_name_cell_is_invalid(conn: Connection, tmp_path: Path) -> None:
+    vehicle_id = conn.scalar(select(func.min(Vehicle.id)))
+    report = dry_run(conn, _write(tmp_path, f"id,name,mpg\n{vehicle_id},,20\n"))
+    assert [str(p) for p in report.problems] == [
+        'row 2, manufacturer, "": is required',
+        'row 2, model, "": is required',
+    ]
