@@ -22,6 +22,9 @@ class Manufacturer(db.Model):
     """A maker of vehicles, stored once under its normalized display name."""
 
     __tablename__ = "manufacturers"
+    # Ids are never handed out twice, so old links and the audit log name one maker only.
+    # PostgreSQL's sequences never reuse ids; SQLite needs AUTOINCREMENT for that.
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80), unique=True)
@@ -59,6 +62,8 @@ class Vehicle(db.Model):
         CheckConstraint("displacement IS NULL OR displacement > 0", name="displacement_positive"),
         CheckConstraint("weight IS NULL OR weight > 0", name="weight_positive"),
         CheckConstraint("acceleration IS NULL OR acceleration > 0", name="acceleration_positive"),
+        # A deleted vehicle's id is never given to another (see Manufacturer).
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

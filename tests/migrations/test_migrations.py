@@ -9,10 +9,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect, select
+from sqlalchemy import delete, func, insert, inspect, select
+from sqlalchemy.exc import IntegrityError
 
-from models import DataVersion
+from models import ApiToken, AuditEntry, DataVersion, Manufacturer, User, Vehicle
 from models.db import db
+from models.user import utcnow
+from tests.conftest import reset_store
 
 
 @pytest.fixture
@@ -64,3 +67,60 @@ def test_dashboard_index_exists(migration_app: Flask) -> None:
         "model",
         "id",  # the point budget samples by id without leaving the index (issue 5)
     ]
+
+
+def test_ids_are_never_reused_after_upgrading_a_store_with_data(migration_app: Flask) -> None:
+    """0005 rebuilds SQLite's tables for AUTOINCREMENT: rows, constraints and references
+    survive, and neither a deleted vehicle's id nor one only the audit log remembers is
+    handed out again."""
+    with migration_app.app_context():
+        upgrade(revision="0004_maker_id_index")
+        with db.engine.begin() as conn:
+            reset_store(conn)
+            ford = conn.scalar(insert(Manufacturer).values(name="Ford").returning(Manufacturer.id))
+            user = conn.scalar(
+                insert(User)
+                .values(username="ann", password_hash="x", role="admin", created_at=utcnow())
+                .returning(User.id)
+            )
+            conn.execute(
+                insert(ApiToken).values(
+                    user_id=user, name="t", token_hash="h" * 64, created_at=utcnow()
+                )
+            )
+            ids = conn.scalars(
+                insert(Vehicle).returning(Vehicle.id, sort_by_parameter_order=True),
+                [{"manufacturer_id": ford, "model": f"m{i}", "mpg": 20 + i} for i in range(3)],
+            ).all()
+            gone = ids[-1] + 7  # deleted long ago: only the audit log still names it
+            conn.execute(
+                insert(AuditEntry).values(
+                    at=utcnow(),
+                    user_id=user,
+                    actor="ann",
+                    source="cli",
+                    action="delete",
+                    vehicle_id=gone,
+                )
+            )
+            conn.execute(delete(Vehicle).where(Vehicle.id == ids[-1]))
+        upgrade()
+        with db.engine.begin() as conn:
+            assert conn.execute(
+                select(Vehicle.id, Vehicle.model, Vehicle.mpg).order_by(Vehicle.id)
+            ).all() == [(ids[0], "m0", 20.0), (ids[1], "m1", 21.0)]
+            assert conn.scalar(select(AuditEntry.user_id)) == user
+            assert conn.scalar(select(func.count()).select_from(ApiToken)) == 1
+            new = conn.scalar(
+                insert(Vehicle).values(manufacturer_id=ford, model="new").returning(Vehicle.id)
+            )
+            assert new > ids[-1]
+            if conn.dialect.name == "sqlite":  # PostgreSQL's sequences never gave out ``gone``
+                assert new > gone
+            # The constraints and the reference to manufacturers came through the rebuild.
+            with pytest.raises(IntegrityError), conn.begin_nested():
+                conn.execute(insert(Vehicle).values(manufacturer_id=ford, model="x", mpg=-1))
+            with pytest.raises(IntegrityError), conn.begin_nested():
+                conn.execute(insert(Vehicle).values(manufacturer_id=ford + 99, model="x"))
+            reset_store(conn)
+    assert schema_differences(migration_app) == []

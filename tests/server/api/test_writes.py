@@ -200,3 +200,15 @@ def test_write_endpoints_are_in_the_openapi_spec(client: FlaskClient) -> None:
     one = spec["paths"]["/api/v1/vehicles/{vehicle_id}"]
     assert {"patch", "delete", "get"} <= set(one)
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+
+
+def test_a_deleted_id_is_never_given_to_a_new_vehicle(client: FlaskClient, token: str) -> None:
+    # SQLite without AUTOINCREMENT hands the largest rowid + 1 out again, so old links
+    # and the audit history of a deleted vehicle would name the next car.
+    newest = client.post("/api/v1/vehicles", json=NEW_VEHICLE, headers=bearer(token)).get_json()
+    assert (
+        client.delete(f"/api/v1/vehicles/{newest['id']}", headers=bearer(token)).status_code == 204
+    )
+    again = client.post("/api/v1/vehicles", json=NEW_VEHICLE, headers=bearer(token)).get_json()
+    assert again["id"] > newest["id"]
+    assert client.get(f"/api/v1/vehicles/{newest['id']}").status_code == 404
