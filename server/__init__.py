@@ -53,7 +53,7 @@ def register_extensions(app: Flask) -> None:
 
     db.init_app(app)
     init_cache(app)  # [issue-5]
-    init_compression(app)  # [issue-5]
+    init_compression(app)
     migrate.init_app(
         app, db, directory=str(MIGRATIONS_DIR), compare_type=True, render_as_batch=True
     )

@@ -1,28 +1,28 @@
-"""Response compression where it pays, and static files compressed once per worker.
+"""Response compression, and how long browsers may keep static files.
 
-- Static JavaScript and CSS (Dash's component suites, ``/dash/assets/``, ``/static/``) are
-  gzipped at level 9 the first time a worker serves them and kept in memory, so workers
-  never recompress plotly.js per request (about 200 ms of CPU each time). Their URLs are
-  versioned (a fingerprint or ``?m=<mtime>``), so they are cached by browsers for a year.
 - Dynamic responses (callback and API JSON, CSV exports, HTML) go through Flask-Compress,
-  above ``COMPRESS_MIN_SIZE`` only: below that, compression costs more than it saves.
-- Flask-Compress makes a new zstd context for every response it compresses whole. Setting
-  one up costs more than compressing a dashboard answer (about 70 of a callback's ~900 µs
-  in a worker), so each thread keeps one context per level and reuses it.
+  configured by its documented settings only, above ``COMPRESS_MIN_SIZE``: below that,
+  compression costs more than it saves.
+- Static JavaScript and CSS (Dash's component suites and assets, ``/static/``) are gzipped
+  the first time a worker serves them and kept, one body per file: compressing plotly.js
+  on every request would cost a worker far more than sending it. A proxy in front can do
+  this job instead (README, "Running in production").
+- A static URL whose fingerprint matches its file is cached by browsers for a year. Dash
+  fingerprints asset URLs with ``?m=<mtime>``; ``fingerprint_static_urls`` does the same for
+  ``url_for("static", ...)``; Dash itself sets the caching of its component suites.
 """
 
 import gzip
-import threading
+from pathlib import Path
 from typing import Any
 
-import flask_compress.flask_compress as flask_compress_internals
-from flask import Flask, Response, request
+from dash.fingerprint import check_fingerprint
+from flask import Flask, Response, current_app, request
 from flask_compress import Compress
-from flask_compress.compat import compression
 
-STATIC_PREFIXES = ("/dash/_dash-component-suites/", "/dash/assets/", "/static/")
+COMPONENT_SUITES = "/dash/_dash-component-suites/"
 STATIC_MIMETYPES = frozenset({"application/javascript", "text/javascript", "text/css"})
-ONE_YEAR_S = 365 * 24 * 3600
+FINGERPRINTED_CACHE_CONTROL = "public, max-age=31536000, immutable"
 
 #: Flask-Compress settings for dynamic responses; static files are handled here instead.
 COMPRESS_DEFAULTS: dict[str, Any] = {
@@ -38,75 +38,64 @@ COMPRESS_DEFAULTS: dict[str, Any] = {
 
 compress = Compress()
 
+#: Gzipped static files by URL path (never the query string, which only versions a file),
+#: each with the ETag of the file it was made from, so an edited file is compressed again.
+gzipped_static: dict[str, tuple[str | None, bytes]] = {}
 
-class StaticGzip:
-    """Per-worker memory of gzipped static files, keyed by their versioned URL."""
 
-    def __init__(self) -> None:
-        self.bodies: dict[str, bytes] = {}
+def file_fingerprint(path: Path) -> str:
+    """What ``?m=`` carries for a file: its modification time, written as Dash writes it."""
+    return str(path.stat().st_mtime)
 
-    def init_app(self, app: Flask) -> None:
-        app.after_request(self.after_request)
 
-    def after_request(self, response: Response) -> Response:
-        if (
-            request.method != "GET"
-            or response.status_code != 200
-            or not request.path.startswith(STATIC_PREFIXES)
-        ):
-            return response
-        if request.query_string or "/_dash-component-suites/" in request.path:
-            # Versioned URLs: a new release or file changes the URL, never the content.
-            response.cache_control.no_cache = None
-            response.cache_control.public = True
-            response.cache_control.max_age = ONE_YEAR_S
-        if (
-            response.mimetype not in STATIC_MIMETYPES
-            or "Content-Encoding" in response.headers
-            or "gzip" not in request.headers.get("Accept-Encoding", "")
-        ):
-            return response
-        key = request.full_path
-        body = self.bodies.get(key)
-        if body is None:
-            response.direct_passthrough = False
-            body = gzip.compress(response.get_data(), compresslevel=9, mtime=0)
-            self.bodies[key] = body
-        response.direct_passthrough = False
-        response.set_data(body)
-        response.headers["Content-Encoding"] = "gzip"
-        response.vary.add("Accept-Encoding")
+def fingerprint_static_urls(endpoint: str, values: dict[str, Any]) -> None:
+    """Add ``?m=<mtime>`` to ``url_for("static", filename=...)`` for a file that exists."""
+    if endpoint == "static" and "filename" in values:
+        path = Path(current_app.static_folder or "", values["filename"])
+        if path.is_file():
+            values.setdefault("m", file_fingerprint(path))
+
+
+def served_static_file() -> Path | None:
+    """The file this request's Flask static route serves (``/static/``, Dash's assets)."""
+    if request.endpoint is None or request.view_args is None:
+        return None
+    owner_name, _dot, view = request.endpoint.rpartition(".")
+    if view != "static":
+        return None
+    owner = current_app.blueprints[owner_name] if owner_name else current_app
+    return Path(owner.static_folder or "", request.view_args["filename"])
+
+
+def compress_static_files(response: Response) -> Response:
+    """Cache truly fingerprinted static files for a year; gzip JS and CSS once per file."""
+    if request.method != "GET" or response.status_code != 200:
         return response
-
-
-static_gzip = StaticGzip()
-
-_compress_data = flask_compress_internals._compress_data
-_zstd_contexts = threading.local()
-
-
-def zstd_compressor(level: int) -> Any:
-    """This thread's zstd context at ``level``; a context compresses one request at a time."""
-    contexts: dict[int, Any] = _zstd_contexts.__dict__.setdefault("by_level", {})
-    if level not in contexts:
-        contexts[level] = compression.zstd.ZstdCompressor(level=level)
-    return contexts[level]
-
-
-def compress_reusing_zstd_context(app: Flask, data: bytes, algorithm: str) -> bytes:
-    """Flask-Compress's whole-body compression, with zstd on a reused context.
-
-    Each call ends its frame, so every response is a complete zstd frame on its own.
-    """
-    if algorithm != "zstd":
-        return _compress_data(app, data, algorithm)
-    level = app.config["COMPRESS_ZSTD_LEVEL"]
-    compressor = zstd_compressor(level)
-    try:
-        return compressor.compress(data, mode=compressor.FLUSH_FRAME)  # type: ignore[no-any-return]
-    except BaseException:
-        del _zstd_contexts.by_level[level]  # a frame left half-written must not be continued
-        raise
+    static_file = served_static_file()
+    if static_file is not None:
+        if request.args.get("m") == file_fingerprint(static_file):
+            response.headers["Cache-Control"] = FINGERPRINTED_CACHE_CONTROL
+        key = request.path
+    elif request.path.startswith(COMPONENT_SUITES):
+        key, _fingerprinted = check_fingerprint(request.path)  # Dash's is in the file name
+    else:
+        return response
+    if (
+        response.mimetype not in STATIC_MIMETYPES
+        or "Content-Encoding" in response.headers
+        or not request.accept_encodings["gzip"]
+    ):
+        return response
+    response.direct_passthrough = False
+    etag = response.headers.get("ETag")
+    cached = gzipped_static.get(key)
+    if cached is None or cached[0] != etag:
+        cached = (etag, gzip.compress(response.get_data(), compresslevel=9, mtime=0))
+        gzipped_static[key] = cached
+    response.set_data(cached[1])
+    response.headers["Content-Encoding"] = "gzip"
+    response.vary.add("Accept-Encoding")
+    return response
 
 
 def init_compression(app: Flask) -> None:
@@ -114,7 +103,6 @@ def init_compression(app: Flask) -> None:
     for key, value in COMPRESS_DEFAULTS.items():
         app.config.setdefault(key, value)
     compress.init_app(app)
-    # Flask-Compress 1.x calls this module function for each whole body it compresses.
-    flask_compress_internals._compress_data = compress_reusing_zstd_context
     # Registered after Flask-Compress, so it runs before it and claims static files.
-    static_gzip.init_app(app)
+    app.after_request(compress_static_files)
+    app.url_defaults(fingerprint_static_urls)

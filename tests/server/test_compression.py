@@ -1,18 +1,22 @@
-"""Dynamic responses compressed with zstd on a reused context: each one a whole frame."""
+"""Compressed answers: dynamic ones decode on their own, static files are gzipped once per file."""
 
+import gzip
 import json
-import threading
-from typing import Any
+from pathlib import Path
 
-import pytest
 from backports import zstd
 from flask import Flask
 from flask.testing import FlaskClient
 
-from server.compression import compress_reusing_zstd_context, zstd_compressor
+from dashapp import ASSETS_DIR
+from server import compression
 from tests.dashapp.helpers import UPDATE_URL, callback_payload, point_count
 
 ZSTD_ONLY = {"Accept-Encoding": "zstd"}
+GZIP = {"Accept-Encoding": "gzip"}
+PLOTLY_ASSET = next(ASSETS_DIR.glob("plotly-cartesian-*.min.js"))
+PLOTLY_URL = f"/dash/assets/{PLOTLY_ASSET.name}"
+YEAR = "max-age=31536000"
 
 
 def figure_points(body: bytes) -> int:
@@ -30,42 +34,59 @@ def test_callback_answers_in_a_row_each_decode_on_their_own(client: FlaskClient)
         assert int(response.headers["Content-Length"]) == len(response.data)
         plain = client.post(UPDATE_URL, json=callback_payload(maker))
         assert "Content-Encoding" not in plain.headers
-        # A frame the reused context left open would not decompress on its own.
         points[maker] = figure_points(zstd.decompress(response.data))
         assert points[maker] == figure_points(plain.data)
     assert points == {"Ford": 49, "Chevrolet": 47}  # the Capri II is a Ford
 
 
-def test_each_thread_keeps_its_own_context() -> None:
-    here = zstd_compressor(3)
-    assert zstd_compressor(3) is here
-    assert zstd_compressor(9) is not here
-    elsewhere: list[Any] = []
-    worker = threading.Thread(target=lambda: elsewhere.append(zstd_compressor(3)))
-    worker.start()
-    worker.join()
-    assert elsewhere[0] is not here
+def cached_bodies(name: str) -> list[bytes]:
+    return [body for key, (_etag, body) in compression.gzipped_static.items() if name in key]
 
 
-def test_a_failed_compression_does_not_poison_the_next(app: Flask) -> None:
-    level = app.config["COMPRESS_ZSTD_LEVEL"]
-    before = zstd_compressor(level)
-    with pytest.raises(TypeError):
-        compress_reusing_zstd_context(app, "not bytes", "zstd")  # type: ignore[arg-type]
-    assert zstd_compressor(level) is not before
-    body = b"fuel efficiency " * 200
-    assert zstd.decompress(compress_reusing_zstd_context(app, body, "zstd")) == body
+def test_one_gzipped_body_per_file_whatever_the_query_string(client: FlaskClient) -> None:
+    for key in [key for key in compression.gzipped_static if PLOTLY_ASSET.name in key]:
+        del compression.gzipped_static[key]
+    for version in range(5):
+        response = client.get(f"{PLOTLY_URL}?m={version}", headers=GZIP)
+        assert response.status_code == 200
+        assert response.headers["Content-Encoding"] == "gzip"
+        assert gzip.decompress(response.data) == PLOTLY_ASSET.read_bytes()
+        # A fingerprint that is not the file's own must not pin it in caches for a year.
+        assert YEAR not in response.headers.get("Cache-Control", "")
+    assert len(cached_bodies(PLOTLY_ASSET.name)) == 1
 
 
-def test_other_algorithms_still_go_through_flask_compress(app: Flask) -> None:
-    import gzip
+def test_only_a_true_fingerprint_is_cached_for_a_year(client: FlaskClient) -> None:
+    page = client.get("/dash/").get_data(as_text=True)
+    true_url = f"{PLOTLY_URL}?m={PLOTLY_ASSET.stat().st_mtime}"
+    assert true_url in page  # the URL Dash writes into the page
+    cache_control = client.get(true_url, headers=GZIP).headers["Cache-Control"]
+    assert cache_control == "public, max-age=31536000, immutable"
+    assert YEAR not in client.get(PLOTLY_URL).headers.get("Cache-Control", "")
 
-    body = b"horsepower,mpg\n" * 300
-    assert gzip.decompress(compress_reusing_zstd_context(app, body, "gzip")) == body
+
+def test_static_urls_carry_a_fingerprint_that_earns_a_year(app: Flask) -> None:
+    client = app.test_client()
+    page = client.get("/").get_data(as_text=True)
+    css = Path(app.static_folder or "", "site.css")
+    url = f"/static/site.css?m={css.stat().st_mtime}"
+    assert f'href="{url}"' in page
+    fingerprinted = client.get(url, headers=GZIP)
+    assert fingerprinted.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert gzip.decompress(fingerprinted.data) == css.read_bytes()
+    assert YEAR not in client.get("/static/site.css?m=1").headers.get("Cache-Control", "")
 
 
-def test_flask_compress_uses_the_reused_context(app: Flask) -> None:
-    import flask_compress.flask_compress as flask_compress_internals
-
-    # If a Flask-Compress release renames this hook, every response pays for a new context.
-    assert flask_compress_internals._compress_data is compress_reusing_zstd_context
+def test_an_edited_file_is_compressed_again(app: Flask, tmp_path: Path) -> None:
+    app.static_folder = str(tmp_path)
+    script = tmp_path / "edited.js"
+    script.write_text("var first = 1;" * 100)
+    client = app.test_client()
+    assert gzip.decompress(client.get("/static/edited.js", headers=GZIP).data).startswith(
+        b"var first"
+    )
+    script.write_text("var second = 2;" * 200)
+    assert gzip.decompress(client.get("/static/edited.js", headers=GZIP).data).startswith(
+        b"var second"
+    )
+    assert len(cached_bodies("/static/edited.js")) == 1
