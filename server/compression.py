@@ -34,6 +34,9 @@ COMPRESS_DEFAULTS: dict[str, Any] = {
     "COMPRESS_ZSTD_LEVEL": 3,
     "COMPRESS_BR_LEVEL": 4,
     "COMPRESS_LEVEL": 5,
+    # Flask-Compress tags a compressed answer's ETag with its coding ("...:zstd") and judges
+    # If-None-Match itself; for a streamed answer, such as the CSV export, only on these.
+    "COMPRESS_STREAMING_ENDPOINT_CONDITIONAL": ["static", "api.list_vehicles"],
 }
 
 compress = Compress()

@@ -162,3 +162,18 @@ def test_docs_page_serves_its_assets_locally(client: FlaskClient) -> None:
 
 def test_landing_page_links_to_the_api_docs(client: FlaskClient) -> None:
     assert 'href="/api/v1/docs"' in client.get("/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("encoding", ["zstd", "gzip"])
+@pytest.mark.parametrize("url", [f"{API}/vehicles?format=csv", f"{API}/vehicles?limit=100"])
+def test_a_compressed_answer_revalidates_with_its_own_etag(
+    client: FlaskClient, url: str, encoding: str
+) -> None:
+    first = client.get(url, headers={"Accept-Encoding": encoding})
+    first.get_data()
+    assert first.status_code == 200
+    etag = first.headers["ETag"]
+    again = client.get(url, headers={"Accept-Encoding": encoding, "If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.get_data() == b""
+    assert again.headers["ETag"] == etag
