@@ -5,7 +5,6 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from itsdangerous import BadSignature
 
 from tests.server.admin.helpers import (
     VEHICLE_FORM,
@@ -54,27 +53,6 @@ def test_the_api_names_the_field_itself(client: FlaskClient) -> None:
     response = client.get("/api/v1/vehicles?q=a%00b")
     assert response.status_code == 422
     assert response.get_json()["errors"] == {"q": ["must not contain NUL characters"]}
-
-
-def test_the_session_serializer_is_built_once_per_key_set(app: Flask) -> None:
-    sessions = app.session_interface
-    first = sessions.get_signing_serializer(app)
-    assert first is not None
-    assert sessions.get_signing_serializer(app) is first
-    cookie = first.dumps({"_user_id": "1"})
-    # Rotating the key: the old one becomes a fallback, and old cookies still verify.
-    old_key = app.secret_key
-    app.secret_key = "a-brand-new-secret-key"
-    app.config["SECRET_KEY_FALLBACKS"] = [old_key]
-    rotated = sessions.get_signing_serializer(app)
-    assert rotated is not first
-    assert rotated is not None and rotated.loads(cookie) == {"_user_id": "1"}
-    # Dropping the fallback ends the old cookies.
-    app.config["SECRET_KEY_FALLBACKS"] = []
-    latest = sessions.get_signing_serializer(app)
-    assert latest is not None
-    with pytest.raises(BadSignature):
-        latest.loads(cookie)
 
 
 def test_sessions_survive_between_requests(client: FlaskClient, auth: Any) -> None:
