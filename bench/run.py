@@ -75,16 +75,10 @@ def callback_body(manufacturer: str, app: str = "seed") -> str:
 def fueldash_callback_body(manufacturer: str) -> dict[str, Any]:
     """The explorer's main callback for one maker, every other control at its default."""
     from dashapp.callbacks import main_callback_body
-    from dashapp.layout import UNITS_ID, X_AXIS_ID, Y_AXIS_ID, YEARS_ID
 
-    values: dict[str, Any] = {
-        DROPDOWN_ID: [manufacturer],
-        YEARS_ID: None,
-        X_AXIS_ID: "horsepower",
-        Y_AXIS_ID: "mpg",
-        UNITS_ID: "mpg",
-    }
-    return main_callback_body(values, ([], None, None))
+    return main_callback_body(
+        {"manufacturers": [manufacturer], "x": "horsepower", "y": "mpg", "units": "mpg"}
+    )
 
 
 def makers_by_points(sqlite_path: Path) -> list[tuple[int, str, int]]:

@@ -32,7 +32,8 @@ TABLE_SPEC_ID = "vehicle-table-spec"
 DOWNLOAD_ID = "csv-download"
 DEFAULTS_ID = "default-manufacturers"
 SELECTED_ID = "selected-vehicle"
-VIEW_CONTROLS_ID = "view-controls"
+#: A link from the address bar that the controls are to be set from (dashapp/callbacks.py).
+LINK_ID = "view-link"
 #: Above this many plotted rows the table stays empty and points to the CSV download.
 TABLE_LIMIT = 5000
 TREND_ON = "on"
@@ -206,7 +207,7 @@ def serve_layout() -> html.Div:
             dcc.Location(id=URL_ID, refresh="callback-nav"),
             dcc.Store(id=DEFAULTS_ID, data=[default] if default else []),
             dcc.Store(id=SELECTED_ID),
-            dcc.Store(id=VIEW_CONTROLS_ID),
+            dcc.Store(id=LINK_ID),
             html.Header(
                 className="page-header",
                 children=[

@@ -195,25 +195,27 @@ def _strings(value: Any) -> tuple[str, ...]:
 
 def from_controls(
     manufacturers: Any,
-    years: Any,
-    origins: Any,
-    cylinders: Any,
-    x: Any,
-    y: Any,
-    units: Any,
-    trend: Any,
-    year_bounds: tuple[Any, Any] = (None, None),
+    years: Any = None,
+    origins: Any = None,
+    cylinders: Any = None,
+    x: Any = None,
+    y: Any = None,
+    units: Any = None,
+    trend: Any = None,
+    first_year: Any = None,
+    last_year: Any = None,
 ) -> ViewState:
     """The view the dashboard's control values describe, whatever a client sent.
 
-    A year range equal to the store's bounds means "every year" and is left out. The values
-    are read as the query parameters a link would carry, so both are checked alike.
+    ``first_year`` and ``last_year`` are the year slider's ends, the store's range: a
+    range equal to them means "every year" and is left out. The values are read as the
+    query parameters a link would carry, so both are checked alike.
     """
     params = {
         "manufacturer": list(_strings(manufacturers)),
         "origin": list(_strings(origins)),
         "cylinders": [str(c) for c in _integers(cylinders)],
-        **_year_params(years, year_bounds),
+        **_year_params(years, first_year, last_year),
         "x": [x] if isinstance(x, str) else [],
         "y": [y] if isinstance(y, str) else [],
         "units": [units] if isinstance(units, str) else [],
@@ -234,15 +236,15 @@ def _truthy(value: Any) -> bool:
     return bool(value) if isinstance(value, bool | list) else False
 
 
-def _year_params(years: Any, bounds: tuple[Any, Any]) -> dict[str, list[str]]:
+def _year_params(years: Any, first_year: Any, last_year: Any) -> dict[str, list[str]]:
     if not (isinstance(years, list) and len(years) == 2):
         return {}
     if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in years):
         return {}
     low, high = int(years[0]), int(years[1])
     params = {}
-    if low != bounds[0]:
+    if low != first_year:
         params["year_min"] = [str(low)]
-    if high != bounds[1]:
+    if high != last_year:
         params["year_max"] = [str(high)]
     return params

@@ -1,7 +1,9 @@
 /*
- * The dashboard's browser side: what the page draws from the figure the server sent
- * (summary cards and CSV link from layout.meta.view, set by dashapp/callbacks.py:draw_view;
- * table rows from the traces themselves), and the table's script, loaded only when asked.
+ * The dashboard's browser side, the clientside callbacks of dashapp/callbacks.py: what the
+ * page draws from the figure the server sent (summary cards and CSV link from
+ * layout.meta.view, set by dashapp/view.py:draw_view; table rows, trend lines, the
+ * clicked or picked vehicle from the traces themselves), the address bar kept in step
+ * with the controls, and the table's script, loaded only when asked.
  */
 (function () {
     "use strict";
@@ -72,6 +74,40 @@
         return rows;
     }
 
+    /* A control's value as a list: multi-value controls send lists, cleared ones null. */
+    function listOf(value) {
+        if (Array.isArray(value)) {
+            return value;
+        }
+        return value === null || value === undefined ? [] : [value];
+    }
+
+    /*
+     * The address's query string for these control values, as dashapp/state.py's to_query
+     * writes it: defaults left out (the axes' and units' defaults are state.py's), and a
+     * year range equal to the slider's ends meaning every year.
+     */
+    function linkQuery(manufacturers, years, origins, cylinders, x, y, units, trend, first, last) {
+        const params = new URLSearchParams();
+        const add = (name, values) => values.forEach((value) => params.append(name, value));
+        add("manufacturer", listOf(manufacturers));
+        if (Array.isArray(years) && years.length === 2) {
+            add("year_min", years[0] === first ? [] : [years[0]]);
+            add("year_max", years[1] === last ? [] : [years[1]]);
+        }
+        add("origin", listOf(origins));
+        add("cylinders", Array.from(new Set(listOf(cylinders))).sort((a, b) => a - b));
+        add("x", x && x !== "horsepower" ? [x] : []);
+        add("y", y && y !== "mpg" ? [y] : []);
+        add("units", units && units !== "mpg" ? [units] : []);
+        add("trend", listOf(trend).length > 0 ? ["1"] : []);
+        const query = params.toString();
+        return query ? "?" + query : "";
+    }
+
+    /* The link store of dashapp/layout.py (LINK_ID). */
+    const LINK_STORE = "view-link";
+
     /* Scripts left off the first page load (dashapp/lean.py), each fetched at most once. */
     const loading = {};
     function loadScript(name) {
@@ -130,6 +166,76 @@
                 }
                 tableToken = view.token;
                 return [tableRows(figure), view.columns];
+            },
+
+            /* Trend lines are in every figure; the toggle shows or hides them. */
+            showTrend: function (trend, figure) {
+                if (!figure || !figure.data) {
+                    return window.dash_clientside.no_update;
+                }
+                const visible = listOf(trend).length > 0;
+                const data = figure.data.map(
+                    (t) => (t.meta && t.meta.trend ? Object.assign({}, t, {visible: visible}) : t),
+                );
+                return Object.assign({}, figure, {data: data});
+            },
+
+            /* The id of the vehicle a click landed on, from its trace's customdata. */
+            clickedVehicle: function (click, figure) {
+                const point = click && click.points && click.points[0];
+                const trace = point && figure && figure.data && figure.data[point.curveNumber];
+                const id = trace ? decode(trace.customdata)[point.pointNumber] : undefined;
+                return id === undefined ? window.dash_clientside.no_update : Number(id);
+            },
+
+            /* A row picked in the table: highlight its point (plotly dims the others). */
+            highlightRow: function (rows, figure) {
+                const noUpdate = window.dash_clientside.no_update;
+                const row = Array.isArray(rows) && rows[0];
+                if (!row || !figure || !figure.data) {
+                    return [noUpdate, noUpdate];
+                }
+                const data = figure.data.map((trace) => {
+                    if (trace.mode !== "markers") {
+                        return trace;
+                    }
+                    const at = decode(trace.customdata).indexOf(row.id);
+                    return Object.assign({}, trace, {selectedpoints: at < 0 ? [] : [at]});
+                });
+                return [Object.assign({}, figure, {data: data}), row.id];
+            },
+
+            /* The address for the controls, when a visitor changed one. */
+            linkFromControls: function (
+                manufacturers, years, origins, cylinders, x, y, units, trend, link, first, last
+            ) {
+                const noUpdate = window.dash_clientside.no_update;
+                const triggers = window.dash_clientside.callback_context.triggered;
+                if (triggers.some((t) => t.prop_id.startsWith(LINK_STORE + "."))) {
+                    return noUpdate;  // set from the address, which stays as it was
+                }
+                const query = linkQuery(
+                    manufacturers, years, origins, cylinders, x, y, units, trend, first, last,
+                );
+                return query === window.location.search ? noUpdate : query;
+            },
+
+            /*
+             * The address's query string, for the server to read into the controls, when
+             * the controls do not show it: the page's own link, or back and forward.
+             */
+            controlsFromLink: function (
+                href, manufacturers, years, origins, cylinders, x, y, units, trend, first, last,
+                link, defaults,
+            ) {
+                const noUpdate = window.dash_clientside.no_update;
+                const search = window.location.search;
+                const shown = linkQuery(
+                    manufacturers, years, origins, cylinders, x, y, units, trend, first, last,
+                );
+                // The plain address is the default view, which the page starts with.
+                const plain = search === "" && shown === linkQuery(defaults);
+                return search === shown || plain || search === link ? noUpdate : search;
             },
 
             showTable: function (clicks, spec) {

@@ -6,37 +6,34 @@ from typing import Any
 import numpy as np
 from flask.testing import FlaskClient
 
-from dashapp.callbacks import main_callback_body
+from dashapp.callbacks import CONTROL_IDS, main_callback_body
 from dashapp.figures import GRAPH_ID
-from dashapp.layout import (
-    DROPDOWN_ID,
-    UNITS_ID,
-    X_AXIS_ID,
-    Y_AXIS_ID,
-    YEARS_ID,
-)
 
 UPDATE_URL = "/dash/_dash-update-component"
-#: The sample's model years, the year slider's bounds.
-SAMPLE_YEARS = [1970, 1982]
+#: The main callback's arguments at the page's defaults on the sample, whose model years,
+#: the year slider's ends, are 1970 to 1982.
 DEFAULT_CONTROLS: dict[str, Any] = {
-    YEARS_ID: SAMPLE_YEARS,
-    "origin-filter": [],
-    "cylinders-filter": [],
-    X_AXIS_ID: "horsepower",
-    Y_AXIS_ID: "mpg",
-    UNITS_ID: "mpg",
+    "years": [1970, 1982],
+    "origins": [],
+    "cylinders": [],
+    "x": "horsepower",
+    "y": "mpg",
+    "units": "mpg",
+    "trend": [],
+    "first_year": 1970,
+    "last_year": 1982,
 }
 
 
-def callback_payload(value: Any, trend: Any = None, **controls: Any) -> dict[str, Any]:
+def callback_payload(value: Any, **controls: Any) -> dict[str, Any]:
     """The body Dash's renderer posts when the manufacturer dropdown (or a filter) changes.
 
-    ``controls`` override the other controls by id, with ``-`` written as ``_``.
+    ``controls`` override the other controls by the callback's argument names (``x``,
+    ``units``...) or by component id, with ``-`` written as ``_`` (``mpg_units``).
     """
-    values = {**DEFAULT_CONTROLS, **{k.replace("_", "-"): v for k, v in controls.items()}}
-    values[DROPDOWN_ID] = value
-    return main_callback_body(values, (trend or [], *SAMPLE_YEARS))
+    names = {id_.replace("-", "_"): name for name, id_ in CONTROL_IDS.items()}
+    given = {names.get(key, key): v for key, v in controls.items()}
+    return main_callback_body({**DEFAULT_CONTROLS, **given, "manufacturers": value})
 
 
 def post_view(client: FlaskClient, value: Any, **controls: Any) -> dict[str, Any]:

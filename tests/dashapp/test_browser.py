@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from dashapp.state import parse_query, to_query
 from models import load_sample
 
 pytestmark = pytest.mark.browser
@@ -62,6 +63,49 @@ def test_dashboard_draws_compares_and_goes_back(page: Any, live_url: str) -> Non
     wait_for_points(page, 26)
     page.go_forward()
     wait_for_points(page, 39)
+
+
+def update_requests(page: Any) -> list[str]:
+    """The bodies of the callback requests the page sends to the server from now on."""
+    bodies: list[str] = []
+    page.on(
+        "request",
+        lambda r: bodies.append(r.post_data or "") if "_dash-update-component" in r.url else None,
+    )
+    return bodies
+
+
+def test_a_change_of_control_is_one_server_request(page: Any, live_url: str) -> None:
+    bodies = update_requests(page)
+    page.goto(f"{live_url}/dash/")
+    wait_for_points(page, 26)
+    page.wait_for_load_state("networkidle")
+    assert len(bodies) == 1  # the first figure; the plain address needs no reading
+    bodies.clear()
+
+    page.locator("#x-axis").click()
+    page.get_by_role("option", name="Weight (lb)").click()
+    page.wait_for_function("() => location.search.includes('x=weight')")
+    page.wait_for_function(
+        "(s) => document.querySelector(s + ' .xtitle').textContent === 'Weight (lb)'", arg=GRAPH
+    )
+    page.wait_for_load_state("networkidle")
+    assert len(bodies) == 1
+    assert '"fuel-efficiency-vs-horsepower-graph.figure"' in bodies[0]
+    # The address the browser wrote reads back, on the server, as the view it shows.
+    assert query_of(page) == {"manufacturer": ["Toyota"], "x": ["weight"]}
+    assert to_query(parse_query(urlparse(page.url).query)) == "?" + urlparse(page.url).query
+
+
+def test_opening_a_link_keeps_its_address(page: Any, live_url: str) -> None:
+    link = f"{live_url}/dash/?x=weight&manufacturer=Honda&manufacturer=Toyota&year_min=1970"
+    page.goto(link)
+    wait_for_points(page, 39)
+    page.wait_for_load_state("networkidle")
+    # Restoring a link pushes no new history entry, even where it is not written the way
+    # the page would write it.
+    assert page.url == link
+    assert page.evaluate("() => history.length") == 2  # about:blank, then the link
 
 
 def test_shared_url_restores_the_view(page: Any, live_url: str) -> None:
@@ -248,12 +292,13 @@ def test_trend_toggle_restyles_in_the_browser(page: Any, live_url: str) -> None:
     page.on("request", lambda r: requests.append(r.url) if "_dash-update" in r.url else None)
     page.get_by_label("Trend lines").check()
     page.wait_for_function("() => location.search.includes('trend=1')")
-    # The restyle and the URL update are separate callbacks; wait for the restyle too.
+    # The restyle and the address are separate callbacks; wait for the restyle too.
     page.wait_for_function(f"(s) => ({VISIBLE_TREND_LINES})(s) === 2", arg=GRAPH)
     assert visible_trend_lines(page) == 2
     assert "mpg per horsepower" in page.locator(f"{GRAPH} .legend").text_content()
-    # Only the URL sync went to the server; the figure was not queried again.
-    assert len(requests) == 1
+    page.wait_for_load_state("networkidle")
+    # The restyle and the address are both done in the browser.
+    assert requests == []
 
 
 def test_a_filter_change_redraws_once_and_keeps_the_trend_lines(page: Any, live_url: str) -> None:

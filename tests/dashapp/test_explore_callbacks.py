@@ -13,6 +13,7 @@ from sqlalchemy import select
 from dashapp.layout import (
     DETAILS_ID,
     DROPDOWN_ID,
+    LINK_ID,
     SELECTED_ID,
     URL_ID,
     URL_NOTICE_ID,
@@ -79,10 +80,10 @@ def test_filters_and_axes_narrow_the_plot(client: FlaskClient) -> None:
     figure = post_view(
         client,
         ["Ford", "Chevrolet"],
-        year_range=[1975, 1982],
-        cylinders_filter=[8],
-        x_axis="weight",
-        mpg_units="l100km",
+        years=[1975, 1982],
+        cylinders=[8],
+        x="weight",
+        units="l100km",
     )
     cars = [
         c
@@ -104,22 +105,22 @@ def test_filters_and_axes_narrow_the_plot(client: FlaskClient) -> None:
 
 
 def test_an_origin_that_excludes_everything_gives_an_empty_state(client: FlaskClient) -> None:
-    figure = post_view(client, ["Toyota"], origin_filter=["Europe"])
+    figure = post_view(client, ["Toyota"], origins=["Europe"])
     assert figure["data"] == []
 
 
 @pytest.mark.parametrize(
     "controls",
     [
-        {"x_axis": "colour"},
-        {"x_axis": {"$gt": ""}},
-        {"year_range": ["a", "b"]},
-        {"year_range": 7},
-        {"cylinders_filter": ["'; DROP TABLE vehicles"]},
-        {"origin_filter": [{"x": 1}]},
-        {"mpg_units": ["l100km"]},
-        {"origin_filter": ["\ud800Japan"]},
-        {"x_axis": "\udfffweight"},
+        {"x": "colour"},
+        {"x": {"$gt": ""}},
+        {"years": ["a", "b"]},
+        {"years": 7},
+        {"cylinders": ["'; DROP TABLE vehicles"]},
+        {"origins": [{"x": 1}]},
+        {"units": ["l100km"]},
+        {"origins": ["\ud800Japan"]},
+        {"x": "\udfffweight"},
     ],
 )
 def test_crafted_controls_never_500(client: FlaskClient, controls: dict[str, Any]) -> None:
@@ -127,31 +128,18 @@ def test_crafted_controls_never_500(client: FlaskClient, controls: dict[str, Any
     assert point_count(figure) in (0, 26)
 
 
-def sync_payload(search: str, triggered: str = f"{URL_ID}.search") -> dict[str, Any]:
-    """The body the renderer posts for the URL <-> controls callback."""
-    controls = [
-        (DROPDOWN_ID, ["Toyota"]),
-        (YEARS_ID, [1970, 1982]),
-        ("origin-filter", []),
-        ("cylinders-filter", []),
-        ("x-axis", "horsepower"),
-        ("y-axis", "mpg"),
-        ("mpg-units", "mpg"),
-        ("trend-toggle", []),
-    ]
-    outputs = [
-        (URL_ID, "search"),
-        *[(c, "value") for c, _ in controls],
-        (URL_NOTICE_ID, "children"),
-    ]
+def restore_payload(client: FlaskClient, search: Any) -> dict[str, Any]:
+    """The body the renderer posts when the page's address is to be read into the controls,
+    the callback named as the app's dependencies name it."""
+    dependencies = client.get("/dash/_dash-dependencies").get_json()
+    link = [{"id": LINK_ID, "property": "data"}]
+    (output,) = [d["output"] for d in dependencies if d["inputs"] == link]
+    outputs = [part.split("@")[0].rsplit(".", 1) for part in output.strip(".").split("...")]
     return {
-        "output": "".join(f"..{i}.{p}." for i, p in outputs) + ".",
+        "output": output,
         "outputs": [{"id": i, "property": p} for i, p in outputs],
-        "inputs": [
-            {"id": URL_ID, "property": "search", "value": search},
-            *[{"id": c, "property": "value", "value": v} for c, v in controls],
-        ],
-        "changedPropIds": [triggered],
+        "inputs": [{"id": LINK_ID, "property": "data", "value": search}],
+        "changedPropIds": [f"{LINK_ID}.data"],
         "state": [
             {"id": YEARS_ID, "property": "min", "value": 1970},
             {"id": YEARS_ID, "property": "max", "value": 1982},
@@ -160,19 +148,36 @@ def sync_payload(search: str, triggered: str = f"{URL_ID}.search") -> dict[str, 
     }
 
 
+def restored(client: FlaskClient, search: Any) -> dict[str, Any]:
+    """The control values and notice the server answers for a link's query string."""
+    response = client.post(UPDATE_URL, json=restore_payload(client, search))
+    assert response.status_code == 200, response.data
+    return response.get_json()["response"]
+
+
 def test_a_shared_url_sets_the_controls(client: FlaskClient) -> None:
-    body = sync_payload("?manufacturer=Toyota&manufacturer=Honda&year_min=1975&x=weight&trend=1")
-    response = client.post(UPDATE_URL, json=body).get_json()["response"]
+    response = restored(
+        client, "?manufacturer=Toyota&manufacturer=Honda&year_min=1975&x=weight&trend=1"
+    )
     assert response[DROPDOWN_ID]["value"] == ["Toyota", "Honda"]
     assert response[YEARS_ID]["value"] == [1975, 1982]
     assert response["x-axis"]["value"] == "weight"
     assert response["trend-toggle"]["value"] == ["on"]
     assert response[URL_NOTICE_ID]["children"] == ""
+    assert response[LINK_ID]["data"] is None  # tells the browser the controls are the link's
     assert URL_ID not in response  # restoring a link does not push a new history entry
 
 
+@pytest.mark.parametrize("search", ["", "?", None, 42, ["x=weight"]])
+def test_a_link_without_manufacturers_shows_the_default(client: FlaskClient, search: Any) -> None:
+    response = restored(client, search)
+    assert response[DROPDOWN_ID]["value"] == ["Toyota"]
+    assert response[YEARS_ID]["value"] == [1970, 1982]
+    assert response["x-axis"]["value"] == "horsepower"
+
+
 def test_a_bad_url_gets_a_notice(client: FlaskClient) -> None:
-    response = client.post(UPDATE_URL, json=sync_payload("?x=colour")).get_json()["response"]
+    response = restored(client, "?x=colour")
     assert response["x-axis"]["value"] == "horsepower"
     assert response[DROPDOWN_ID]["value"] == ["Toyota"]
     assert "x must be one of" in response[URL_NOTICE_ID]["children"]
@@ -183,18 +188,9 @@ def test_names_that_are_not_text_are_refused_not_a_500(client: FlaskClient) -> N
     # NUL, which PostgreSQL cannot take.
     figure = post_view(client, ["\ud800Toyota", "Honda", "Ford\x00"])
     assert [t["name"] for t in marker_traces(figure)] == ["Honda"]
-    body = sync_payload("?manufacturer=%ED%A0%80&manufacturer=\ud800Ford")
-    response = client.post(UPDATE_URL, json=body)
-    assert response.status_code == 200
-    notice = response.get_json()["response"][URL_NOTICE_ID]["children"]
+    response = restored(client, "?manufacturer=%ED%A0%80&manufacturer=\ud800Ford")
+    notice = response[URL_NOTICE_ID]["children"]
     assert "names cannot hold NUL or lone surrogates" in notice
-
-
-def test_changing_a_control_writes_the_url(client: FlaskClient) -> None:
-    body = sync_payload("", triggered="x-axis.value")
-    body["inputs"][5]["value"] = "weight"
-    response = client.post(UPDATE_URL, json=body).get_json()["response"]
-    assert response[URL_ID]["search"] == "?manufacturer=Toyota&x=weight"
 
 
 def details_payload(selected: Any) -> dict[str, Any]:

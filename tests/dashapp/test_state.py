@@ -103,7 +103,8 @@ def test_controls_become_a_state() -> None:
         "mpg",
         "l100km",
         ["on"],
-        year_bounds=(1970, 1982),
+        first_year=1970,
+        last_year=1982,
     )
     assert state == ViewState(
         manufacturers=("Toyota", "Honda"),
@@ -114,9 +115,7 @@ def test_controls_become_a_state() -> None:
         units="l100km",
         trend=True,
     )
-    assert from_controls("Toyota", None, None, None, None, None, None, None).manufacturers == (
-        "Toyota",
-    )
+    assert from_controls("Toyota").manufacturers == ("Toyota",)
 
 
 @pytest.mark.parametrize("crafted", [{"$ne": 1}, 42, [None, 3, {"a": 1}], "", [""], ["   "], True])
