@@ -1,10 +1,11 @@
 """The Plotly Dash dashboard, mounted on the fueldash Flask server at ``/dash/``."""
 
+import json
 from pathlib import Path
 from typing import Any
 
 from dash import Dash
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, request
 
 from dashapp.callbacks import register_callbacks
 from dashapp.layout import serve_layout
@@ -75,13 +76,15 @@ def _malformed_update(payload: Any, dash_app: Dash) -> str | None:
 
 
 def _guard_update_requests(server: Flask, dash_app: Dash) -> None:
-    """Answer 400 to callback requests that Dash itself would turn into a 500."""
+    """Answer 400 to callback requests that Dash itself would turn into a 500, with an
+    RFC 9457 problem details body like the API's errors."""
 
     @server.before_request
-    def reject_malformed_dash_update() -> tuple[Response, int] | None:
+    def reject_malformed_dash_update() -> Response | None:
         if request.path != UPDATE_PATH or request.method != "POST":
             return None
         reason = _malformed_update(request.get_json(silent=True), dash_app)
         if reason is None:
             return None
-        return jsonify(status=400, title="Bad Request", detail=reason), 400
+        problem = {"type": "about:blank", "title": "Bad Request", "status": 400, "detail": reason}
+        return Response(json.dumps(problem), status=400, mimetype="application/problem+json")

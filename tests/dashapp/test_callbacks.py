@@ -1,5 +1,6 @@
 """The dashboard through the Flask test client: pages, layout and the callback."""
 
+import json
 from typing import Any
 
 import pytest
@@ -172,8 +173,11 @@ def test_malformed_callback_requests_get_400(client: FlaskClient, body: Any) -> 
     else:
         response = client.post(UPDATE_URL, json=body)
     assert response.status_code == 400
-    problem = response.get_json()
-    assert problem["status"] == 400
+    assert response.content_type == "application/problem+json"
+    problem = json.loads(response.get_data(as_text=True))
+    assert problem["type"] == "about:blank"
+    assert (problem["status"], problem["title"]) == (400, "Bad Request")
+    assert problem["detail"]
     assert "Traceback" not in response.get_data(as_text=True)
 
 
