@@ -28,8 +28,7 @@ FINGERPRINTED_CACHE_CONTROL = "public, max-age=31536000, immutable"
 COMPRESS_DEFAULTS: dict[str, Any] = {
     "COMPRESS_MIMETYPES": ["application/json", "text/html", "text/csv"],
     "COMPRESS_MIN_SIZE": 2048,
-    # zstd first: at level 3 it compresses a 100 KB figure in well under a millisecond,
-    # where brotli 4 took about 3 ms; gzip for clients without zstd.
+    # zstd first, the cheapest for what it saves (bench/optimisations.md); gzip for the rest.
     "COMPRESS_ALGORITHM": ["zstd", "br", "gzip"],
     "COMPRESS_ZSTD_LEVEL": 3,
     "COMPRESS_BR_LEVEL": 4,
