@@ -25,7 +25,7 @@ def init_dashboard(server: Flask) -> Dash:
         url_base_pathname=URL_BASE,
         assets_folder=str(ASSETS_DIR),
         title="fueldash: fuel efficiency vs horsepower",
-        update_title=None,
+        update_title="",
         serve_locally=True,
         # The table is created in the browser once its script has loaded, so callbacks
         # name a component that the first layout lacks, and no validation layout can hold

@@ -80,6 +80,11 @@ def _store_notice(hidden: int, total: int) -> str:
     )
 
 
+def aria(**attributes: str) -> dict[str, Any]:
+    """ARIA attributes as keyword arguments for a Dash html component (``aria-*`` names)."""
+    return {f"aria-{name}": value for name, value in attributes.items()}
+
+
 def _labelled(label: str, control_id: str, control: Any, class_name: str = "control") -> html.Div:
     return html.Div(className=class_name, children=[html.Label(label, htmlFor=control_id), control])
 
@@ -113,7 +118,7 @@ def _controls(options: list[dict[str, Any]], default: str | None, choices: Filte
     return html.Div(
         className="controls",
         role="group",
-        **{"aria-label": "What to plot"},
+        **aria(label="What to plot"),
         children=[
             _labelled(
                 "Manufacturers",
@@ -178,14 +183,6 @@ def _controls(options: list[dict[str, Any]], default: str | None, choices: Filte
     )
 
 
-def _figure_config() -> dict[str, Any]:
-    return {
-        "displaylogo": False,
-        "responsive": True,
-        "toImageButtonOptions": {"format": "png", "filename": "fueldash", "scale": 2},
-    }
-
-
 def serve_layout() -> html.Div:
     """The page: controls, summary cards, the scatter, vehicle details and the table."""
     store = _read_store()
@@ -218,13 +215,21 @@ def serve_layout() -> html.Div:
             html.P(id=URL_NOTICE_ID, className="notice warning", role="status"),
             _controls(options, default, choices),
             html.P(notice, id=STORE_NOTICE_ID, className="notice"),
-            html.Section(id=SUMMARY_ID, className="cards", **{"aria-live": "polite"}),
+            html.Section(id=SUMMARY_ID, className="cards", **aria(live="polite")),
             dcc.Loading(
                 type="circle",
                 delay_show=150,
                 children=dcc.Graph(
                     id=GRAPH_ID,
-                    config=_figure_config(),
+                    config={
+                        "displaylogo": False,
+                        "responsive": True,
+                        "toImageButtonOptions": {
+                            "format": "png",
+                            "filename": "fueldash",
+                            "scale": 2,
+                        },
+                    },
                     style={"height": "70vh", "minHeight": "360px"},
                 ),
             ),
@@ -243,7 +248,7 @@ def serve_layout() -> html.Div:
             html.Section(
                 id=DETAILS_ID,
                 className="details",
-                **{"aria-live": "polite"},
+                **aria(live="polite"),
                 children=html.P("Click a point to see that vehicle's details."),
             ),
             html.H2("Plotted vehicles"),
@@ -275,7 +280,7 @@ def table_spec() -> dict[str, Any]:
 
 def table_columns(x_field: str, y_field: str, units: str) -> list[dict[str, Any]]:
     """Column definitions for the plotted-vehicles table, titled like the chart's axes."""
-    columns = [
+    columns: list[dict[str, Any]] = [
         {"field": "manufacturer", "headerName": "Manufacturer"},
         {"field": "vehicle", "headerName": "Vehicle (year)", "flex": 2},
         {"field": "x", "headerName": axis_title(x_field, units), "type": "numericColumn"},

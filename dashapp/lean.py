@@ -33,7 +33,7 @@ DEFERRED_SCRIPTS_ID = "fueldash-deferred-scripts"
 class LeanDash(Dash):
     """``Dash`` whose index page omits unused bundles and defers the table's."""
 
-    def interpolate_index(self, **kwargs: Any) -> str:
+    def interpolate_index(self, *args: Any, **kwargs: Any) -> str:
         scripts = UNUSED_SCRIPTS.sub("", kwargs["scripts"])
         deferred: dict[str, str] = {}
         for name, pattern in DEFERRED_SCRIPTS.items():
