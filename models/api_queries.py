@@ -24,22 +24,11 @@ from sqlalchemy import (
 )
 
 from models.filters import NUMERIC_FIELDS, VehicleFilter, with_manufacturer_ids
+from models.validation import VEHICLE_FIELDS, is_vehicle_id
 from models.vehicle import Manufacturer, Vehicle
 
 #: The fields every vehicle row carries, in the order the API and CSV show them.
-VEHICLE_FIELDS: tuple[str, ...] = (
-    "id",
-    "manufacturer",
-    "model",
-    "year",
-    "horsepower",
-    "mpg",
-    "cylinders",
-    "displacement",
-    "weight",
-    "acceleration",
-    "origin",
-)
+ROW_FIELDS: tuple[str, ...] = ("id", *VEHICLE_FIELDS)
 
 #: Text fields, sorted byte-wise so SQLite and PostgreSQL agree whatever the locale.
 TEXT_SORT_FIELDS: dict[str, Any] = {
@@ -93,19 +82,10 @@ class Sort:
 
 
 def vehicle_columns() -> list[Any]:
-    """Every field of a vehicle as select columns, in ``VEHICLE_FIELDS`` order."""
+    """Every field of a vehicle as select columns, in ``ROW_FIELDS`` order."""
     return [
-        Vehicle.id,
-        Manufacturer.name.label("manufacturer"),
-        Vehicle.model,
-        Vehicle.year,
-        Vehicle.horsepower,
-        Vehicle.mpg,
-        Vehicle.cylinders,
-        Vehicle.displacement,
-        Vehicle.weight,
-        Vehicle.acceleration,
-        Vehicle.origin,
+        Manufacturer.name.label(name) if name == "manufacturer" else getattr(Vehicle, name)
+        for name in ROW_FIELDS
     ]
 
 
@@ -214,7 +194,7 @@ def vehicle_page(
 
 def get_vehicle(conn: Connection, vehicle_id: int) -> dict[str, Any] | None:
     """One vehicle by id, or None."""
-    if not 0 < vehicle_id < 2**31:
+    if not is_vehicle_id(vehicle_id):
         return None
     stmt = select_vehicles(VehicleFilter()).where(Vehicle.id == vehicle_id)
     row = conn.execute(stmt).first()
@@ -308,9 +288,9 @@ def vehicle_stats(
 
 __all__ = [
     "GROUP_FIELDS",
+    "ROW_FIELDS",
     "SORT_CHOICES",
     "SORT_FIELDS",
-    "VEHICLE_FIELDS",
     "BadCursor",
     "GroupStats",
     "Sort",

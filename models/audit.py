@@ -12,11 +12,13 @@ from typing import Any
 from sqlalchemy import JSON, Connection, DateTime, ForeignKey, Integer, String, func, insert, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from models.api_queries import select_vehicles
 from models.db import db
+from models.filters import VehicleFilter
 from models.paging import Page
 from models.user import User, utcnow
 from models.validation import VEHICLE_FIELDS, is_vehicle_id
-from models.vehicle import Manufacturer, Vehicle
+from models.vehicle import Vehicle
 
 SOURCES = ("form", "import", "api", "cli")
 
@@ -92,12 +94,7 @@ def vehicle_snapshots(conn: Connection, ids: Iterable[int]) -> dict[int, dict[st
     wanted = sorted({i for i in ids if is_vehicle_id(i)})
     if not wanted:
         return {}
-    columns = [getattr(Vehicle, f) for f in VEHICLE_FIELDS if f != "manufacturer"]
-    stmt = (
-        select(Vehicle.id, Manufacturer.name.label("manufacturer"), *columns)
-        .join(Manufacturer, Manufacturer.id == Vehicle.manufacturer_id)
-        .where(Vehicle.id.in_(wanted))
-    )
+    stmt = select_vehicles(VehicleFilter()).where(Vehicle.id.in_(wanted))
     return {row.id: {f: getattr(row, f) for f in VEHICLE_FIELDS} for row in conn.execute(stmt)}
 
 

@@ -8,11 +8,11 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, delete, func, insert, or_, select, update
 
 from models.audit import Actor, Change, record_changes, vehicle_snapshots
 from models.db import db
-from models.normalize import normalize_manufacturer
+from models.validation import FieldError, parse_field
 from models.vehicle import Manufacturer, Vehicle, bump_data_version
 
 
@@ -20,12 +20,18 @@ class EditError(ValueError):
     """A change cannot be made as asked; the message says why."""
 
 
+def _named(name: str) -> ColumnElement[bool]:
+    """Manufacturers called ``name`` in any case. The exact match is there because SQLite's
+    lower() folds ASCII only, and names are stored normalized (``Škoda``)."""
+    return or_(Manufacturer.name == name, func.lower(Manufacturer.name) == name.lower())
+
+
 def manufacturer_id_for(conn: Connection, name: str, cache: dict[str, int] | None = None) -> int:
     """The id of the manufacturer with this (normalized) name, created when missing."""
     key = name.lower()
     if cache is not None and key in cache:
         return cache[key]
-    found = conn.scalar(select(Manufacturer.id).where(func.lower(Manufacturer.name) == key))
+    found = conn.scalar(select(Manufacturer.id).where(_named(name)))
     if found is None:
         found = conn.execute(insert(Manufacturer).values(name=name).returning(Manufacturer.id))
         found = found.scalar_one()
@@ -34,18 +40,21 @@ def manufacturer_id_for(conn: Connection, name: str, cache: dict[str, int] | Non
     return found
 
 
-def _columns(conn: Connection, values: Mapping[str, Any]) -> dict[str, Any]:
-    """Clean field values -> column values (the manufacturer becomes its id)."""
+def column_values(
+    conn: Connection, values: Mapping[str, Any], makers: dict[str, int] | None = None
+) -> dict[str, Any]:
+    """Clean field values -> column values (the manufacturer becomes its id, looked up in
+    ``makers`` first when given)."""
     columns = {k: v for k, v in values.items() if k != "manufacturer"}
     if "manufacturer" in values:
-        columns["manufacturer_id"] = manufacturer_id_for(conn, values["manufacturer"])
+        columns["manufacturer_id"] = manufacturer_id_for(conn, values["manufacturer"], makers)
     return columns
 
 
 def create_vehicle(conn: Connection, actor: Actor, values: Mapping[str, Any]) -> int:
     """Insert one vehicle from validated values; returns its id."""
     vehicle_id = conn.execute(
-        insert(Vehicle).values(**_columns(conn, values)).returning(Vehicle.id)
+        insert(Vehicle).values(**column_values(conn, values)).returning(Vehicle.id)
     ).scalar_one()
     after = vehicle_snapshots(conn, [vehicle_id])[vehicle_id]
     record_changes(conn, actor, [Change("create", vehicle_id=vehicle_id, after=after)])
@@ -67,7 +76,7 @@ def update_vehicle(
         return False
     if values:
         conn.execute(
-            update(Vehicle).where(Vehicle.id == vehicle_id).values(**_columns(conn, values))
+            update(Vehicle).where(Vehicle.id == vehicle_id).values(**column_values(conn, values))
         )
     after = vehicle_snapshots(conn, [vehicle_id])[vehicle_id]
     old, new = _changed(before, after)
@@ -101,15 +110,11 @@ def rename_manufacturer(conn: Connection, actor: Actor, manufacturer_id: int, ra
     """Rename a manufacturer (the name is normalized); returns the name it now has."""
     old = _manufacturer_name(conn, manufacturer_id)
     try:
-        new = normalize_manufacturer(raw)
-    except ValueError as error:
-        raise EditError(str(error)) from None
-    if len(new) > 80:
-        raise EditError("the name is longer than 80 characters")
+        new = parse_field("manufacturer", raw)  # the same rules as a vehicle's manufacturer
+    except FieldError as error:
+        raise EditError(f"the name {error}") from None
     clash = conn.scalar(
-        select(Manufacturer.id).where(
-            func.lower(Manufacturer.name) == new.lower(), Manufacturer.id != manufacturer_id
-        )
+        select(Manufacturer.id).where(_named(new), Manufacturer.id != manufacturer_id)
     )
     if clash is not None:
         raise EditError(f"{new} already exists; merge into it instead")

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from sqlalchemy import Connection
 
-from models.api_queries import VEHICLE_FIELDS, Sort, iter_vehicle_rows
+from models.api_queries import ROW_FIELDS, Sort, iter_vehicle_rows
 from models.filters import VehicleFilter
 
 #: Characters that make a spreadsheet treat a cell as a formula.
@@ -33,7 +33,7 @@ def iter_vehicles_csv(
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(VEHICLE_FIELDS)
+    writer.writerow(ROW_FIELDS)
     yield buffer.getvalue()
     for batch in iter_vehicle_rows(
         conn, vehicle_filter or VehicleFilter(), sort or Sort(), batch_size

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, bindparam, false, func, select
 
+from models.validation import MAX_TEXT
 from models.vehicle import Manufacturer, Vehicle
 
 #: Fields a filter or sort may name, with the column behind each.
@@ -30,8 +31,6 @@ RANGES: tuple[tuple[str, str, str], ...] = (
     ("hp_min", "hp_max", "horsepower"),
     ("mpg_min", "mpg_max", "mpg"),
 )
-
-MAX_TEXT = 200
 
 
 def _escape_like(text: str) -> str:

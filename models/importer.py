@@ -20,7 +20,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from models.audit import Actor, Change, record_changes, vehicle_snapshots
-from models.editing import manufacturer_id_for
+from models.editing import column_values
 from models.normalize import split_car_name
 from models.validation import VEHICLE_FIELDS, FieldError, is_vehicle_id, parse_field
 from models.vehicle import Vehicle, bump_data_version
@@ -334,11 +334,7 @@ def dry_run(conn: Connection, path: Path, progress: Progress | None = None) -> I
 def _insert_new(
     conn: Connection, actor: Actor, rows: list[ParsedRow], makers: dict[str, int]
 ) -> None:
-    params = []
-    for parsed in rows:
-        values = dict(parsed.values)
-        values["manufacturer_id"] = manufacturer_id_for(conn, values.pop("manufacturer"), makers)
-        params.append(values)
+    params = [column_values(conn, parsed.values, makers) for parsed in rows]
     ids = conn.scalars(
         insert(Vehicle).returning(Vehicle.id, sort_by_parameter_order=True), params
     ).all()
@@ -356,16 +352,15 @@ def _apply_updates(
     conn: Connection, actor: Actor, rows: list[ParsedRow], makers: dict[str, int]
 ) -> None:
     before = vehicle_snapshots(conn, [r.vehicle_id for r in rows if r.vehicle_id])
-    params = []
-    for parsed in rows:
-        values = {f"new_{k}": v for k, v in parsed.values.items() if k != "manufacturer"}
-        values["new_manufacturer_id"] = manufacturer_id_for(
-            conn, parsed.values["manufacturer"], makers
-        )
-        values["target_id"] = parsed.vehicle_id
-        params.append(values)
+    params = [
+        {
+            "target_id": parsed.vehicle_id,
+            **{f"new_{k}": v for k, v in column_values(conn, parsed.values, makers).items()},
+        }
+        for parsed in rows
+    ]
     # Every row of a file has the same columns, so the first row's are everyone's.
-    columns = [k.removeprefix("new_") for k in params[0] if k.startswith("new_")]
+    columns = [k.removeprefix("new_") for k in params[0] if k != "target_id"]
     stmt = (
         update(Vehicle)
         .where(Vehicle.id == bindparam("target_id"))

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from models.db import db
-from models.validation import is_storable_text
+from models.validation import MAX_NAME_LENGTH, is_storable_text
 
 ROLES = ("admin", "editor")
 MAX_USERNAME = 80
@@ -61,7 +61,7 @@ class ApiToken(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(String(80))
+    name: Mapped[str] = mapped_column(String(MAX_NAME_LENGTH))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -118,7 +118,9 @@ def hash_token(secret: str) -> str:
 def issue_token(session: Session, user: User, name: str) -> tuple[ApiToken, str]:
     """A new token for ``user``; the returned secret is never stored and shown only once."""
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user=user, name=name.strip()[:80] or "token", token_hash=hash_token(secret))
+    token = ApiToken(
+        user=user, name=name.strip()[:MAX_NAME_LENGTH] or "token", token_hash=hash_token(secret)
+    )
     session.add(token)
     return token, secret
 

@@ -14,8 +14,16 @@ from models.normalize import normalize_manufacturer
 
 #: Ids are 32-bit integers in every database; larger numbers cannot name a vehicle.
 MAX_ID = 2**31 - 1
+#: The first car (Benz, 1886) to the furthest model year anyone may plan for.
 MIN_YEAR = 1886
 MAX_YEAR = 2100
+MAX_CYLINDERS = 64
+#: Longest stored texts: a manufacturer's (or token's) name, a model, an origin.
+MAX_NAME_LENGTH = 80
+MAX_MODEL_LENGTH = 120
+MAX_ORIGIN_LENGTH = 40
+#: Longest text a filter takes (a search or a name to match); longer can match nothing.
+MAX_TEXT = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,21 +33,21 @@ class FieldRule:
     kind: str  # "text", "int" or "float"
     required: bool = False
     max_length: int | None = None
-    minimum: float | None = None  # exclusive lower bound for measurements
-    year: bool = False
+    positive: bool = False  # measurements: greater than 0
+    between: tuple[int, int] | None = None  # inclusive range of a whole number
 
 
 RULES: dict[str, FieldRule] = {
-    "manufacturer": FieldRule("text", required=True, max_length=80),
-    "model": FieldRule("text", required=True, max_length=120),
-    "year": FieldRule("int", year=True),
-    "horsepower": FieldRule("float", minimum=0),
-    "mpg": FieldRule("float", minimum=0),
-    "cylinders": FieldRule("int", minimum=0),
-    "displacement": FieldRule("float", minimum=0),
-    "weight": FieldRule("float", minimum=0),
-    "acceleration": FieldRule("float", minimum=0),
-    "origin": FieldRule("text", max_length=40),
+    "manufacturer": FieldRule("text", required=True, max_length=MAX_NAME_LENGTH),
+    "model": FieldRule("text", required=True, max_length=MAX_MODEL_LENGTH),
+    "year": FieldRule("int", between=(MIN_YEAR, MAX_YEAR)),
+    "horsepower": FieldRule("float", positive=True),
+    "mpg": FieldRule("float", positive=True),
+    "cylinders": FieldRule("int", positive=True, between=(1, MAX_CYLINDERS)),
+    "displacement": FieldRule("float", positive=True),
+    "weight": FieldRule("float", positive=True),
+    "acceleration": FieldRule("float", positive=True),
+    "origin": FieldRule("text", max_length=MAX_ORIGIN_LENGTH),
 }
 
 #: Every field of a vehicle as the forms, the import, the export and the audit log name it.
@@ -81,10 +89,10 @@ def _number(value: Any, rule: FieldRule) -> int | float:
         if not number.is_integer():
             raise FieldError("not a whole number")
         number = int(number)
-    if rule.year and not MIN_YEAR <= number <= MAX_YEAR:
-        raise FieldError(f"must be between {MIN_YEAR} and {MAX_YEAR}")
-    if rule.minimum is not None and number <= rule.minimum:
+    if rule.positive and number <= 0:
         raise FieldError("must be greater than 0")
+    if rule.between and not rule.between[0] <= number <= rule.between[1]:
+        raise FieldError(f"must be between {rule.between[0]} and {rule.between[1]}")
     return number
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.db import db
+from models.validation import MAX_MODEL_LENGTH, MAX_NAME_LENGTH, MAX_ORIGIN_LENGTH
 
 
 class Manufacturer(db.Model):
@@ -27,7 +28,7 @@ class Manufacturer(db.Model):
     __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(MAX_NAME_LENGTH), unique=True)
 
     vehicles: Mapped[list["Vehicle"]] = relationship(back_populates="manufacturer")
 
@@ -70,7 +71,7 @@ class Vehicle(db.Model):
     manufacturer_id: Mapped[int] = mapped_column(
         ForeignKey("manufacturers.id", ondelete="RESTRICT")
     )
-    model: Mapped[str] = mapped_column(String(120))
+    model: Mapped[str] = mapped_column(String(MAX_MODEL_LENGTH))
     year: Mapped[int | None] = mapped_column(Integer, index=True)
     horsepower: Mapped[float | None]
     mpg: Mapped[float | None]
@@ -78,7 +79,7 @@ class Vehicle(db.Model):
     displacement: Mapped[float | None]
     weight: Mapped[float | None]
     acceleration: Mapped[float | None]
-    origin: Mapped[str | None] = mapped_column(String(40), index=True)
+    origin: Mapped[str | None] = mapped_column(String(MAX_ORIGIN_LENGTH), index=True)
 
     manufacturer: Mapped[Manufacturer] = relationship(back_populates="vehicles")
 

@@ -8,7 +8,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from models.validation import RULES, parse_vehicle
+from models.validation import MAX_NAME_LENGTH, VEHICLE_FIELDS, parse_vehicle
 
 VEHICLE_LABELS = {
     "manufacturer": "Manufacturer",
@@ -43,14 +43,14 @@ class VehicleForm(FlaskForm):
     def validate(self, extra_validators: Any = None) -> bool:
         if not super().validate(extra_validators):
             return False
-        self.clean, problems = parse_vehicle({name: self[name].data for name in RULES})
+        self.clean, problems = parse_vehicle({name: self[name].data for name in VEHICLE_FIELDS})
         for name, reason in problems.items():
             self[name].errors = [*self[name].errors, f"{VEHICLE_LABELS[name]} {reason}"]
         return not problems
 
     def fill(self, values: dict[str, Any]) -> None:
         """Show stored values in the fields (numbers without a trailing .0)."""
-        for name in RULES:
+        for name in VEHICLE_FIELDS:
             value = values.get(name)
             if isinstance(value, float) and value.is_integer():
                 value = int(value)
@@ -66,7 +66,7 @@ class BulkDeleteForm(FlaskForm):
 
 
 class RenameForm(FlaskForm):
-    name = StringField("New name", validators=[DataRequired(), Length(max=80)])
+    name = StringField("New name", validators=[DataRequired(), Length(max=MAX_NAME_LENGTH)])
 
 
 class MergeForm(FlaskForm):
@@ -83,4 +83,4 @@ class ImportConfirmForm(FlaskForm):
 
 
 class TokenForm(FlaskForm):
-    name = StringField("Token name", validators=[DataRequired(), Length(max=80)])
+    name = StringField("Token name", validators=[DataRequired(), Length(max=MAX_NAME_LENGTH)])

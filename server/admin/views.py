@@ -38,6 +38,7 @@ from models.listing import manufacturer_names, origins, vehicle_page
 from models.normalize import MANUFACTURER_ALIASES
 from models.queries import manufacturer_summaries
 from models.user import ApiToken, issue_token, utcnow
+from models.validation import MAX_NAME_LENGTH
 from server.admin.forms import (
     BulkDeleteForm,
     ConfirmForm,
@@ -228,7 +229,7 @@ def rename(manufacturer_id: int) -> ResponseReturnValue:
     form = RenameForm()
     if not form.validate_on_submit():
         refuse_forged(form)
-        flash("Give a new name of at most 80 characters.", "error")
+        flash(f"Give a new name of at most {MAX_NAME_LENGTH} characters.", "error")
         return redirect(url_for("admin.manufacturers"))
     try:
         with write_transaction() as conn:

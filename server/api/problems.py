@@ -93,8 +93,3 @@ def unexpected_problem(error: Exception) -> Response:
         return http_problem(error)
     log.exception("unhandled API error on %s %s", request.method, request.path, exc_info=error)
     return http_problem(InternalServerError())
-
-
-def is_api_request() -> bool:
-    """Whether the current request is for the JSON API."""
-    return request.path.startswith(API_PREFIX)

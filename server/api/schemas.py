@@ -10,11 +10,12 @@ import marshmallow as ma
 from marshmallow import validate
 
 from models.api_queries import GROUP_FIELDS, SORT_CHOICES, BadCursor, Sort, decode_cursor
-from models.filters import MAX_TEXT, VehicleFilter
+from models.filters import VehicleFilter
+from models.validation import MAX_CYLINDERS, MAX_TEXT, MAX_YEAR, MIN_YEAR
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
-YEARS = validate.Range(min=0, max=9999)
+YEARS = validate.Range(min=MIN_YEAR, max=MAX_YEAR)
 MEASURE = validate.Range(min=0, max=1e9)
 
 
@@ -42,7 +43,7 @@ class FilterArgs(ma.Schema):
         validate=validate.Length(max=100),
     )
     cylinders = ma.fields.List(
-        ma.fields.Integer(validate=validate.Range(min=1, max=64)),
+        ma.fields.Integer(validate=validate.Range(min=1, max=MAX_CYLINDERS)),
         validate=validate.Length(max=100),
         metadata={"description": "Cylinder count; repeat for several."},
     )

@@ -31,12 +31,18 @@ def _field(name: str) -> ma.fields.Raw:
     # Raw, not typed fields: every check (required ones included) is models.validation's,
     # so the API gives the same reasons as the admin form.
     rule = RULES[name]
+    limits: dict[str, Any] = {"maxLength": rule.max_length} if rule.max_length else {}
+    if rule.positive:
+        limits.update(minimum=0, exclusiveMinimum=True)
+    if rule.between:
+        limits.update(minimum=rule.between[0], maximum=rule.between[1], exclusiveMinimum=False)
     return ma.fields.Raw(
         allow_none=True,
         metadata={
             "type": _TYPES[rule.kind],
             "nullable": not rule.required,
             "description": "Required when creating." if rule.required else "null for unknown.",
+            **limits,
         },
     )
 

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from models.audit import Actor
 from models.editing import create_vehicle, delete_vehicles, merge_manufacturers, write_transaction
-from models.vehicle import Manufacturer
+from models.vehicle import Manufacturer, Vehicle
 
 ACTOR = Actor(name="test", source="cli")
 
@@ -30,3 +30,15 @@ def test_a_merged_away_manufacturer_id_is_not_reused(app: Flask) -> None:
         with write_transaction() as conn:
             create_vehicle(conn, ACTOR, {"manufacturer": "Yyy Motors", "model": "two"})
             assert conn.scalar(select(func.max(Manufacturer.id))) > newest
+
+
+def test_a_manufacturer_with_a_non_ascii_capital_is_found_again(app: Flask) -> None:
+    # SQLite's lower() folds ASCII only, so the stored "Škoda" never matched "škoda" and
+    # the second vehicle tried to insert the manufacturer again (a 500 from the API).
+    with app.app_context(), write_transaction() as conn:
+        first = create_vehicle(conn, ACTOR, {"manufacturer": "Škoda", "model": "favorit"})
+        second = create_vehicle(conn, ACTOR, {"manufacturer": "Škoda", "model": "felicia"})
+        makers = conn.scalars(
+            select(Manufacturer.name).join(Vehicle).where(Vehicle.id.in_([first, second]))
+        ).all()
+    assert makers == ["Škoda", "Škoda"]

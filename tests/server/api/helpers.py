@@ -15,6 +15,12 @@ from models import Manufacturer, Vehicle, bump_data_version
 from models.db import db
 
 API = "/api/v1"
+NEW_VEHICLE = {"manufacturer": "vw", "model": "api beetle", "horsepower": 50, "mpg": 31.5}
+
+
+def bearer(secret: str) -> dict[str, str]:
+    """Headers that send ``secret`` as a bearer token."""
+    return {"Authorization": f"Bearer {secret}"}
 
 
 def raw_sample() -> list[dict[str, Any]]:

@@ -87,3 +87,12 @@ def test_sql_looking_text_is_just_text(client: FlaskClient) -> None:
         body = client.get(f"{API}/vehicles?{query}").get_json()
         assert body["total"] == 0
     assert client.get(f"{API}/vehicles").get_json()["total"] == 406
+
+
+def test_json_errors_outside_the_api_have_the_same_shape(client: FlaskClient) -> None:
+    as_json = {"Accept": "application/json"}
+    body = assert_problem(client.get("/no/such/page", headers=as_json), 404)
+    assert (body["type"], body["title"]) == ("about:blank", "Not Found")
+    wrong_method = client.delete("/healthz")
+    assert_problem(wrong_method, 405)
+    assert "GET" in wrong_method.headers["Allow"]

@@ -10,23 +10,9 @@ from sqlalchemy import select
 
 from models.audit import AuditEntry
 from models.db import db
-from models.user import User, issue_token
 from tests.dashapp.helpers import post_figure
 from tests.server.admin.helpers import audit_count, first_vehicle_id, snapshot, vehicle_count
-
-NEW_VEHICLE = {"manufacturer": "vw", "model": "api beetle", "horsepower": 50, "mpg": 31.5}
-
-
-@pytest.fixture
-def token(app: Flask, users: dict[str, int]) -> str:
-    with app.app_context():
-        _token, secret = issue_token(db.session, db.session.get(User, users["admin"]), "test")
-        db.session.commit()
-    return secret
-
-
-def bearer(secret: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {secret}"}
+from tests.server.api.helpers import NEW_VEHICLE, bearer
 
 
 @pytest.mark.parametrize(
