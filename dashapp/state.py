@@ -10,8 +10,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from models.explore import AXIS_FIELDS
-from models.filters import MAX_TEXT, VehicleFilter
-from models.validation import is_storable_text
+from models.filters import VehicleFilter
+from models.validation import MAX_CYLINDERS, MAX_TEXT, MAX_YEAR, MIN_YEAR, is_storable_text
 
 DEFAULT_X = "horsepower"
 DEFAULT_Y = "mpg"
@@ -78,7 +78,7 @@ def _year(values: list[str], name: str, problems: list[str]) -> int | None:
     except ValueError:
         problems.append(f"{name} must be a whole year; showing every year instead")
         return None
-    if not 1886 <= year <= 2200:
+    if not MIN_YEAR <= year <= MAX_YEAR:
         problems.append(f"{name} {year} is not a plausible model year; ignored")
         return None
     return year
@@ -111,7 +111,7 @@ def view_from_params(params: Mapping[str, list[str]]) -> ViewState:
         manufacturers = manufacturers[:MAX_MANUFACTURERS]
     cylinders: list[int] = []
     for value in params.get("cylinders", [])[: MAX_CHOICES + 1]:
-        if value.isdigit() and 0 < int(value) < 100:
+        if value.isdigit() and 0 < int(value) <= MAX_CYLINDERS:
             cylinders.append(int(value))
         else:
             problems.append(f"cylinders {value[:20]!r} is not a cylinder count; ignored")
