@@ -33,8 +33,8 @@ def manufacturer_id_for(conn: Connection, name: str, cache: dict[str, int] | Non
         return cache[key]
     found = conn.scalar(select(Manufacturer.id).where(_named(name)))
     if found is None:
-        found = conn.execute(insert(Manufacturer).values(name=name).returning(Manufacturer.id))
-        found = found.scalar_one()
+        inserted = conn.execute(insert(Manufacturer).values(name=name).returning(Manufacturer.id))
+        found = inserted.scalar_one()
     if cache is not None:
         cache[key] = found
     return found
