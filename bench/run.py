@@ -74,7 +74,7 @@ def callback_body(manufacturer: str, app: str = "seed") -> str:
 
 def fueldash_callback_body(manufacturer: str) -> dict[str, Any]:
     """The explorer's main callback for one maker, every other control at its default."""
-    from dashapp.callbacks import main_callback_body
+    from tests.dashapp.helpers import main_callback_body
 
     return main_callback_body(
         {"manufacturers": [manufacturer], "x": "horsepower", "y": "mpg", "units": "mpg"}

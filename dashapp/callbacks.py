@@ -72,26 +72,6 @@ CONTROL_INPUTS = [Input(id_, "value") for id_ in CONTROL_IDS.values()]
 YEAR_ENDS = [State(YEARS_ID, "min"), State(YEARS_ID, "max")]
 
 
-def main_callback_body(values: dict[str, Any], changed: str = "manufacturers") -> dict[str, Any]:
-    """The body Dash's renderer posts to the main callback, from its arguments by name
-    (missing ones are None); ``changed`` names the control that triggered it. For tests
-    and the benchmark."""
-
-    def listed(dependencies: dict[str, Any]) -> list[dict[str, Any]]:
-        return [
-            {"id": d.component_id, "property": d.component_property, "value": values.get(name)}
-            for name, d in dependencies.items()
-        ]
-
-    return {
-        "output": f"{GRAPH_ID}.figure",
-        "outputs": {"id": GRAPH_ID, "property": "figure"},
-        "inputs": listed(MAIN_INPUTS),
-        "changedPropIds": [f"{MAIN_INPUTS[changed].component_id}.value"],
-        "state": listed(MAIN_STATE),
-    }
-
-
 def vehicle_id_from(value: Any) -> int | None:
     """A vehicle id the browser reported, or None for anything that is not one."""
     if isinstance(value, float) and value.is_integer():

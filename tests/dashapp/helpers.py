@@ -6,7 +6,7 @@ from typing import Any
 import numpy as np
 from flask.testing import FlaskClient
 
-from dashapp.callbacks import CONTROL_IDS, main_callback_body
+from dashapp.callbacks import CONTROL_IDS, MAIN_INPUTS, MAIN_STATE
 from dashapp.figures import GRAPH_ID
 
 UPDATE_URL = "/dash/_dash-update-component"
@@ -23,6 +23,25 @@ DEFAULT_CONTROLS: dict[str, Any] = {
     "first_year": 1970,
     "last_year": 1982,
 }
+
+
+def main_callback_body(values: dict[str, Any], changed: str = "manufacturers") -> dict[str, Any]:
+    """The body Dash's renderer posts to the main callback, from its arguments by name
+    (missing ones are None); ``changed`` names the control that triggered it."""
+
+    def listed(dependencies: dict[str, Any]) -> list[dict[str, Any]]:
+        return [
+            {"id": d.component_id, "property": d.component_property, "value": values.get(name)}
+            for name, d in dependencies.items()
+        ]
+
+    return {
+        "output": f"{GRAPH_ID}.figure",
+        "outputs": {"id": GRAPH_ID, "property": "figure"},
+        "inputs": listed(MAIN_INPUTS),
+        "changedPropIds": [f"{MAIN_INPUTS[changed].component_id}.value"],
+        "state": listed(MAIN_STATE),
+    }
 
 
 def callback_payload(value: Any, **controls: Any) -> dict[str, Any]:
