@@ -6,15 +6,14 @@ turns caching off. Keys carry the store's data version, which every write bumps,
 write makes every older entry unreachable at once; entries also expire after
 ``CACHE_DEFAULT_TIMEOUT`` seconds.
 
-Values are stored as the JSON plotly would send (NumPy arrays as base64 typed arrays): a
-hit decodes a few KB with orjson instead of unpickling NumPy arrays, about 40 µs less per
-cached callback. (Flask-Caching's backends still pickle what they store, here bytes.)
+Values are stored as the JSON plotly would send (NumPy arrays as base64 typed arrays), so
+a hit is decoded with orjson rather than unpickled. (Flask-Caching's backends still pickle
+what they store, here bytes.)
 
 A cache is only an optimisation: when the backend fails, the value is built and served
 anyway, and the failure is logged.
 """
 
-import functools
 import hashlib
 import logging
 from collections.abc import Callable, Mapping
@@ -25,7 +24,9 @@ from flask import Flask
 from flask_caching import Cache
 from flask_caching.backends import NullCache
 from plotly.io.json import to_json_plotly
-from sqlalchemy import Connection, Select, select
+from sqlalchemy import Connection
+
+from models.vehicle import current_data_version
 
 JsonObject = dict[str, Any]
 log = logging.getLogger(__name__)
@@ -56,14 +57,6 @@ def cache_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     return config
 
 
-@functools.cache
-def _version_statement() -> Select[tuple[int]]:
-    """``current_data_version``'s query, built once: it runs on every cached request."""
-    from models.vehicle import DataVersion  # models import the app's extensions
-
-    return select(DataVersion.version).where(DataVersion.id == 1)
-
-
 def init_cache(app: Flask) -> None:
     """Bind the shared cache to ``app`` with its configured backend."""
     cache.init_app(app)
@@ -83,12 +76,9 @@ def cached_by_data_version(
     A value read from the cache is its JSON form: equal to what ``build()`` returned once
     serialized, with NumPy arrays as ``{"dtype", "bdata"}`` typed arrays.
     """
-    from models.columnar import driver_rows
-
     if isinstance(cache.cache, NullCache):  # caching is off: no key, no version to read
         return build()
-    rows = driver_rows(conn, _version_statement())
-    key = selection_key(namespace, rows[0][0] if rows else 1, selection)
+    key = selection_key(namespace, current_data_version(conn), selection)
     try:
         stored = cache.get(key)
     except Exception:  # any backend failure: serve uncached rather than fail the request

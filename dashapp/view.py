@@ -18,7 +18,6 @@ from dashapp.layout import TABLE_LIMIT, card_texts, table_columns
 from dashapp.state import ViewState, export_url, from_controls
 from models.db import db
 from models.explore import Selection, plot_series
-from models.reads import read_with
 
 #: The figure cache's namespace. Bump its version whenever the figure's shape changes, so
 #: that a shared Redis cache never serves a figure drawn by older code.
@@ -61,8 +60,8 @@ def draw_view(state: ViewState, selection: Selection | str) -> Figure:
 def view_figure(state: ViewState) -> Figure:
     """The dashboard's figure for a view, from the cache when the store has not changed."""
     budget = point_budget(current_app.config)
-
-    def read(conn: Connection) -> Figure:
+    try:
+        conn = db.session.connection()
         # Cached per (view, data version): every write bumps the version, so a stale
         # figure is never served again (dashapp/cache.py; Redis with REDIS_URL).
         return cached_by_data_version(
@@ -71,12 +70,8 @@ def view_figure(state: ViewState) -> Figure:
             (state, budget),
             lambda: draw_view(state, selection_for(conn, state, budget)),
         )
-
-    try:
-        # The thread's long-lived read connection, not the ORM session or a pool checkout:
-        # at the sample's size either cost more than the queries (models/reads.py).
-        return read_with(db.engine, read)
     except SQLAlchemyError:
+        db.session.rollback()
         return draw_view(state, UNAVAILABLE)
 
 
