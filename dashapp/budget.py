@@ -1,8 +1,8 @@
-"""The dashboard's point budget: how many points one figure may carry, and how it says so.
+"""The dashboard's point budget: how many points one figure may carry.
 
 A maker with 120,000 vehicles would otherwise send megabytes per callback and freeze the
-browser's SVG renderer. Above ``DASH_POINT_BUDGET`` points the database keeps a
-deterministic, evenly spread sample (every k-th vehicle by id, see ``models.columnar``), and
+browser's SVG renderer. Above ``DASH_POINT_BUDGET`` points each manufacturer keeps a
+deterministic, evenly spread sample in proportion to its size (``models.explore``), and
 the figure says plainly how many it shows out of how many. ``DASH_POINT_BUDGET = 0`` turns
 the budget off.
 """
@@ -23,10 +23,3 @@ def point_budget(config: Mapping[str, Any]) -> int | None:
     except (TypeError, ValueError):
         return DEFAULT_POINT_BUDGET
     return budget if budget > 0 else None
-
-
-def budget_note(plotted: int, available: int) -> str | None:
-    """What the figure says when it shows fewer points than there are; None otherwise."""
-    if plotted >= available:
-        return None
-    return f"showing a sample of {plotted:,} of {available:,} vehicles (point budget {CONFIG_KEY})"

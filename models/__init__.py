@@ -4,11 +4,9 @@ from models.audit import Actor, AuditEntry, Change, record_changes
 from models.filters import VehicleFilter
 from models.queries import (
     ManufacturerSummary,
-    PlotPoints,
     count_unplottable,
     find_manufacturer,
     manufacturer_summaries,
-    vehicles_for,
 )
 from models.sample import load_sample, seed_sample
 from models.user import ApiToken, User
@@ -28,7 +26,6 @@ __all__ = [
     "DataVersion",
     "Manufacturer",
     "ManufacturerSummary",
-    "PlotPoints",
     "User",
     "Vehicle",
     "VehicleFilter",
@@ -40,5 +37,4 @@ __all__ = [
     "manufacturer_summaries",
     "record_changes",
     "seed_sample",
-    "vehicles_for",
 ]

@@ -1,21 +1,19 @@
 """Typed queries behind the exploration dashboard: series to plot, one vehicle, its peers.
 
-``plot_series`` generalizes ``vehicles_for``: any two numeric fields as axes, several
-manufacturers at once, and every other condition from a ``VehicleFilter``, all answered by
-one query per selection that reads only the columns it needs.
+``plot_series`` reads any two numeric fields as axes, for several manufacturers at once,
+with every other condition from a ``VehicleFilter``: one statement counts each maker's
+vehicles, one more reads the points.
 """
 
 import functools
-import math
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Connection, Select, bindparam, func, select, true
+from sqlalchemy import Connection, Row, Select, String, bindparam, cast, func, select, true
 
 from models.api_queries import vehicle_columns
-from models.columnar import driver_rows, evenly_spaced, hover_label
 from models.filters import FilterShape, VehicleFilter, bound_conditions
 from models.queries import MAX_MANUFACTURER_NAME
 from models.vehicle import Manufacturer, Vehicle
@@ -47,6 +45,9 @@ DETAIL_FIELDS: tuple[str, ...] = (
 
 #: How many vehicles a "similar vehicles" list holds.
 SIMILAR_COUNT = 5
+#: How many more rows than its share of the point budget a series reads before the even
+#: pick: enough that an id stride rarely leaves a big maker short.
+SAMPLE_MARGIN = 1.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +109,44 @@ class FilterChoices:
     cylinders: tuple[int, ...]
 
 
+#: "model (year)", built by the database so Python makes one string per point.
+HOVER_LABEL = (
+    Vehicle.model + " (" + func.coalesce(cast(Vehicle.year, String), "year unknown") + ")"
+).label("label")
+
+
+def share_budget(available: list[int], budget: int | None) -> list[int]:
+    """How many points each series may plot within ``budget``.
+
+    Every point while the total fits; otherwise the budget split in proportion to each
+    series' points, the rounding going to the largest remainders so the shares sum to the
+    budget exactly. A series with any points keeps at least one, taken from the largest
+    share (so with fewer budget points than series the total can exceed the budget).
+    """
+    total = sum(available)
+    if budget is None or total <= budget:
+        return list(available)
+    shares = [count * budget // total for count in available]
+    by_remainder = sorted(range(len(available)), key=lambda i: -(available[i] * budget % total))
+    for i in by_remainder[: budget - sum(shares)]:
+        shares[i] += 1
+    for i, count in enumerate(available):
+        if count and not shares[i]:
+            largest = max(range(len(shares)), key=shares.__getitem__)
+            shares[largest] -= shares[largest] > 1
+            shares[i] = 1
+    return shares
+
+
+def evenly_spaced(count: int, picks: int) -> range | list[int]:
+    """Indices of ``picks`` of ``count`` items spread evenly, the first and last included."""
+    if picks >= count:
+        return range(count)
+    if picks == 1:
+        return [count // 2]
+    return [i * (count - 1) // (picks - 1) for i in range(picks)]
+
+
 def _wanted_names(names: tuple[str, ...]) -> list[str]:
     return sorted(
         {n.strip().lower() for n in names if n.strip() and len(n) <= MAX_MANUFACTURER_NAME}
@@ -116,78 +155,6 @@ def _wanted_names(names: tuple[str, ...]) -> list[str]:
 
 def _has_both(x_field: str, y_field: str) -> Any:
     return AXIS_FIELDS[x_field].is_not(None) & AXIS_FIELDS[y_field].is_not(None)
-
-
-# Both statements are built once per shape of call, so a request only binds values: at
-# the sample's size, building and compiling them cost more than running them.
-
-
-@functools.lru_cache(maxsize=256)
-def _makers_statement(
-    dialect: str, x_field: str, y_field: str, names: int, shape: FilterShape
-) -> Select[Any]:
-    """(id, name, vehicles matching the filter, of which plottable) per named maker."""
-    conditions = bound_conditions(shape)
-    has_both = _has_both(x_field, y_field)
-    named = func.lower(Manufacturer.name).in_([bindparam(f"name_{i}") for i in range(names)])
-    of_maker = Vehicle.manufacturer_id == Manufacturer.id
-    if dialect == "postgresql":
-        # One pass over each maker's index range counts both: a LATERAL subquery took
-        # 18 ms for a 120,000-vehicle maker where two correlated counts took 45 ms.
-        counts = (
-            select(
-                func.count().label("total"),
-                func.count().filter(has_both).label("plottable"),
-            )
-            .where(of_maker, *conditions)
-            .lateral("counts")
-        )
-        return (
-            select(Manufacturer.id, Manufacturer.name, counts.c.total, counts.c.plottable)
-            .select_from(Manufacturer)
-            .join(counts, true())
-            .where(named)
-        )
-
-    def vehicle_count(*extra: Any) -> Any:
-        return (
-            select(func.count())
-            .select_from(Vehicle)
-            .where(of_maker, *conditions, *extra)
-            .scalar_subquery()
-        )
-
-    # SQLite has no LATERAL; two index-only counts beat one count(CASE ...) there.
-    return select(
-        Manufacturer.id, Manufacturer.name, vehicle_count(), vehicle_count(has_both)
-    ).where(named)
-
-
-@functools.lru_cache(maxsize=256)
-def _points_statement(
-    x_field: str, y_field: str, makers: int, shape: FilterShape, thinned: bool
-) -> Select[Any]:
-    """(maker id, id, x, y, label[, mpg]) of the plottable matching vehicles, maker by maker."""
-    x_column, y_column = AXIS_FIELDS[x_field], AXIS_FIELDS[y_field]
-    # Every stride-th vehicle by id: the covering index carries the id, so the database
-    # skips the rest without handing them to Python.
-    thinning = [Vehicle.id % bindparam("stride") == 0] if thinned else []
-    mpg_column = [] if "mpg" in (x_field, y_field) else [Vehicle.mpg]
-    return (
-        select(Vehicle.manufacturer_id, Vehicle.id, x_column, y_column, hover_label(), *mpg_column)
-        .where(
-            Vehicle.manufacturer_id.in_([bindparam(f"maker_{i}") for i in range(makers)]),
-            *bound_conditions(shape),
-            _has_both(x_field, y_field),
-            *thinning,
-        )
-        # Ties broken in the covering index's own order (ix_vehicles_plot), so for the
-        # default axes the database reads the points already sorted: a sort on id alone
-        # cost SQLite a temporary B-tree and a quarter of the query's time.
-        .order_by(
-            Vehicle.manufacturer_id, x_column, y_column, Vehicle.year, Vehicle.model, Vehicle.id
-        )
-    )
 
 
 def plot_series(
@@ -203,79 +170,135 @@ def plot_series(
     sorted by x, then y, year, model and id. Raises ``KeyError`` for an axis outside
     ``AXIS_FIELDS``.
 
-    With a ``budget`` and more plottable vehicles than that, the database keeps only those
-    whose id is a multiple of a stride: a deterministic sample, the same for every series,
-    that keeps each cloud's shape, then an even pick caps it at exactly ``budget``.
-    ``Series.available`` then says how many there were.
+    With a ``budget`` and more plottable vehicles than that, each series keeps its share
+    of the budget (``share_budget``), picked evenly along its points in plotted order
+    (for a big selection, among those an id stride let through): a deterministic sample
+    that keeps each cloud's shape. ``Series.available`` says how many there were.
     """
     if x_field not in AXIS_FIELDS or y_field not in AXIS_FIELDS:
         raise KeyError(x_field if x_field not in AXIS_FIELDS else y_field)
-    wanted = _wanted_names(vehicle_filter.manufacturers)
     requested = list(dict.fromkeys(n.strip() for n in vehicle_filter.manufacturers))
+    wanted = _wanted_names(vehicle_filter.manufacturers)
     if not wanted:
         return Selection(x_field, y_field, (), tuple(requested))
     # Manufacturers are matched by name here, then by id; the rest of the filter applies
     # as is, in both statements.
     rest = replace(vehicle_filter, manufacturers=())
     shape, parameters = rest.shape(), rest.parameters()
-    makers_stmt = _makers_statement(conn.dialect.name, x_field, y_field, len(wanted), shape)
-    found_rows = driver_rows(
-        conn, makers_stmt, {**parameters, **{f"name_{i}": n for i, n in enumerate(wanted)}}
-    )
-    found = {
-        name.lower(): (maker_id, name, total, plottable)
-        for maker_id, name, total, plottable in found_rows
-    }
+    counts = _counts_statement(conn.dialect.name, x_field, y_field, shape)
+    found = {row.name.lower(): row for row in conn.execute(counts, {**parameters, "names": wanted})}
     unknown = tuple(n for n in requested if n.lower() not in found)
-    order = list(dict.fromkeys(found[n.lower()] for n in requested if n.lower() in found))
-    if not order:
+    makers = list(dict.fromkeys(found[n.lower()] for n in requested if n.lower() in found))
+    if not makers:
         return Selection(x_field, y_field, (), unknown)
 
-    available = sum(plottable for _id, _name, _total, plottable in order)
-    stride = math.ceil(available / budget) if budget and available > budget else 1
-    points_stmt = _points_statement(x_field, y_field, len(order), shape, stride > 1)
-    maker_ids = {f"maker_{i}": maker_id for i, (maker_id, *_rest) in enumerate(order)}
-    rows = driver_rows(
-        conn, points_stmt, {**parameters, **maker_ids, **({"stride": stride} if stride > 1 else {})}
-    )
-    with_mpg = "mpg" not in (x_field, y_field)
-    columns = list(zip(*rows, strict=True)) if rows else [()] * (6 if with_mpg else 5)
-    maker = np.asarray(columns[0], dtype=np.int64)
-    vehicle_ids = np.asarray(columns[1], dtype=np.int64)
-    x = np.asarray(columns[2], dtype=np.float32)
-    y = np.asarray(columns[3], dtype=np.float32)
-    labels = np.asarray(columns[4], dtype=object)  # fixed-width str would pad every label
-    if with_mpg:
-        mpg = np.asarray([np.nan if v is None else v for v in columns[5]], dtype=np.float32)
-    else:
-        mpg = x if x_field == "mpg" else y
-    if budget and len(maker) > budget:
-        # The id stride only approximates the budget (ids need not be spread evenly over a
-        # maker); an even pick over the few rows left makes it an exact cap.
-        keep = evenly_spaced(len(maker), budget)
-        maker, vehicle_ids, x, y, labels = (a[keep] for a in (maker, vehicle_ids, x, y, labels))
-        mpg = mpg[keep] if with_mpg else (x if x_field == "mpg" else y)
+    def read(maker_ids: list[int], stride: int) -> dict[int, list[Row[Any]]]:
+        stmt = _points_statement(x_field, y_field, shape, stride > 1)
+        values = {**parameters, "maker_ids": maker_ids, "stride": stride}
+        by_maker: dict[int, list[Row[Any]]] = {maker_id: [] for maker_id in maker_ids}
+        for row in conn.execute(stmt, values).all():
+            by_maker[row[0]].append(row)
+        return by_maker
 
-    series = []
-    for manufacturer_id, name, total, plottable in order:
-        start, stop = (
-            np.searchsorted(maker, manufacturer_id, side="left"),
-            np.searchsorted(maker, manufacturer_id, side="right"),
+    shares = share_budget([maker.plottable for maker in makers], budget)
+    # Every series' share is about the same fraction of its points, so one id stride narrows
+    # them all in SQL to a little more than their shares, and Python reads few rows of a big
+    # maker. Ids need not be spread evenly, so a series that comes back short is read whole.
+    available = sum(maker.plottable for maker in makers)
+    stride = int(available / (budget * SAMPLE_MARGIN)) if budget else 1
+    points = read([maker.id for maker in makers], stride)
+    short = [m.id for m, share in zip(makers, shares, strict=True) if len(points[m.id]) < share]
+    if short and stride > 1:
+        points.update(read(short, 1))
+    series = tuple(
+        _series(maker, points[maker.id], share, x_field, y_field)
+        for maker, share in zip(makers, shares, strict=True)
+    )
+    return Selection(x_field, y_field, series, unknown)
+
+
+# Both statements are built once per shape of view and only bound to its values after:
+# building them on every request cost several times what running them did.
+
+
+@functools.lru_cache(maxsize=256)
+def _counts_statement(dialect: str, x_field: str, y_field: str, shape: FilterShape) -> Select[Any]:
+    """(id, name, total, plottable) of each maker in ``names``: its vehicles matching the
+    filter, and how many of those have both axis values."""
+    conditions, has_both = bound_conditions(shape), _has_both(x_field, y_field)
+    of_maker = Vehicle.manufacturer_id == Manufacturer.id
+    named = func.lower(Manufacturer.name).in_(bindparam("names", expanding=True))
+    if dialect == "postgresql":
+        # One pass over each maker's index range counts both.
+        both = (
+            select(func.count().label("total"), func.count().filter(has_both).label("plottable"))
+            .where(of_maker, *conditions)
+            .lateral("counts")
         )
-        part = slice(int(start), int(stop))
-        series.append(
-            Series(
-                manufacturer=name,
-                ids=vehicle_ids[part],
-                x=x[part],
-                y=y[part],
-                mpg=mpg[part],
-                label=labels[part],
-                hidden=total - plottable,
-                available=plottable,
-            )
+        return (
+            select(Manufacturer.id, Manufacturer.name, both.c.total, both.c.plottable)
+            .join(both, true())
+            .where(named)
         )
-    return Selection(x_field, y_field, tuple(series), unknown)
+
+    def vehicle_count(*extra: Any) -> Any:
+        return select(func.count()).where(of_maker, *conditions, *extra).scalar_subquery()
+
+    # SQLite has no LATERAL; two counts, each answered from an index alone, beat one pass
+    # that tests every vehicle.
+    return select(
+        Manufacturer.id,
+        Manufacturer.name,
+        vehicle_count().label("total"),
+        vehicle_count(has_both).label("plottable"),
+    ).where(named)
+
+
+@functools.lru_cache(maxsize=256)
+def _points_statement(x_field: str, y_field: str, shape: FilterShape, thinned: bool) -> Select[Any]:
+    """(maker id, id, x, y, label[, mpg]) of the plottable matching vehicles of the makers in
+    ``maker_ids``; ``thinned``, only those whose id is a multiple of ``stride`` (the covering
+    index carries the id, so the database skips the rest without reading them)."""
+    x_column, y_column = AXIS_FIELDS[x_field], AXIS_FIELDS[y_field]
+    mpg_column = [] if "mpg" in (x_field, y_field) else [Vehicle.mpg]
+    stmt = (
+        select(Vehicle.manufacturer_id, Vehicle.id, x_column, y_column, HOVER_LABEL, *mpg_column)
+        .where(
+            Vehicle.manufacturer_id.in_(bindparam("maker_ids", expanding=True)),
+            *bound_conditions(shape),
+            _has_both(x_field, y_field),
+        )
+        # Ties broken in the covering index's own order (ix_vehicles_plot), so for the
+        # default axes the database reads the points already sorted.
+        .order_by(
+            Vehicle.manufacturer_id, x_column, y_column, Vehicle.year, Vehicle.model, Vehicle.id
+        )
+    )
+    return stmt.where(Vehicle.id % bindparam("stride") == 0) if thinned else stmt
+
+
+def _series(
+    maker: Row[Any], rows: list[Row[Any]], share: int, x_field: str, y_field: str
+) -> Series:
+    """One maker's series from its rows, ``share`` of them picked evenly."""
+    picked = [rows[i] for i in evenly_spaced(len(rows), share)]
+    columns = list(zip(*picked, strict=True)) if picked else [()] * 6
+    x = np.array(columns[2], dtype=np.float32)
+    y = np.array(columns[3], dtype=np.float32)
+    if "mpg" in (x_field, y_field):
+        mpg = x if x_field == "mpg" else y
+    else:
+        mpg = np.array(columns[5], dtype=np.float32)  # None, a missing mpg, becomes NaN
+    return Series(
+        manufacturer=maker.name,
+        ids=np.array(columns[1], dtype=np.int64),
+        x=x,
+        y=y,
+        mpg=mpg,
+        label=np.array(columns[4], dtype=object),  # fixed-width str would pad every label
+        hidden=maker.total - maker.plottable,
+        available=maker.plottable,
+    )
 
 
 def filter_choices(conn: Connection) -> FilterChoices:

@@ -1,12 +1,10 @@
 """Typed read queries over the vehicle store, shared by the dashboard and the API."""
 
 from dataclasses import dataclass
+from typing import Any
 
-import numpy as np
-import numpy.typing as npt
 from sqlalchemy import Connection, case, func, select
 
-from models.columnar import plot_columns, plottable_condition
 from models.vehicle import Manufacturer, Vehicle
 
 #: Longest manufacturer name a query will look up; anything longer cannot exist.
@@ -23,26 +21,9 @@ class ManufacturerSummary:
     plottable: int
 
 
-@dataclass(frozen=True, slots=True)
-class PlotPoints:
-    """One manufacturer's plottable vehicles as columns, plus how many were left out."""
-
-    manufacturer: str
-    horsepower: npt.NDArray[np.float32]
-    mpg: npt.NDArray[np.float32]
-    label: list[str]
-    hidden: int
-    #: Plottable vehicles before any point budget; None means every one is plotted.
-    available: int | None = None  # [issue-5 point budget]
-
-    @property
-    def plotted(self) -> int:
-        return len(self.label)
-
-    @property
-    def total_plottable(self) -> int:
-        """How many vehicles could be plotted; more than ``plotted`` when a budget applied."""
-        return self.plotted if self.available is None else self.available
+def plottable_condition() -> Any:
+    """Vehicles with both horsepower and mpg: the ones the default chart can place."""
+    return Vehicle.horsepower.is_not(None) & Vehicle.mpg.is_not(None)
 
 
 def manufacturer_summaries(conn: Connection) -> list[ManufacturerSummary]:
@@ -66,31 +47,6 @@ def find_manufacturer(conn: Connection, name: str) -> tuple[int, str] | None:
     )
     row = conn.execute(stmt).first()
     return None if row is None else (row.id, row.name)
-
-
-def vehicles_for(
-    conn: Connection, manufacturer: str, budget: int | None = None
-) -> PlotPoints | None:
-    """The named manufacturer's plottable points; None when the manufacturer is unknown.
-
-    With a ``budget``, an evenly spread sample of at most that many comes back, and
-    ``available`` says how many there were.
-    """
-    if not manufacturer or len(manufacturer) > MAX_MANUFACTURER_NAME:
-        return None
-    # [issue-5] prebuilt Core statements, columns straight into NumPy, thinned in the
-    # database: models/columnar.py.
-    columns = plot_columns(conn, manufacturer, budget)
-    if columns is None:
-        return None
-    return PlotPoints(
-        manufacturer=columns.manufacturer,
-        horsepower=columns.horsepower,
-        mpg=columns.mpg,
-        label=columns.label,
-        hidden=columns.hidden,
-        available=columns.available,
-    )
 
 
 def count_unplottable(conn: Connection) -> tuple[int, int]:

@@ -18,6 +18,7 @@ from models import Manufacturer, Vehicle
 from models.db import db
 from models.vehicle import bump_data_version
 from tests.dashapp.helpers import UPDATE_URL, callback_payload, point_count, post_figure, post_view
+from tests.server.api.helpers import counting_statements
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -150,3 +151,32 @@ def test_cache_settings_from_the_environment() -> None:
         cache_environment({"REDIS_URL": REDIS_URL, "CACHE_TYPE": "NullCache"})["CACHE_TYPE"]
         == "NullCache"
     )
+
+
+def queries(statements: list[str]) -> list[str]:
+    """The SELECTs among recorded statements, without transaction control."""
+    return [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+
+
+def test_every_query_of_a_figure_reaches_sqlalchemy_events(make_app: Any, app: Flask) -> None:
+    uncached = make_app(CACHE_TYPE="NullCache")
+    client = uncached.test_client()
+    post_figure(client, "Toyota")  # Dash's one-off set-up is not the figure's to count
+    with counting_statements(uncached) as statements:
+        assert point_count(post_figure(client, ["Toyota", "Honda"])) == 39
+    # Cache off, no data version to read: one statement counts each maker's vehicles,
+    # one reads the points.
+    assert len(queries(statements)) == 2
+    assert all("vehicles" in statement for statement in queries(statements))
+
+
+def test_a_cache_hit_reads_only_the_data_version(app: Flask) -> None:
+    client = app.test_client()
+    post_figure(client, "Honda")  # Dash's one-off set-up is not the figure's to count
+    with counting_statements(app) as miss:
+        assert point_count(post_figure(client, "Toyota")) == 26
+    with counting_statements(app) as hit:
+        assert point_count(post_figure(client, "Toyota")) == 26
+    assert len(queries(miss)) == 3
+    (version,) = queries(hit)
+    assert "data_version" in version

@@ -180,19 +180,28 @@ def test_similar_vehicles_are_nearest_in_hp_and_weight_by_mpg(conn: Connection) 
     assert similar_vehicles(conn, 10**9) == []
 
 
-def test_a_point_budget_samples_in_the_database(conn: Connection) -> None:
-    both = VehicleFilter(manufacturers=("Toyota", "Honda"))
-    selection = plot_series(conn, both, "horsepower", "mpg", budget=10)
-    stride = 4  # ceil(39 / 10)
-    assert [s.available for s in selection.series] == [26, 13]
-    assert selection.available == 39
-    ids = np.concatenate([s.ids for s in selection.series])
-    assert (ids % stride == 0).all()
-    full = plot_series(conn, both, "horsepower", "mpg")
-    every = np.concatenate([s.ids for s in full.series])
-    on_stride = {i for i in every.tolist() if i % stride == 0}
-    # The stride narrows in SQL; an even pick then caps the sample at exactly the budget.
-    assert set(ids.tolist()) <= on_stride
-    assert len(ids) == selection.plotted == min(10, len(on_stride))
-    assert all(s.sampled for s in selection.series if s.plotted < 26)
-    assert plot_series(conn, both, "horsepower", "mpg", budget=100).plotted == 39
+def test_a_point_budget_is_shared_in_proportion(conn: Connection) -> None:
+    three = VehicleFilter(manufacturers=("Ford", "Chevrolet", "Honda"))
+    full = plot_series(conn, three, "horsepower", "mpg")
+    selection = plot_series(conn, three, "horsepower", "mpg", budget=20)
+    assert [s.available for s in selection.series] == [49, 47, 13]
+    assert [s.plotted for s in selection.series] == [9, 9, 2]
+    assert all(s.sampled for s in selection.series)
+    for sampled, whole in zip(selection.series, full.series, strict=True):
+        position = {vehicle_id: i for i, vehicle_id in enumerate(whole.ids.tolist())}
+        picked = [position[vehicle_id] for vehicle_id in sampled.ids.tolist()]
+        assert picked == sorted(picked), "a sample keeps the plotted order"
+        assert sampled.x.tolist() == [whole.x[i] for i in picked]
+    again = plot_series(conn, three, "horsepower", "mpg", budget=20)
+    assert [s.ids.tolist() for s in again.series] == [s.ids.tolist() for s in selection.series]
+    assert plot_series(conn, three, "horsepower", "mpg", budget=109).plotted == 109
+
+
+def test_a_small_maker_never_drops_out_of_a_sample(conn: Connection) -> None:
+    with_bmw = VehicleFilter(manufacturers=("Ford", "Chevrolet", "BMW"))
+    selection = plot_series(conn, with_bmw, "horsepower", "mpg", budget=5)
+    assert [(s.manufacturer, s.plotted) for s in selection.series] == [
+        ("Ford", 2),
+        ("Chevrolet", 2),
+        ("BMW", 1),
+    ]
