@@ -356,6 +356,8 @@ def similar_vehicles(
             func.max(Vehicle.weight),
         ).where(complete)
     ).one()
+    if hp_low is None:  # no vehicle has all three
+        return []
     hp_span = float(hp_high - hp_low) or 1.0
     weight_span = float(weight_high - weight_low) or 1.0
     hp_gap = (Vehicle.horsepower - origin.horsepower) / hp_span

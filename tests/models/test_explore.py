@@ -4,9 +4,11 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-from sqlalchemy import Connection, select
+from flask import Flask
+from sqlalchemy import Connection, insert, select
 
-from models import Vehicle, VehicleFilter, load_sample
+from models import Manufacturer, Vehicle, VehicleFilter, load_sample
+from models.db import db
 from models.explore import (
     AXIS_FIELDS,
     DETAIL_FIELDS,
@@ -178,6 +180,21 @@ def test_similar_vehicles_are_nearest_in_hp_and_weight_by_mpg(conn: Connection) 
         (c.manufacturer, c.model, c.mpg) for c in want
     ]
     assert similar_vehicles(conn, 10**9) == []
+
+
+def store_one_vehicle_without_mpg(app: Flask) -> int:
+    """Fill an empty store with one vehicle that has horsepower and weight but no mpg."""
+    with app.app_context(), db.engine.begin() as conn:
+        maker_id = conn.execute(insert(Manufacturer).values(name="Lonely")).inserted_primary_key[0]
+        values = {"manufacturer_id": maker_id, "model": "one", "horsepower": 90.0, "weight": 2500.0}
+        return conn.execute(insert(Vehicle).values(values)).inserted_primary_key[0]
+
+
+def test_similar_vehicles_need_a_store_with_complete_vehicles(empty_app: Flask) -> None:
+    # No vehicle has horsepower, weight and mpg all set: nothing to compare with.
+    vehicle_id = store_one_vehicle_without_mpg(empty_app)
+    with empty_app.app_context(), db.engine.connect() as conn:
+        assert similar_vehicles(conn, vehicle_id) == []
 
 
 def test_a_point_budget_is_shared_in_proportion(conn: Connection) -> None:
