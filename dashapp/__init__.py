@@ -21,7 +21,8 @@ def init_dashboard(server: Flask) -> Dash:
     # LeanDash drops the unused DataTable bundle and defers the table's (dashapp/lean.py).
     dash_app = LeanDash(
         __name__,
-        server=server,
+        # Dash's annotation omits Flask apps, which its documentation passes here.
+        server=server,  # type: ignore[arg-type]
         url_base_pathname=URL_BASE,
         assets_folder=str(ASSETS_DIR),
         title="fueldash: fuel efficiency vs horsepower",

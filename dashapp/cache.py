@@ -85,7 +85,7 @@ def cached_by_data_version(
         log.warning("cache read failed for %s", key, exc_info=True)
         return build()
     if isinstance(stored, bytes):
-        return orjson.loads(stored)  # type: ignore[no-any-return]
+        return orjson.loads(stored)
     value = build()
     try:
         cache.set(key, to_json_plotly(value).encode())

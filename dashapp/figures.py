@@ -34,7 +34,7 @@ def typed_array(values: npt.NDArray[Any]) -> dict[str, str]:
     array = np.ascontiguousarray(values)
     if array.dtype.byteorder == ">":
         array = array.byteswap().view(array.dtype.newbyteorder("<"))
-    return {"dtype": array.dtype.str.lstrip("<|="), "bdata": base64.b64encode(array).decode()}
+    return {"dtype": array.dtype.str.lstrip("<|="), "bdata": base64.b64encode(array.data).decode()}
 
 
 def plot_text(value: str) -> str:

@@ -13,7 +13,7 @@ from sqlalchemy import JSON, Connection, DateTime, ForeignKey, Integer, String, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.api_queries import select_vehicles
-from models.db import db
+from models.db import Model
 from models.filters import VehicleFilter
 from models.paging import Page
 from models.user import User, utcnow
@@ -23,7 +23,7 @@ from models.vehicle import Vehicle
 SOURCES = ("form", "import", "api", "cli")
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """One change to one vehicle or manufacturer."""
 
     __tablename__ = "audit_log"

@@ -316,7 +316,12 @@ def filter_choices(conn: Connection) -> FilterChoices:
         .distinct()
         .order_by(Vehicle.cylinders)
     ).all()
-    return FilterChoices(year_min, year_max, tuple(origins), tuple(cylinders))
+    return FilterChoices(
+        year_min,
+        year_max,
+        tuple(o for o in origins if o is not None),
+        tuple(c for c in cylinders if c is not None),
+    )
 
 
 def _detail_columns() -> list[Any]:
@@ -343,8 +348,9 @@ def similar_vehicles(
     origin = conn.execute(
         select(Vehicle.horsepower, Vehicle.weight).where(Vehicle.id == vehicle_id)
     ).first()
-    if origin is None or origin.horsepower is None or origin.weight is None:
+    if origin is None:
         return []
+    horsepower, weight = origin
     complete = (
         Vehicle.horsepower.is_not(None) & Vehicle.weight.is_not(None) & Vehicle.mpg.is_not(None)
     )
@@ -356,12 +362,20 @@ def similar_vehicles(
             func.max(Vehicle.weight),
         ).where(complete)
     ).one()
-    if hp_low is None:  # no vehicle has all three
+    # Nothing to compare with: this vehicle lacks a dimension, or no vehicle has all three.
+    if (
+        horsepower is None
+        or weight is None
+        or hp_low is None
+        or hp_high is None
+        or weight_low is None
+        or weight_high is None
+    ):
         return []
     hp_span = float(hp_high - hp_low) or 1.0
     weight_span = float(weight_high - weight_low) or 1.0
-    hp_gap = (Vehicle.horsepower - origin.horsepower) / hp_span
-    weight_gap = (Vehicle.weight - origin.weight) / weight_span
+    hp_gap = (Vehicle.horsepower - horsepower) / hp_span
+    weight_gap = (Vehicle.weight - weight) / weight_span
     distance = (hp_gap * hp_gap + weight_gap * weight_gap).label("distance")
     nearest = (
         select(*_detail_columns(), distance)

@@ -351,7 +351,8 @@ def _insert_new(
 def _apply_updates(
     conn: Connection, actor: Actor, rows: list[ParsedRow], makers: dict[str, int]
 ) -> None:
-    before = vehicle_snapshots(conn, [r.vehicle_id for r in rows if r.vehicle_id])
+    ids = [r.vehicle_id for r in rows if r.vehicle_id is not None]  # every update row has one
+    before = vehicle_snapshots(conn, ids)
     params = [
         {
             "target_id": parsed.vehicle_id,
@@ -368,8 +369,8 @@ def _apply_updates(
     )
     conn.execute(stmt, params)
     changes = []
-    for parsed in rows:
-        old = before[parsed.vehicle_id]  # type: ignore[index]
+    for vehicle_id, parsed in zip(ids, rows, strict=True):
+        old = before[vehicle_id]
         keys = [k for k, v in parsed.values.items() if old.get(k) != v]
         if keys:
             changes.append(

@@ -66,7 +66,7 @@ def origins(conn: Connection) -> list[str]:
 def manufacturer_names(conn: Connection) -> list[tuple[int, str]]:
     """(id, name) of every manufacturer, by name."""
     return [
-        tuple(r)
+        (r.id, r.name)
         for r in conn.execute(
             select(Manufacturer.id, Manufacturer.name).order_by(Manufacturer.name)
         )

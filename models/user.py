@@ -13,7 +13,7 @@ from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from models.db import db
+from models.db import Model
 from models.validation import MAX_NAME_LENGTH, is_storable_text
 
 ROLES = ("admin", "editor")
@@ -26,7 +26,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """An account that can sign in to /admin/. Admins also manage tokens."""
 
     __tablename__ = "users"
@@ -54,7 +54,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.username!r} {self.role}>"
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A personal bearer token for the JSON write API; only its hash is kept."""
 
     __tablename__ = "api_tokens"

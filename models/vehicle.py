@@ -15,11 +15,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from models.db import db
+from models.db import Model
 from models.validation import MAX_MODEL_LENGTH, MAX_NAME_LENGTH, MAX_ORIGIN_LENGTH
 
 
-class Manufacturer(db.Model):
+class Manufacturer(Model):
     """A maker of vehicles, stored once under its normalized display name."""
 
     __tablename__ = "manufacturers"
@@ -36,7 +36,7 @@ class Manufacturer(db.Model):
         return f"<Manufacturer {self.name!r}>"
 
 
-class Vehicle(db.Model):
+class Vehicle(Model):
     """One car. Unknown measurements are NULL, never a sentinel such as 0 or -1."""
 
     __tablename__ = "vehicles"
@@ -87,7 +87,7 @@ class Vehicle(db.Model):
         return f"<Vehicle {self.id} {self.model!r} {self.year}>"
 
 
-class DataVersion(db.Model):
+class DataVersion(Model):
     """A single counter that every write to the store bumps.
 
     It lives in the database, so every worker on every machine agrees on it; caches and

@@ -354,7 +354,7 @@ def tokens() -> ResponseReturnValue:
     if not form.validate_on_submit():
         refuse_forged(form)
     else:
-        _token, secret = issue_token(db.session, current_user, form.name.data or "")
+        _token, secret = issue_token(db.session(), current_user, form.name.data or "")
         db.session.commit()
         form = TokenForm(formdata=None)
     mine = db.session.scalars(

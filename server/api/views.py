@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from dashapp.view import figure_for
 from models import current_data_version, find_manufacturer, manufacturer_summaries
-from models.api_queries import Sort, get_vehicle, vehicle_page, vehicle_stats
+from models.api_queries import GroupBy, Sort, get_vehicle, vehicle_page, vehicle_stats
 from models.db import db
 from models.export import iter_vehicles_csv
 from models.filters import VehicleFilter
@@ -198,7 +198,7 @@ def get_one_vehicle(vehicle_id: int) -> Any:
 @blp.response(200, StatsSchema, headers=CACHE_HEADERS)
 @blp.alt_response(304, description=NOT_MODIFIED, success=True)
 @documented_errors()
-def stats(vehicle_filter: VehicleFilter, group_by: str) -> Any:
+def stats(vehicle_filter: VehicleFilter, group_by: GroupBy) -> Any:
     """Count, and mean/min/max of mpg and horsepower, per group of the filtered vehicles.
 
     Means are rounded to 2 decimals; groups come in key order with the null key last.
@@ -206,7 +206,7 @@ def stats(vehicle_filter: VehicleFilter, group_by: str) -> Any:
     etag = _etag(JSON)
     if cached := _not_modified(etag):
         return cached
-    groups = vehicle_stats(db.session.connection(), vehicle_filter, group_by)  # type: ignore[arg-type]
+    groups = vehicle_stats(db.session.connection(), vehicle_filter, group_by)
     return {"group_by": group_by, "groups": groups}, 200, _cache_headers(etag)
 
 

@@ -22,7 +22,7 @@ from server.api.views import blp
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 BEARER = "bearerAuth"
-SECURITY = [{BEARER: []}]
+SECURITY: list[dict[str, list[str]]] = [{BEARER: []}]
 
 _TYPES = {"text": "string", "int": "integer", "float": "number"}
 
@@ -100,7 +100,7 @@ def require_token_for_writes() -> Response | None:
     scheme, _, secret = (request.headers.get("Authorization") or "").partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         return _unauthorized("Send 'Authorization: Bearer <token>'; tokens are at /admin/tokens.")
-    user = user_for_token(db.session, secret.strip())
+    user = user_for_token(db.session(), secret.strip())
     if user is None:
         db.session.rollback()
         return _unauthorized("The token is unknown or revoked.")

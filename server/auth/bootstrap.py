@@ -23,9 +23,9 @@ def bootstrap_admin(app: Flask) -> str:
         return "not configured"
     with app.app_context():
         try:
-            if find_user(db.session, username) is not None:
+            if find_user(db.session(), username) is not None:
                 return "exists"
-            create_user(db.session, username, password, "admin")
+            create_user(db.session(), username, password, "admin")
             db.session.commit()
         except AccountError as error:
             db.session.rollback()

@@ -31,7 +31,7 @@ def create_command(username: str, role: str, password_stdin: bool) -> None:
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        create_user(db.session, username, password, role)
+        create_user(db.session(), username, password, role)
         db.session.commit()
     except AccountError as error:
         db.session.rollback()

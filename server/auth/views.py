@@ -51,7 +51,7 @@ def login() -> ResponseReturnValue:
     form = LoginForm()
     next_url = safe_next(request.args.get("next"))
     if form.validate_on_submit():
-        user = find_user(db.session, form.username.data or "")
+        user = find_user(db.session(), form.username.data or "")
         password = form.password.data or ""
         if user is not None and user.check_password(password):
             login_user(user)

@@ -13,6 +13,9 @@ bp = Blueprint("main", __name__)
 @bp.get("/")
 def index() -> str:
     """Say what fueldash is and link to its surfaces."""
+    manufacturers: int | None
+    hidden: int | None
+    total: int | None
     try:
         with db.engine.connect() as conn:
             manufacturers = len(manufacturer_summaries(conn))
