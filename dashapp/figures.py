@@ -72,22 +72,39 @@ def empty_figure(message: str) -> Figure:
 AXIS_TITLES: dict[str, str] = {
     "horsepower": "Horsepower (hp)",
     "weight": "Weight (lb)",
-    "displacement": "Displacement (cu in)",
+    "displacement": "Displacement (litres)",
     "acceleration": "Acceleration (0-60 mph, s)",
     "year": "Model year",
-    "mpg": "Fuel efficiency (mpg, miles per US gallon)",
+    "city_mpg": "City fuel economy (mpg, miles per US gallon)",
+    "highway_mpg": "Highway fuel economy (mpg, miles per US gallon)",
+    "combined_mpg": "Combined fuel economy (mpg, miles per US gallon)",
 }
-L100KM_TITLE = "Fuel consumption (L/100 km)"
+#: How a field is named in a sentence, where that differs from its name.
+FIELD_WORDS = {"combined_mpg": "mpg", "city_mpg": "city mpg", "highway_mpg": "highway mpg"}
+#: The fuel-economy fields: in mpg (MPGe for electric vehicles), or L/100 km when asked.
+FUEL_FIELDS = ("city_mpg", "highway_mpg", "combined_mpg")
+L100KM_TITLES = {
+    "city_mpg": "City fuel consumption (L/100 km)",
+    "highway_mpg": "Highway fuel consumption (L/100 km)",
+    "combined_mpg": "Combined fuel consumption (L/100 km)",
+}
 #: Litres per 100 km = this / miles per US gallon.
 L100KM_PER_MPG = 235.215
-AXIS_NAMES: dict[str, str] = {"mpg": "fuel efficiency", "acceleration": "0-60 mph time"}
+AXIS_NAMES: dict[str, str] = {
+    "city_mpg": "city fuel economy",
+    "highway_mpg": "highway fuel economy",
+    "combined_mpg": "fuel efficiency",
+    "acceleration": "0-60 mph time",
+}
 HOVER_FORMATS: dict[str, str] = {
     "horsepower": ":.0f} hp",
     "weight": ":.0f} lb",
-    "displacement": ":.0f} cu in",
+    "displacement": ":.1f} L",
     "acceleration": ":.1f} s",
     "year": ":.0f}",
-    "mpg": ":.1f} mpg",
+    "city_mpg": ":.1f} mpg city",
+    "highway_mpg": ":.1f} mpg highway",
+    "combined_mpg": ":.1f} mpg",
 }
 #: One colour per compared manufacturer (Okabe-Ito then Tableau), distinct on light and dark.
 PALETTE = (
@@ -115,23 +132,25 @@ def id_array(ids: npt.NDArray[np.int64]) -> npt.NDArray[Any]:
 
 def axis_values(values: npt.NDArray[np.float32], field: str, units: str) -> npt.NDArray[Any]:
     """An axis column in the unit shown: mpg becomes L/100 km when asked."""
-    if field == "mpg" and units == "l100km":
+    if field in FUEL_FIELDS and units == "l100km":
         return (L100KM_PER_MPG / values).astype(np.float32)
     return values
 
 
 def axis_title(field: str, units: str) -> str:
-    return L100KM_TITLE if field == "mpg" and units == "l100km" else AXIS_TITLES[field]
+    return (
+        L100KM_TITLES[field] if field in FUEL_FIELDS and units == "l100km" else AXIS_TITLES[field]
+    )
 
 
 def _hover_value(axis: str, field: str, units: str) -> str:
-    if field == "mpg" and units == "l100km":
+    if field in FUEL_FIELDS and units == "l100km":
         return "%{" + axis + ":.1f} L/100 km"
     return "%{" + axis + HOVER_FORMATS[field]
 
 
 def _axis_name(field: str, units: str) -> str:
-    if field == "mpg" and units == "l100km":
+    if field in FUEL_FIELDS and units == "l100km":
         return "fuel consumption"
     return AXIS_NAMES.get(field, field)
 
@@ -155,7 +174,8 @@ def selection_figure(selection: Selection, units: str = "mpg", trend: bool = Fal
     """One scatter trace (and a trend line, shown when ``trend``) per manufacturer."""
     x_field, y_field = selection.x_field, selection.y_field
     names = ", ".join(plot_text(s.manufacturer) for s in selection.series)
-    missing = f"{x_field} or {y_field}" if x_field != y_field else x_field
+    x_words, y_words = FIELD_WORDS.get(x_field, x_field), FIELD_WORDS.get(y_field, y_field)
+    missing = f"{x_words} or {y_words}" if x_field != y_field else x_words
     if selection.plotted == 0:
         return empty_figure(_nothing_plotted(selection, missing))
     hovertemplate = (
@@ -242,7 +262,7 @@ def _trend_trace(
 ) -> dict[str, Any]:
     slope, intercept = line
     ends = np.array([x.min(), x.max()], dtype=np.float64)
-    y_unit = "L/100 km" if y_field == "mpg" and units == "l100km" else y_field
+    y_unit = "L/100 km" if y_field in FUEL_FIELDS and units == "l100km" else y_field
     return {
         "type": "scatter",
         "mode": "lines",
@@ -265,10 +285,7 @@ def _nothing_plotted(selection: Selection, missing: str) -> str:
         return "Pick a manufacturer to plot its vehicles."
     names = ", ".join(plot_text(s.manufacturer) for s in selection.series)
     hidden = f" ({selection.hidden} hidden)." if selection.hidden else "."
-    if missing == "horsepower or mpg":
-        missing = "horsepower and mpg"
-    else:
-        missing = missing.replace(" or ", " and ")
+    missing = missing.replace(" or ", " and ")
     return f"{names} has no vehicles with both {missing} to plot that match the filters{hidden}"
 
 

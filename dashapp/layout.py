@@ -339,7 +339,7 @@ def details_panel(details: dict[str, Any], similar: list[dict[str, Any]]) -> lis
             children=[
                 html.Li(
                     f"{v['manufacturer']} {v['model']} ({_format(v['year'])}): "
-                    f"{_format(v['mpg'])} mpg, {_format(v['horsepower'])} hp, "
+                    f"{_format(v['combined_mpg'])} mpg, {_format(v['horsepower'])} hp, "
                     f"{_format(v['weight'])} lb"
                 )
                 for v in similar

@@ -14,7 +14,8 @@ from models.filters import VehicleFilter
 from models.validation import MAX_CYLINDERS, MAX_TEXT, MAX_YEAR, MIN_YEAR, is_storable_text
 
 DEFAULT_X = "horsepower"
-DEFAULT_Y = "mpg"
+DEFAULT_Y = "combined_mpg"
+RENAMED_AXES = {"mpg": "combined_mpg"}
 UNITS = ("mpg", "l100km")
 #: Most manufacturers one view compares; more would be an unreadable chart.
 MAX_MANUFACTURERS = 12
@@ -95,6 +96,11 @@ def _choice(
     return default
 
 
+def _renamed(values: list[str]) -> list[str]:
+    # Links made before datasets said "mpg" for what is now the combined figure.
+    return [RENAMED_AXES.get(value, value) for value in values]
+
+
 def parse_query(search: str | None) -> ViewState:
     """The view a query string (``?a=1&b=2`` or ``a=1&b=2``) describes; never raises."""
     return view_from_params(parse_qs((search or "").lstrip("?"), keep_blank_values=False))
@@ -131,8 +137,8 @@ def view_from_params(params: Mapping[str, list[str]]) -> ViewState:
         year_max=year_max,
         origins=_capped(_names(params.get("origin", []), "Origin", problems), "origins", problems),
         cylinders=_capped(tuple(sorted(set(cylinders))), "cylinder counts", problems),
-        x=_choice(params.get("x", []), "x", axes, DEFAULT_X, problems),
-        y=_choice(params.get("y", []), "y", axes, DEFAULT_Y, problems),
+        x=_choice(_renamed(params.get("x", [])), "x", axes, DEFAULT_X, problems),
+        y=_choice(_renamed(params.get("y", [])), "y", axes, DEFAULT_Y, problems),
         units=_choice(params.get("units", []), "units", UNITS, "mpg", problems),
         trend=trend,
         problems=tuple(problems),
@@ -171,7 +177,7 @@ def to_query(state: ViewState) -> str:
 #: Axis fields the API can require to be known: a lower bound of 0 excludes only NULLs,
 #: since stored measurements are positive. The API has no such bound for weight,
 #: displacement or acceleration, so an export for those axes also lists the hidden rows.
-KNOWN_BOUNDS = {"horsepower": "hp_min", "mpg": "mpg_min", "year": "year_min"}
+KNOWN_BOUNDS = {"horsepower": "hp_min", "combined_mpg": "mpg_min", "year": "year_min"}
 
 
 def export_url(state: ViewState) -> str:

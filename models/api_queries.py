@@ -25,10 +25,11 @@ from sqlalchemy import (
 
 from models.filters import NUMERIC_FIELDS, VehicleFilter, with_manufacturer_ids
 from models.validation import VEHICLE_FIELDS, is_vehicle_id
-from models.vehicle import Manufacturer, Vehicle
+from models.vehicle import Dataset, Manufacturer, Vehicle
 
-#: The fields every vehicle row carries, in the order the API and CSV show them.
-ROW_FIELDS: tuple[str, ...] = ("id", *VEHICLE_FIELDS)
+#: The fields every vehicle row carries, in the order the API and CSV show them: the id,
+#: the fields a vehicle is written with, and whether its combined figure was derived.
+ROW_FIELDS: tuple[str, ...] = ("id", *VEHICLE_FIELDS, "combined_mpg_derived")
 
 #: Text fields, sorted byte-wise so SQLite and PostgreSQL agree whatever the locale.
 TEXT_SORT_FIELDS: dict[str, Any] = {
@@ -68,7 +69,7 @@ class Sort:
 
     @classmethod
     def parse(cls, text: str | None) -> "Sort":
-        """``"mpg"`` or ``"-mpg"`` as a Sort; raises ValueError for an unknown field."""
+        """``"year"`` or ``"-year"`` as a Sort; raises ValueError for an unknown field."""
         if not text:
             return cls()
         descending = text.startswith("-")
@@ -81,18 +82,28 @@ class Sort:
         return f"-{self.field}" if self.descending else self.field
 
 
+#: Fields stored in other tables, by the column that names them.
+NAMED_BY: dict[str, Any] = {"manufacturer": Manufacturer.name, "dataset": Dataset.slug}
+
+
 def vehicle_columns() -> list[Any]:
     """Every field of a vehicle as select columns, in ``ROW_FIELDS`` order."""
     return [
-        Manufacturer.name.label(name) if name == "manufacturer" else getattr(Vehicle, name)
+        NAMED_BY[name].label(name) if name in NAMED_BY else getattr(Vehicle, name)
         for name in ROW_FIELDS
     ]
 
 
+def with_names(stmt: Select[Any]) -> Select[Any]:
+    """``stmt`` joined to the tables that hold the vehicle's manufacturer and dataset."""
+    return stmt.join(Manufacturer, Manufacturer.id == Vehicle.manufacturer_id).join(
+        Dataset, Dataset.id == Vehicle.dataset_id
+    )
+
+
 def select_vehicles(vehicle_filter: VehicleFilter) -> Select[Any]:
     """Every matching vehicle with its manufacturer's name, unordered."""
-    stmt = select(*vehicle_columns()).join(Manufacturer, Manufacturer.id == Vehicle.manufacturer_id)
-    return vehicle_filter.apply(stmt)
+    return vehicle_filter.apply(with_names(select(*vehicle_columns())))
 
 
 def _sort_column(conn: Connection, sort: Sort) -> Any:
@@ -250,9 +261,9 @@ def vehicle_stats(
         select(
             key.label("key"),
             func.count(Vehicle.id),
-            func.avg(Vehicle.mpg),
-            func.min(Vehicle.mpg),
-            func.max(Vehicle.mpg),
+            func.avg(Vehicle.combined_mpg),
+            func.min(Vehicle.combined_mpg),
+            func.max(Vehicle.combined_mpg),
             func.avg(Vehicle.horsepower),
             func.min(Vehicle.horsepower),
             func.max(Vehicle.horsepower),

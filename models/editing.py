@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, delete, func, insert, or_, select, update
 
 from models.audit import Actor, Change, record_changes, vehicle_snapshots
+from models.datasets import DEFAULT_DATASET, UnknownDataset, dataset_id_for
 from models.db import db
 from models.validation import FieldError, parse_field
 from models.vehicle import Manufacturer, Vehicle, bump_data_version
@@ -44,18 +45,23 @@ def column_values(
     conn: Connection, values: Mapping[str, Any], makers: dict[str, int] | None = None
 ) -> dict[str, Any]:
     """Clean field values -> column values (the manufacturer becomes its id, looked up in
-    ``makers`` first when given)."""
-    columns = {k: v for k, v in values.items() if k != "manufacturer"}
+    ``makers`` first when given; the dataset's slug becomes its id). Raises EditError for a
+    dataset that does not exist."""
+    columns = {k: v for k, v in values.items() if k not in ("manufacturer", "dataset")}
     if "manufacturer" in values:
         columns["manufacturer_id"] = manufacturer_id_for(conn, values["manufacturer"], makers)
+    if "dataset" in values:
+        try:
+            columns["dataset_id"] = dataset_id_for(conn, values["dataset"] or DEFAULT_DATASET)
+        except UnknownDataset as error:
+            raise EditError(str(error)) from None
     return columns
 
 
 def create_vehicle(conn: Connection, actor: Actor, values: Mapping[str, Any]) -> int:
     """Insert one vehicle from validated values; returns its id."""
-    vehicle_id = conn.execute(
-        insert(Vehicle).values(**column_values(conn, values)).returning(Vehicle.id)
-    ).scalar_one()
+    columns = column_values(conn, {"dataset": None, **values})
+    vehicle_id = conn.execute(insert(Vehicle).values(**columns).returning(Vehicle.id)).scalar_one()
     after = vehicle_snapshots(conn, [vehicle_id])[vehicle_id]
     record_changes(conn, actor, [Change("create", vehicle_id=vehicle_id, after=after)])
     bump_data_version(conn)

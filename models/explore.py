@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Connection, Row, Select, String, bindparam, cast, func, select, true
 
-from models.api_queries import vehicle_columns
+from models.api_queries import ROW_FIELDS, vehicle_columns, with_names
 from models.filters import FilterShape, VehicleFilter, bound_conditions
 from models.queries import MAX_MANUFACTURER_NAME
 from models.vehicle import Manufacturer, Vehicle
@@ -25,23 +25,13 @@ AXIS_FIELDS: dict[str, Any] = {
     "displacement": Vehicle.displacement,
     "acceleration": Vehicle.acceleration,
     "year": Vehicle.year,
-    "mpg": Vehicle.mpg,
+    "city_mpg": Vehicle.city_mpg,
+    "highway_mpg": Vehicle.highway_mpg,
+    "combined_mpg": Vehicle.combined_mpg,
 }
 
-#: Every field of a vehicle, in the order the details panel and exports show them.
-DETAIL_FIELDS: tuple[str, ...] = (
-    "id",
-    "manufacturer",
-    "model",
-    "year",
-    "origin",
-    "cylinders",
-    "horsepower",
-    "displacement",
-    "weight",
-    "acceleration",
-    "mpg",
-)
+#: Every field of a vehicle, in the order the details panel shows them.
+DETAIL_FIELDS: tuple[str, ...] = ROW_FIELDS
 
 #: How many vehicles a "similar vehicles" list holds.
 SIMILAR_COUNT = 5
@@ -54,7 +44,8 @@ SAMPLE_MARGIN = 1.1
 class Series:
     """One manufacturer's plotted vehicles as columns, plus how many the filter hid.
 
-    ``mpg`` is NaN where a vehicle lacks it (possible when mpg is on neither axis).
+    ``mpg`` is the combined fuel figure, NaN where a vehicle lacks it (possible when it is
+    on neither axis).
     """
 
     manufacturer: str
@@ -260,7 +251,7 @@ def _points_statement(x_field: str, y_field: str, shape: FilterShape, thinned: b
     ``maker_ids``; ``thinned``, only those whose id is a multiple of ``stride`` (the covering
     index carries the id, so the database skips the rest without reading them)."""
     x_column, y_column = AXIS_FIELDS[x_field], AXIS_FIELDS[y_field]
-    mpg_column = [] if "mpg" in (x_field, y_field) else [Vehicle.mpg]
+    mpg_column = [] if "combined_mpg" in (x_field, y_field) else [Vehicle.combined_mpg]
     stmt = (
         select(Vehicle.manufacturer_id, Vehicle.id, x_column, y_column, HOVER_LABEL, *mpg_column)
         .where(
@@ -285,8 +276,8 @@ def _series(
     columns = list(zip(*picked, strict=True)) if picked else [()] * 6
     x = np.array(columns[2], dtype=np.float32)
     y = np.array(columns[3], dtype=np.float32)
-    if "mpg" in (x_field, y_field):
-        mpg = x if x_field == "mpg" else y
+    if "combined_mpg" in (x_field, y_field):
+        mpg = x if x_field == "combined_mpg" else y
     else:
         mpg = np.array(columns[5], dtype=np.float32)  # None, a missing mpg, becomes NaN
     return Series(
@@ -324,15 +315,9 @@ def filter_choices(conn: Connection) -> FilterChoices:
     )
 
 
-def _detail_columns() -> list[Any]:
-    """The API's vehicle columns, in the order the details panel shows them."""
-    by_field = {column.key: column for column in vehicle_columns()}
-    return [by_field[name] for name in DETAIL_FIELDS]
-
-
 def vehicle_details(conn: Connection, vehicle_id: int) -> dict[str, Any] | None:
     """Every field of one vehicle, keyed as ``DETAIL_FIELDS``; None when there is no such id."""
-    stmt = select(*_detail_columns()).join(Manufacturer).where(Vehicle.id == vehicle_id)
+    stmt = with_names(select(*vehicle_columns())).where(Vehicle.id == vehicle_id)
     row = conn.execute(stmt).first()
     return None if row is None else dict(row._mapping)
 
@@ -352,7 +337,9 @@ def similar_vehicles(
         return []
     horsepower, weight = origin
     complete = (
-        Vehicle.horsepower.is_not(None) & Vehicle.weight.is_not(None) & Vehicle.mpg.is_not(None)
+        Vehicle.horsepower.is_not(None)
+        & Vehicle.weight.is_not(None)
+        & Vehicle.combined_mpg.is_not(None)
     )
     hp_low, hp_high, weight_low, weight_high = conn.execute(
         select(
@@ -378,12 +365,11 @@ def similar_vehicles(
     weight_gap = (Vehicle.weight - weight) / weight_span
     distance = (hp_gap * hp_gap + weight_gap * weight_gap).label("distance")
     nearest = (
-        select(*_detail_columns(), distance)
-        .join(Manufacturer)
+        with_names(select(*vehicle_columns(), distance))
         .where(complete, Vehicle.id != vehicle_id)
         .order_by(distance, Vehicle.id)
         .limit(count)
         .subquery()
     )
-    stmt = select(nearest).order_by(nearest.c.mpg.desc(), nearest.c.distance, nearest.c.id)
+    stmt = select(nearest).order_by(nearest.c.combined_mpg.desc(), nearest.c.distance, nearest.c.id)
     return [dict(row._mapping) for row in conn.execute(stmt)]

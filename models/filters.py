@@ -18,7 +18,12 @@ from models.vehicle import Manufacturer, Vehicle
 NUMERIC_FIELDS: dict[str, Any] = {
     "year": Vehicle.year,
     "horsepower": Vehicle.horsepower,
-    "mpg": Vehicle.mpg,
+    "city_mpg": Vehicle.city_mpg,
+    "highway_mpg": Vehicle.highway_mpg,
+    "combined_mpg": Vehicle.combined_mpg,
+    "co2_g_per_mile": Vehicle.co2_g_per_mile,
+    "annual_fuel_cost_usd": Vehicle.annual_fuel_cost_usd,
+    "electric_range_miles": Vehicle.electric_range_miles,
     "cylinders": Vehicle.cylinders,
     "displacement": Vehicle.displacement,
     "weight": Vehicle.weight,
@@ -29,7 +34,7 @@ NUMERIC_FIELDS: dict[str, Any] = {
 RANGES: tuple[tuple[str, str, str], ...] = (
     ("year_min", "year_max", "year"),
     ("hp_min", "hp_max", "horsepower"),
-    ("mpg_min", "mpg_max", "mpg"),
+    ("mpg_min", "mpg_max", "combined_mpg"),
 )
 
 

@@ -18,7 +18,7 @@ SORTS: dict[str, Any] = {
     "model": Vehicle.model,
     "year": Vehicle.year,
     "horsepower": Vehicle.horsepower,
-    "mpg": Vehicle.mpg,
+    "combined_mpg": Vehicle.combined_mpg,
     "cylinders": Vehicle.cylinders,
     "weight": Vehicle.weight,
     "origin": Vehicle.origin,

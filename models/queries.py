@@ -23,7 +23,7 @@ class ManufacturerSummary:
 
 def plottable_condition() -> Any:
     """Vehicles with both horsepower and mpg: the ones the default chart can place."""
-    return Vehicle.horsepower.is_not(None) & Vehicle.mpg.is_not(None)
+    return Vehicle.horsepower.is_not(None) & Vehicle.combined_mpg.is_not(None)
 
 
 def manufacturer_summaries(conn: Connection) -> list[ManufacturerSummary]:

@@ -11,12 +11,15 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
 
+from models.datasets import dataset_id_for
 from models.normalize import split_car_name
 from models.vehicle import Manufacturer, Vehicle, bump_data_version
 
 SAMPLE_PACKAGE = "vega_datasets"
 SAMPLE_PATH = "_data/cars.json"
+SAMPLE_DATASET = "auto-mpg"
 SAMPLE_SIZE = 406
+LITRES_PER_CUBIC_INCH = 0.016387064
 
 # Any fixed 64-bit number; only seeding takes this PostgreSQL advisory lock.
 SEED_LOCK_KEY = 0x6675656C64617368  # "fueldash"
@@ -30,7 +33,7 @@ class SampleCar:
     model: str
     year: int | None
     horsepower: float | None
-    mpg: float | None
+    combined_mpg: float | None
     cylinders: int | None
     displacement: float | None
     weight: float | None
@@ -40,6 +43,11 @@ class SampleCar:
 
 def _number(value: Any) -> float | None:
     return None if value is None else float(value)
+
+
+def _litres(cubic_inches: Any) -> float | None:
+    # The sample gives engine displacement in cubic inches; fueldash stores litres.
+    return None if cubic_inches is None else float(cubic_inches) * LITRES_PER_CUBIC_INCH
 
 
 def _year(value: Any) -> int | None:
@@ -60,9 +68,9 @@ def load_sample() -> list[SampleCar]:
                 model=model,
                 year=_year(record.get("Year")),
                 horsepower=_number(record.get("Horsepower")),
-                mpg=_number(record.get("Miles_per_Gallon")),
+                combined_mpg=_number(record.get("Miles_per_Gallon")),
                 cylinders=None if cylinders is None else int(cylinders),
-                displacement=_number(record.get("Displacement")),
+                displacement=_litres(record.get("Displacement")),
                 weight=_number(record.get("Weight_in_lbs")),
                 acceleration=_number(record.get("Acceleration")),
                 origin=record.get("Origin") or None,
@@ -89,6 +97,7 @@ def seed_sample(conn: Connection) -> int:
     if conn.scalar(select(func.count()).select_from(Vehicle)):
         return 0
     cars = load_sample()
+    dataset_id = dataset_id_for(conn, SAMPLE_DATASET)
     names = sorted({car.manufacturer for car in cars})
     existing = dict(conn.execute(select(Manufacturer.name, Manufacturer.id)).all())
     missing = [{"name": name} for name in names if name not in existing]
@@ -99,11 +108,12 @@ def seed_sample(conn: Connection) -> int:
         insert(Vehicle),
         [
             {
+                "dataset_id": dataset_id,
                 "manufacturer_id": existing[car.manufacturer],
                 "model": car.model,
                 "year": car.year,
                 "horsepower": car.horsepower,
-                "mpg": car.mpg,
+                "combined_mpg": car.combined_mpg,
                 "cylinders": car.cylinders,
                 "displacement": car.displacement,
                 "weight": car.weight,

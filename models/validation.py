@@ -18,10 +18,20 @@ MAX_ID = 2**31 - 1
 MIN_YEAR = 1886
 MAX_YEAR = 2100
 MAX_CYLINDERS = 64
-#: Longest stored texts: a manufacturer's (or token's) name, a model, an origin.
+#: Longest stored texts: a manufacturer's (or token's, or dataset's) name, a model, an
+#: origin, a label such as a fuel type or vehicle class, a code such as a slug or a file's
+#: own row id, and a dataset's source or licence.
 MAX_NAME_LENGTH = 80
 MAX_MODEL_LENGTH = 120
 MAX_ORIGIN_LENGTH = 40
+MAX_LABEL_LENGTH = 80
+MAX_CODE_LENGTH = 40
+MAX_SLUG_LENGTH = 40
+MAX_SOURCE_LENGTH = 500
+#: The kinds of powertrain a vehicle can have.
+POWERTRAINS = ("ICE", "hybrid", "plug-in hybrid", "EV", "fuel cell")
+#: The EPA's combined figure weights city 55 % and highway 45 %, as a harmonic mean.
+CITY_SHARE = 0.55
 #: Longest text a filter takes (a search or a name to match); longer can match nothing.
 MAX_TEXT = 200
 
@@ -35,19 +45,32 @@ class FieldRule:
     max_length: int | None = None
     positive: bool = False  # measurements: greater than 0
     between: tuple[int, int] | None = None  # inclusive range of a whole number
+    choices: tuple[str, ...] | None = None  # the only texts allowed, matched ignoring case
 
 
 RULES: dict[str, FieldRule] = {
+    "dataset": FieldRule("text", max_length=MAX_SLUG_LENGTH),
     "manufacturer": FieldRule("text", required=True, max_length=MAX_NAME_LENGTH),
     "model": FieldRule("text", required=True, max_length=MAX_MODEL_LENGTH),
     "year": FieldRule("int", between=(MIN_YEAR, MAX_YEAR)),
+    "vehicle_class": FieldRule("text", max_length=MAX_LABEL_LENGTH),
+    "powertrain": FieldRule("text", choices=POWERTRAINS),
+    "fuel_type": FieldRule("text", max_length=MAX_LABEL_LENGTH),
     "horsepower": FieldRule("float", positive=True),
-    "mpg": FieldRule("float", positive=True),
+    "city_mpg": FieldRule("float", positive=True),
+    "highway_mpg": FieldRule("float", positive=True),
+    "combined_mpg": FieldRule("float", positive=True),
     "cylinders": FieldRule("int", positive=True, between=(1, MAX_CYLINDERS)),
     "displacement": FieldRule("float", positive=True),
     "weight": FieldRule("float", positive=True),
     "acceleration": FieldRule("float", positive=True),
+    "drive": FieldRule("text", max_length=MAX_LABEL_LENGTH),
+    "transmission": FieldRule("text", max_length=MAX_LABEL_LENGTH),
     "origin": FieldRule("text", max_length=MAX_ORIGIN_LENGTH),
+    "co2_g_per_mile": FieldRule("float", positive=True),
+    "annual_fuel_cost_usd": FieldRule("float", positive=True),
+    "electric_range_miles": FieldRule("float", positive=True),
+    "source_id": FieldRule("text", max_length=MAX_CODE_LENGTH),
 }
 
 #: Every field of a vehicle as the forms, the import, the export and the audit log name it.
@@ -112,9 +135,34 @@ def parse_field(name: str, value: Any) -> Any:
         raise FieldError("contains a character that cannot be stored (NUL or a lone surrogate)")
     if rule.max_length is not None and len(text) > rule.max_length:
         raise FieldError(f"is longer than {rule.max_length} characters")
+    if rule.choices is not None:
+        by_lower = {choice.lower(): choice for choice in rule.choices}
+        if text.lower() not in by_lower:
+            raise FieldError(f"must be one of {', '.join(rule.choices)}")
+        return by_lower[text.lower()]
     if name == "manufacturer":
         return normalize_manufacturer(text)
     return text
+
+
+def combined_mpg(city: float, highway: float) -> float:
+    """The EPA's combined figure from city and highway ones."""
+    return 1 / (CITY_SHARE / city + (1 - CITY_SHARE) / highway)
+
+
+def derive_combined(values: dict[str, Any]) -> None:
+    """Fill a missing combined figure from city and highway ones, and mark it derived.
+
+    Only values that carry all three fields are judged, so a partial update that does not
+    touch the fuel figures leaves the stored ones alone.
+    """
+    if not {"city_mpg", "highway_mpg", "combined_mpg"} <= values.keys():
+        return
+    city, highway = values["city_mpg"], values["highway_mpg"]
+    derived = values["combined_mpg"] is None and city is not None and highway is not None
+    if derived:
+        values["combined_mpg"] = combined_mpg(city, highway)
+    values["combined_mpg_derived"] = derived
 
 
 def parse_vehicle(
@@ -130,6 +178,8 @@ def parse_vehicle(
             values[name] = parse_field(name, raw.get(name))
         except FieldError as error:
             errors[name] = str(error)
+    if not errors:
+        derive_combined(values)
     return values, errors
 
 

@@ -1,14 +1,21 @@
-"""The vehicle store's tables: manufacturers, vehicles, and the data version writes bump."""
+"""The store's tables: datasets, manufacturers, vehicles, and the data version writes bump."""
+
+from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Connection,
+    DateTime,
     ForeignKey,
     Index,
     Integer,
     String,
+    Text,
+    UniqueConstraint,
     event,
+    false,
     insert,
     select,
     update,
@@ -16,7 +23,40 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.db import Model
-from models.validation import MAX_MODEL_LENGTH, MAX_NAME_LENGTH, MAX_ORIGIN_LENGTH
+from models.validation import (
+    MAX_CODE_LENGTH,
+    MAX_LABEL_LENGTH,
+    MAX_MODEL_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_ORIGIN_LENGTH,
+    MAX_SLUG_LENGTH,
+    MAX_SOURCE_LENGTH,
+)
+
+
+class Dataset(Model):
+    """A named collection of vehicles from one source, such as the EPA's list."""
+
+    __tablename__ = "datasets"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(MAX_SLUG_LENGTH), unique=True)
+    name: Mapped[str] = mapped_column(String(MAX_NAME_LENGTH))
+    description: Mapped[str] = mapped_column(Text, default="")
+    #: Where the data came from: a URL or a sentence.
+    source: Mapped[str] = mapped_column(String(MAX_SOURCE_LENGTH), default="")
+    licence: Mapped[str] = mapped_column(String(MAX_SOURCE_LENGTH), default="")
+    imported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    imported_by: Mapped[str | None] = mapped_column(String(MAX_NAME_LENGTH))
+    #: The axes the dashboard opens this dataset on.
+    default_x: Mapped[str] = mapped_column(String(MAX_CODE_LENGTH), default="horsepower")
+    default_y: Mapped[str] = mapped_column(String(MAX_CODE_LENGTH), default="combined_mpg")
+
+    vehicles: Mapped[list["Vehicle"]] = relationship(back_populates="dataset", passive_deletes=True)
+
+    def __repr__(self) -> str:
+        return f"<Dataset {self.slug!r}>"
 
 
 class Manufacturer(Model):
@@ -41,24 +81,28 @@ class Vehicle(Model):
 
     __tablename__ = "vehicles"
     __table_args__ = (
-        # Covers the dashboard query: one manufacturer's plottable (hp, mpg) points with
-        # the hover text, answered from the index alone. ``id`` is there for the point
-        # budget's sample (``id % stride``): SQLite's indexes carry the rowid anyway,
-        # PostgreSQL's would otherwise visit the table for every row.
+        # Covers the dashboard's default query: one dataset's and maker's (hp, combined
+        # mpg) points with the hover text, answered from the index alone.
         Index(
             "ix_vehicles_plot",
+            "dataset_id",
             "manufacturer_id",
             "horsepower",
-            "mpg",
+            "combined_mpg",
             "year",
             "model",
             "id",
         ),
         # One maker's vehicles in id order: an API page filtered by manufacturer reads its
-        # rows straight off this index, and counts them from an index a third the width.
+        # rows straight off this index.
         Index("ix_vehicles_manufacturer", "manufacturer_id", "id"),
+        Index("ix_vehicles_dataset", "dataset_id", "id"),
+        # A file's own row ids, kept so that importing it again updates instead of adding.
+        UniqueConstraint("dataset_id", "source_id", name="uq_vehicles_dataset_source_id"),
         CheckConstraint("horsepower IS NULL OR horsepower > 0", name="horsepower_positive"),
-        CheckConstraint("mpg IS NULL OR mpg > 0", name="mpg_positive"),
+        CheckConstraint("combined_mpg IS NULL OR combined_mpg > 0", name="combined_mpg_positive"),
+        CheckConstraint("city_mpg IS NULL OR city_mpg > 0", name="city_mpg_positive"),
+        CheckConstraint("highway_mpg IS NULL OR highway_mpg > 0", name="highway_mpg_positive"),
         CheckConstraint("cylinders IS NULL OR cylinders > 0", name="cylinders_positive"),
         CheckConstraint("displacement IS NULL OR displacement > 0", name="displacement_positive"),
         CheckConstraint("weight IS NULL OR weight > 0", name="weight_positive"),
@@ -68,19 +112,41 @@ class Vehicle(Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"))
+    #: The row's id in the file it was imported from, unique within its dataset.
+    source_id: Mapped[str | None] = mapped_column(String(MAX_CODE_LENGTH))
     manufacturer_id: Mapped[int] = mapped_column(
         ForeignKey("manufacturers.id", ondelete="RESTRICT")
     )
     model: Mapped[str] = mapped_column(String(MAX_MODEL_LENGTH))
     year: Mapped[int | None] = mapped_column(Integer, index=True)
     horsepower: Mapped[float | None]
-    mpg: Mapped[float | None]
+    #: Fuel economy in mpg (MPGe for electric vehicles).
+    city_mpg: Mapped[float | None]
+    highway_mpg: Mapped[float | None]
+    combined_mpg: Mapped[float | None]
+    #: True when combined_mpg was computed from city and highway by the EPA's weighting.
+    combined_mpg_derived: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     cylinders: Mapped[int | None]
+    #: Engine displacement in litres.
     displacement: Mapped[float | None]
+    #: Weight in lb.
     weight: Mapped[float | None]
+    #: 0-60 mph time in seconds.
     acceleration: Mapped[float | None]
     origin: Mapped[str | None] = mapped_column(String(MAX_ORIGIN_LENGTH), index=True)
+    fuel_type: Mapped[str | None] = mapped_column(String(MAX_LABEL_LENGTH))
+    vehicle_class: Mapped[str | None] = mapped_column(String(MAX_LABEL_LENGTH))
+    drive: Mapped[str | None] = mapped_column(String(MAX_LABEL_LENGTH))
+    transmission: Mapped[str | None] = mapped_column(String(MAX_LABEL_LENGTH))
+    powertrain: Mapped[str | None] = mapped_column(String(MAX_CODE_LENGTH))
+    co2_g_per_mile: Mapped[float | None]
+    annual_fuel_cost_usd: Mapped[float | None]
+    electric_range_miles: Mapped[float | None]
 
+    dataset: Mapped[Dataset] = relationship(back_populates="vehicles")
     manufacturer: Mapped[Manufacturer] = relationship(back_populates="vehicles")
 
     def __repr__(self) -> str:

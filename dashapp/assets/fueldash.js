@@ -98,7 +98,7 @@
         add("origin", listOf(origins));
         add("cylinders", Array.from(new Set(listOf(cylinders))).sort((a, b) => a - b));
         add("x", x && x !== "horsepower" ? [x] : []);
-        add("y", y && y !== "mpg" ? [y] : []);
+        add("y", y && y !== "combined_mpg" ? [y] : []);
         add("units", units && units !== "mpg" ? [units] : []);
         add("trend", listOf(trend).length > 0 ? ["1"] : []);
         const query = params.toString();

@@ -11,32 +11,33 @@ from wtforms.validators import DataRequired, Length
 from models.validation import MAX_NAME_LENGTH, VEHICLE_FIELDS, parse_vehicle
 
 VEHICLE_LABELS = {
+    "dataset": "Dataset",
     "manufacturer": "Manufacturer",
     "model": "Model",
     "year": "Model year",
+    "vehicle_class": "Vehicle class",
+    "powertrain": "Powertrain",
+    "fuel_type": "Fuel type",
     "horsepower": "Horsepower",
-    "mpg": "Miles per gallon",
+    "city_mpg": "City fuel economy (mpg)",
+    "highway_mpg": "Highway fuel economy (mpg)",
+    "combined_mpg": "Combined fuel economy (mpg)",
     "cylinders": "Cylinders",
-    "displacement": "Displacement (cu in)",
-    "weight": "Weight (lbs)",
+    "displacement": "Displacement (litres)",
+    "weight": "Weight (lb)",
     "acceleration": "Acceleration (0-60 mph, s)",
+    "drive": "Drive",
+    "transmission": "Transmission",
     "origin": "Origin",
+    "co2_g_per_mile": "CO2 (g/mile)",
+    "annual_fuel_cost_usd": "Annual fuel cost (USD)",
+    "electric_range_miles": "Electric range (miles)",
+    "source_id": "Id in its source file",
 }
 
 
 class VehicleForm(FlaskForm):
     """Every vehicle field as text; ``clean`` holds the parsed values after validation."""
-
-    manufacturer = StringField(VEHICLE_LABELS["manufacturer"])
-    model = StringField(VEHICLE_LABELS["model"])
-    year = StringField(VEHICLE_LABELS["year"])
-    horsepower = StringField(VEHICLE_LABELS["horsepower"])
-    mpg = StringField(VEHICLE_LABELS["mpg"])
-    cylinders = StringField(VEHICLE_LABELS["cylinders"])
-    displacement = StringField(VEHICLE_LABELS["displacement"])
-    weight = StringField(VEHICLE_LABELS["weight"])
-    acceleration = StringField(VEHICLE_LABELS["acceleration"])
-    origin = StringField(VEHICLE_LABELS["origin"])
 
     clean: dict[str, Any]
 
@@ -55,6 +56,11 @@ class VehicleForm(FlaskForm):
             if isinstance(value, float) and value.is_integer():
                 value = int(value)
             self[name].data = "" if value is None else str(value)
+
+
+# One text field per vehicle field, named as the field (WTForms reads fields off the class).
+for _name in VEHICLE_FIELDS:
+    setattr(VehicleForm, _name, StringField(VEHICLE_LABELS[_name]))
 
 
 class ConfirmForm(FlaskForm):

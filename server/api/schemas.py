@@ -141,16 +141,51 @@ class VehicleSchema(ma.Schema):
     """One vehicle; unknown measurements are null."""
 
     id = ma.fields.Integer(required=True)
+    dataset = ma.fields.String(required=True, metadata={"description": "The dataset's slug."})
     manufacturer = ma.fields.String(required=True)
     model = ma.fields.String(required=True)
     year = ma.fields.Integer(allow_none=True)
+    vehicle_class = ma.fields.String(allow_none=True)
+    powertrain = ma.fields.String(allow_none=True)
+    fuel_type = ma.fields.String(allow_none=True)
     horsepower = ma.fields.Float(allow_none=True)
-    mpg = ma.fields.Float(allow_none=True)
+    city_mpg = ma.fields.Float(
+        allow_none=True,
+        metadata={"description": "City fuel economy, mpg (MPGe for electric vehicles)."},
+    )
+    highway_mpg = ma.fields.Float(
+        allow_none=True,
+        metadata={"description": "Highway fuel economy, mpg (MPGe for electric vehicles)."},
+    )
+    combined_mpg = ma.fields.Float(
+        allow_none=True,
+        metadata={"description": "Combined fuel economy, mpg (MPGe for electric vehicles)."},
+    )
+    combined_mpg_derived = ma.fields.Boolean(
+        required=True,
+        metadata={"description": "True when combined_mpg was computed from city and highway."},
+    )
     cylinders = ma.fields.Integer(allow_none=True)
-    displacement = ma.fields.Float(allow_none=True)
-    weight = ma.fields.Float(allow_none=True)
-    acceleration = ma.fields.Float(allow_none=True)
+    displacement = ma.fields.Float(
+        allow_none=True, metadata={"description": "Engine displacement, litres."}
+    )
+    weight = ma.fields.Float(allow_none=True, metadata={"description": "Weight, lb."})
+    acceleration = ma.fields.Float(allow_none=True, metadata={"description": "0-60 mph time, s."})
+    drive = ma.fields.String(allow_none=True)
+    transmission = ma.fields.String(allow_none=True)
     origin = ma.fields.String(allow_none=True)
+    co2_g_per_mile = ma.fields.Float(
+        allow_none=True, metadata={"description": "Tailpipe CO2, g/mile."}
+    )
+    annual_fuel_cost_usd = ma.fields.Float(
+        allow_none=True, metadata={"description": "Annual fuel cost, USD."}
+    )
+    electric_range_miles = ma.fields.Float(
+        allow_none=True, metadata={"description": "Electric range, miles."}
+    )
+    source_id = ma.fields.String(
+        allow_none=True, metadata={"description": "The row's id in the file it was imported from."}
+    )
 
 
 class VehiclePageSchema(ma.Schema):

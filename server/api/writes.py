@@ -50,16 +50,28 @@ def _field(name: str) -> ma.fields.Raw:
 class VehicleWriteSchema(ma.Schema):
     """A vehicle's values; checked by the same rules as the admin form."""
 
+    dataset = _field("dataset")
     manufacturer = _field("manufacturer")
     model = _field("model")
     year = _field("year")
+    vehicle_class = _field("vehicle_class")
+    powertrain = _field("powertrain")
+    fuel_type = _field("fuel_type")
     horsepower = _field("horsepower")
-    mpg = _field("mpg")
+    city_mpg = _field("city_mpg")
+    highway_mpg = _field("highway_mpg")
+    combined_mpg = _field("combined_mpg")
     cylinders = _field("cylinders")
     displacement = _field("displacement")
     weight = _field("weight")
     acceleration = _field("acceleration")
+    drive = _field("drive")
+    transmission = _field("transmission")
     origin = _field("origin")
+    co2_g_per_mile = _field("co2_g_per_mile")
+    annual_fuel_cost_usd = _field("annual_fuel_cost_usd")
+    electric_range_miles = _field("electric_range_miles")
+    source_id = _field("source_id")
 
     @ma.validates_schema
     def _same_rules_as_the_forms(self, data: dict[str, Any], **kwargs: Any) -> None:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from dashapp.figures import (
-    L100KM_TITLE,
+    L100KM_TITLES,
     PALETTE,
     selection_figure,
     summarize,
@@ -70,7 +70,7 @@ def test_litres_per_100_km() -> None:
     figure = selection_figure(Selection("horsepower", "mpg", (HONDA,), ()), units="l100km")
     (trace,) = marker_traces(figure)
     assert decode_array(trace["y"]).tolist() == pytest.approx([235.215 / 40, 235.215 / 33])
-    assert figure["layout"]["yaxis"]["title"]["text"] == L100KM_TITLE
+    assert figure["layout"]["yaxis"]["title"]["text"] == L100KM_TITLES["combined_mpg"]
     assert "L/100 km" in trace["hovertemplate"]
 
 
