@@ -262,7 +262,9 @@ def _trend_trace(
 ) -> dict[str, Any]:
     slope, intercept = line
     ends = np.array([x.min(), x.max()], dtype=np.float64)
-    y_unit = "L/100 km" if y_field in FUEL_FIELDS and units == "l100km" else y_field
+    y_unit = y_field
+    if y_field in FUEL_FIELDS:
+        y_unit = "L/100 km" if units == "l100km" else "mpg"
     return {
         "type": "scatter",
         "mode": "lines",

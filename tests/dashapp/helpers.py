@@ -17,7 +17,7 @@ DEFAULT_CONTROLS: dict[str, Any] = {
     "origins": [],
     "cylinders": [],
     "x": "horsepower",
-    "y": "mpg",
+    "y": "combined_mpg",
     "units": "mpg",
     "trend": [],
     "first_year": 1970,

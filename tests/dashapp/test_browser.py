@@ -261,7 +261,7 @@ def test_csv_download_holds_exactly_the_plotted_rows(page: Any, live_url: str) -
         for c in load_sample()
         if c.manufacturer in {"Toyota", "Honda"}
         and c.horsepower is not None
-        and c.mpg is not None
+        and c.combined_mpg is not None
         and c.year >= 1972
     ]
     wait_for_points(page, len(cars))

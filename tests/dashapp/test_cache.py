@@ -15,6 +15,7 @@ from dashapp.cache import cache_environment
 from dashapp.figures import GRAPH_ID
 from dashapp.view import FIGURE_CACHE
 from models import Manufacturer, Vehicle
+from models.datasets import dataset_id_for
 from models.db import db
 from models.vehicle import bump_data_version
 from tests.dashapp.helpers import UPDATE_URL, callback_payload, point_count, post_figure, post_view
@@ -29,7 +30,12 @@ def add_toyota_behind_the_apps_back(app: Flask, *, bump: bool) -> None:
         toyota_id = conn.scalar(select(Manufacturer.id).where(Manufacturer.name == "Toyota"))
         conn.execute(
             insert(Vehicle).values(
-                manufacturer_id=toyota_id, model="prius", year=2001, horsepower=70, mpg=41
+                manufacturer_id=toyota_id,
+                dataset_id=dataset_id_for(conn, "auto-mpg"),
+                model="prius",
+                year=2001,
+                horsepower=70,
+                combined_mpg=41,
             )
         )
         if bump:

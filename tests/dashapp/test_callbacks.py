@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from dashapp.figures import GRAPH_ID
 from dashapp.layout import DROPDOWN_ID
 from models import Manufacturer, Vehicle
+from models.datasets import dataset_id_for
 from models.db import db
 from tests.dashapp.helpers import (
     UPDATE_URL,
@@ -94,7 +95,7 @@ def test_point_count_matches_the_database(app: Flask, client: FlaskClient, name:
             .where(
                 Manufacturer.name == name,
                 Vehicle.horsepower.is_not(None),
-                Vehicle.mpg.is_not(None),
+                Vehicle.combined_mpg.is_not(None),
             )
         ).all()
     assert point_count(figure) == len(horsepower)
@@ -117,9 +118,9 @@ def test_hidden_rows_are_reported_in_the_figure(client: FlaskClient) -> None:
 def test_a_vehicle_added_later_appears(app: Flask, client: FlaskClient) -> None:
     with app.app_context():
         toyota = db.session.scalar(select(Manufacturer).where(Manufacturer.name == "Toyota"))
-        db.session.add(
-            Vehicle(manufacturer=toyota, model="prius", year=2001, horsepower=70, mpg=41)
-        )
+        auto_mpg = dataset_id_for(db.session.connection(), "auto-mpg")
+        prius = {"model": "prius", "year": 2001, "horsepower": 70, "combined_mpg": 41}
+        db.session.add(Vehicle(manufacturer=toyota, dataset_id=auto_mpg, **prius))
         db.session.commit()
     assert point_count(post_figure(client, "Toyota")) == 27
 

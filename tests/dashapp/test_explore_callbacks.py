@@ -36,7 +36,10 @@ def plottable(names: set[str], keep: Any = lambda car: True) -> list[Any]:
     return [
         c
         for c in SAMPLE
-        if c.manufacturer in names and c.horsepower is not None and c.mpg is not None and keep(c)
+        if c.manufacturer in names
+        and c.horsepower is not None
+        and c.combined_mpg is not None
+        and keep(c)
     ]
 
 
@@ -59,7 +62,7 @@ def test_toyota_and_honda_compare_with_39_points(client: FlaskClient) -> None:
     assert [t["meta"]["manufacturer"] for t in marker_traces(figure)] == ["Toyota", "Honda"]
 
     cars = plottable({"Toyota", "Honda"})
-    mpgs = [c.mpg for c in cars]
+    mpgs = [c.combined_mpg for c in cars]
     cards = card_values(figure)
     assert cards["Vehicles plotted"] == "39"
     assert cards["Median fuel efficiency"] == f"{median(mpgs):.1f} mpg"
@@ -68,7 +71,8 @@ def test_toyota_and_honda_compare_with_39_points(client: FlaskClient) -> None:
     hidden = sum(
         1
         for c in SAMPLE
-        if c.manufacturer in {"Toyota", "Honda"} and (c.horsepower is None or c.mpg is None)
+        if c.manufacturer in {"Toyota", "Honda"}
+        and (c.horsepower is None or c.combined_mpg is None)
     )
     assert cards["Hidden"] == str(hidden)
     assert figure["layout"]["meta"]["view"]["csv"] == (
@@ -90,13 +94,15 @@ def test_filters_and_axes_narrow_the_plot(client: FlaskClient) -> None:
         for c in SAMPLE
         if c.manufacturer in {"Ford", "Chevrolet"}
         and c.weight is not None
-        and c.mpg is not None
+        and c.combined_mpg is not None
         and c.year >= 1975
         and c.cylinders == 8
     ]
     assert point_count(figure) == len(cars) > 0
     ys = np.concatenate([decode_array(t["y"]) for t in marker_traces(figure)])
-    assert sorted(ys.tolist()) == pytest.approx(sorted(235.215 / c.mpg for c in cars), rel=1e-5)
+    assert sorted(ys.tolist()) == pytest.approx(
+        sorted(235.215 / c.combined_mpg for c in cars), rel=1e-5
+    )
     assert figure["layout"]["xaxis"]["title"]["text"] == "Weight (lb)"
     assert figure["layout"]["meta"]["view"]["csv"] == (
         "/api/v1/vehicles?format=csv&manufacturer=Ford&manufacturer=Chevrolet"

@@ -34,7 +34,7 @@ HONDA = make_series("Honda", [50, 70], [40, 33])
 
 
 def test_one_trace_and_colour_per_manufacturer() -> None:
-    figure = selection_figure(Selection("horsepower", "mpg", (TOYOTA, HONDA), ()))
+    figure = selection_figure(Selection("horsepower", "combined_mpg", (TOYOTA, HONDA), ()))
     traces = marker_traces(figure)
     assert [t["name"] for t in traces] == ["Toyota", "Honda"]
     assert [t["marker"]["color"] for t in traces] == list(PALETTE[:2])
@@ -49,13 +49,13 @@ def test_one_trace_and_colour_per_manufacturer() -> None:
 
 
 def test_trend_lines_are_least_squares_and_hidden_until_asked() -> None:
-    figure = selection_figure(Selection("horsepower", "mpg", (TOYOTA,), ()))
+    figure = selection_figure(Selection("horsepower", "combined_mpg", (TOYOTA,), ()))
     (line,) = [t for t in figure["data"] if t.get("meta", {}).get("trend")]
     assert line["visible"] is False
     assert line["meta"]["slope"] == pytest.approx(-0.25)
     assert "-0.25 mpg per horsepower" in line["name"]
     assert decode_array(line["y"]).tolist() == pytest.approx([35.0, 25.0])
-    shown = selection_figure(Selection("horsepower", "mpg", (TOYOTA,), ()), trend=True)
+    shown = selection_figure(Selection("horsepower", "combined_mpg", (TOYOTA,), ()), trend=True)
     assert [t["visible"] for t in shown["data"] if t.get("meta", {}).get("trend")] == [True]
 
 
@@ -67,7 +67,7 @@ def test_trend_needs_two_distinct_x_values() -> None:
 
 
 def test_litres_per_100_km() -> None:
-    figure = selection_figure(Selection("horsepower", "mpg", (HONDA,), ()), units="l100km")
+    figure = selection_figure(Selection("horsepower", "combined_mpg", (HONDA,), ()), units="l100km")
     (trace,) = marker_traces(figure)
     assert decode_array(trace["y"]).tolist() == pytest.approx([235.215 / 40, 235.215 / 33])
     assert figure["layout"]["yaxis"]["title"]["text"] == L100KM_TITLES["combined_mpg"]
@@ -83,7 +83,7 @@ def test_axis_titles_carry_units() -> None:
 def test_large_selections_stay_svg_for_the_cartesian_bundle() -> None:
     """The shipped plotly.js bundle has no scattergl; the point budget bounds SVG instead."""
     big = [make_series(n, list(range(1, 3001)), [20.0] * 3000) for n in ("A", "B")]
-    figure = selection_figure(Selection("horsepower", "mpg", tuple(big), ()))
+    figure = selection_figure(Selection("horsepower", "combined_mpg", tuple(big), ()))
     assert {t["type"] for t in marker_traces(figure)} == {"scatter"}
     assert sum(len(decode_array(t["x"])) for t in marker_traces(figure)) == 6000
 
@@ -91,10 +91,13 @@ def test_large_selections_stay_svg_for_the_cartesian_bundle() -> None:
 @pytest.mark.parametrize(
     ("selection", "message"),
     [
-        (Selection("horsepower", "mpg", (), ()), "Pick a manufacturer"),
-        (Selection("horsepower", "mpg", (), ("<b>x</b>",)), "No manufacturer named “&lt;b&gt;"),
+        (Selection("horsepower", "combined_mpg", (), ()), "Pick a manufacturer"),
         (
-            Selection("horsepower", "mpg", (make_series("Citroen", [], [], 1),), ()),
+            Selection("horsepower", "combined_mpg", (), ("<b>x</b>",)),
+            "No manufacturer named “&lt;b&gt;",
+        ),
+        (
+            Selection("horsepower", "combined_mpg", (make_series("Citroen", [], [], 1),), ()),
             "no vehicles with both horsepower and mpg",
         ),
     ],
@@ -106,7 +109,7 @@ def test_empty_selections_explain_themselves(selection: Selection, message: str)
 
 
 def test_summary_of_a_selection() -> None:
-    summary = summarize(Selection("horsepower", "mpg", (TOYOTA, HONDA), ()))
+    summary = summarize(Selection("horsepower", "combined_mpg", (TOYOTA, HONDA), ()))
     assert (summary.vehicles, summary.hidden, summary.median_mpg) == (5, 1, 33.0)
     assert summary.best is not None and summary.worst is not None
     assert (summary.best.mpg, summary.best.manufacturer, summary.best.label) == (
@@ -128,7 +131,7 @@ def test_summary_skips_missing_mpg_and_empty_selections() -> None:
     )
     summary = summarize(Selection("weight", "acceleration", (gappy,), ()))
     assert (summary.vehicles, summary.median_mpg) == (2, 20.0)
-    empty = summarize(Selection("horsepower", "mpg", (), ()))
+    empty = summarize(Selection("horsepower", "combined_mpg", (), ()))
     assert (empty.vehicles, empty.median_mpg, empty.best) == (0, None, None)
 
 
@@ -145,7 +148,7 @@ def test_summary_median_and_extremes_match_a_plain_python_reading(
 ) -> None:
     a = make_series("A", list(range(len(first))), first)
     b = make_series("B", list(range(len(second))), second)
-    summary = summarize(Selection("horsepower", "mpg", (a, b), ()))
+    summary = summarize(Selection("horsepower", "combined_mpg", (a, b), ()))
     values = first + second
     labels = list(a.label) + list(b.label)
     assert summary.median_mpg == pytest.approx(statistics.median(values))

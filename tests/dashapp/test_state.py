@@ -122,7 +122,7 @@ def test_controls_become_a_state() -> None:
 def test_crafted_control_values_never_raise(crafted: object) -> None:
     state = from_controls(crafted, crafted, crafted, crafted, crafted, crafted, crafted, crafted)
     assert state.manufacturers == ()
-    assert (state.x, state.y) == ("horsepower", "mpg")
+    assert (state.x, state.y) == ("horsepower", "combined_mpg")
 
 
 def test_long_lists_of_origins_and_cylinders_are_capped() -> None:

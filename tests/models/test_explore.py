@@ -8,6 +8,7 @@ from flask import Flask
 from sqlalchemy import Connection, insert, select
 
 from models import Manufacturer, Vehicle, VehicleFilter, load_sample
+from models.datasets import dataset_id_for
 from models.db import db
 from models.explore import (
     AXIS_FIELDS,
@@ -23,26 +24,31 @@ SAMPLE = load_sample()
 
 
 def expected(
-    manufacturer: str, x: str = "horsepower", y: str = "mpg", keep: Callable[..., bool] = bool
+    manufacturer: str,
+    x: str = "horsepower",
+    y: str = "combined_mpg",
+    keep: Callable[..., bool] = bool,
 ) -> list[SampleCar]:
     """Sample cars of a manufacturer with both axis values, that ``keep`` accepts."""
     return [
         car
         for car in SAMPLE
         if car.manufacturer == manufacturer
-        and getattr(car, x) is not None
-        and getattr(car, y) is not None
+        and getattr(car, x, None) is not None
+        and getattr(car, y, None) is not None
         and keep(car)
     ]
 
 
-def hidden(manufacturer: str, x: str = "horsepower", y: str = "mpg") -> int:
+def hidden(manufacturer: str, x: str = "horsepower", y: str = "combined_mpg") -> int:
     cars = [c for c in SAMPLE if c.manufacturer == manufacturer]
-    return sum(1 for c in cars if getattr(c, x) is None or getattr(c, y) is None)
+    return sum(1 for c in cars if getattr(c, x, None) is None or getattr(c, y, None) is None)
 
 
 def test_one_manufacturer_matches_the_seed_counts(conn: Connection) -> None:
-    selection = plot_series(conn, VehicleFilter(manufacturers=("toyota",)), "horsepower", "mpg")
+    selection = plot_series(
+        conn, VehicleFilter(manufacturers=("toyota",)), "horsepower", "combined_mpg"
+    )
     (toyota,) = selection.series
     assert (toyota.manufacturer, toyota.plotted, selection.plotted) == ("Toyota", 26, 26)
     assert toyota.x.dtype == np.float32 and toyota.ids.dtype == np.int64
@@ -52,7 +58,7 @@ def test_one_manufacturer_matches_the_seed_counts(conn: Connection) -> None:
 
 def test_comparison_is_the_sum_of_its_parts(conn: Connection) -> None:
     selection = plot_series(
-        conn, VehicleFilter(manufacturers=("Toyota", "Honda")), "horsepower", "mpg"
+        conn, VehicleFilter(manufacturers=("Toyota", "Honda")), "horsepower", "combined_mpg"
     )
     assert [s.manufacturer for s in selection.series] == ["Toyota", "Honda"]
     assert [s.plotted for s in selection.series] == [26, 13]
@@ -64,7 +70,10 @@ def test_comparison_is_the_sum_of_its_parts(conn: Connection) -> None:
 
 def test_series_follow_the_requested_order_and_name_the_unknown(conn: Connection) -> None:
     selection = plot_series(
-        conn, VehicleFilter(manufacturers=("Honda", "Nope", "BMW", "honda")), "horsepower", "mpg"
+        conn,
+        VehicleFilter(manufacturers=("Honda", "Nope", "BMW", "honda")),
+        "horsepower",
+        "combined_mpg",
     )
     assert [s.manufacturer for s in selection.series] == ["Honda", "BMW"]
     assert selection.unknown == ("Nope",)
@@ -94,49 +103,55 @@ def test_filters_narrow_in_the_database(
         year_min=vehicle_filter.year_min,
         year_max=vehicle_filter.year_max,
     )
-    (series,) = plot_series(conn, narrowed, "horsepower", "mpg").series
+    (series,) = plot_series(conn, narrowed, "horsepower", "combined_mpg").series
     cars = expected(manufacturer, keep=keep)
     assert series.plotted == len(cars)
-    assert sorted(series.y.tolist()) == pytest.approx(sorted(c.mpg for c in cars))
+    assert sorted(series.y.tolist()) == pytest.approx(sorted(c.combined_mpg for c in cars))
 
 
 @pytest.mark.parametrize("x", list(AXIS_FIELDS))
-@pytest.mark.parametrize("y", ["mpg", "weight", "acceleration"])
+@pytest.mark.parametrize("y", ["combined_mpg", "weight", "acceleration"])
 def test_any_two_axes(conn: Connection, x: str, y: str) -> None:
     (ford,) = plot_series(conn, VehicleFilter(manufacturers=("Ford",)), x, y).series
     cars = expected("Ford", x, y)
     assert ford.plotted == len(cars)
     assert ford.hidden == hidden("Ford", x, y)
     got = np.array(sorted(zip(ford.x.tolist(), ford.y.tolist(), strict=True)))
-    want = np.array(sorted((float(getattr(c, x)), float(getattr(c, y))) for c in cars))
+    want = np.array(sorted((float(getattr(c, x, None)), float(getattr(c, y, None))) for c in cars))
     np.testing.assert_allclose(got, want, rtol=1e-6)
 
 
 def test_mpg_rides_along_when_not_on_an_axis(conn: Connection) -> None:
     ford_only = VehicleFilter(manufacturers=("Ford",))
     (ford,) = plot_series(conn, ford_only, "weight", "acceleration").series
-    missing_mpg = [c for c in expected("Ford", "weight", "acceleration") if c.mpg is None]
+    missing_mpg = [c for c in expected("Ford", "weight", "acceleration") if c.combined_mpg is None]
     assert int(np.isnan(ford.mpg).sum()) == len(missing_mpg) > 0
-    known = sorted(c.mpg for c in expected("Ford", "weight", "acceleration") if c.mpg)
+    known = sorted(
+        c.combined_mpg for c in expected("Ford", "weight", "acceleration") if c.combined_mpg
+    )
     assert sorted(ford.mpg[~np.isnan(ford.mpg)].tolist()) == pytest.approx(known)
 
 
 def test_hidden_counts_respect_the_filter(conn: Connection) -> None:
-    (ford,) = plot_series(conn, VehicleFilter(manufacturers=("Ford",)), "horsepower", "mpg").series
+    (ford,) = plot_series(
+        conn, VehicleFilter(manufacturers=("Ford",)), "horsepower", "combined_mpg"
+    ).series
     assert (ford.plotted, ford.hidden) == (49, 5)
     late = VehicleFilter(manufacturers=("Ford",), year_min=1980)
-    (ford_late,) = plot_series(conn, late, "horsepower", "mpg").series
+    (ford_late,) = plot_series(conn, late, "horsepower", "combined_mpg").series
     cars = [c for c in SAMPLE if c.manufacturer == "Ford" and c.year >= 1980]
-    assert ford_late.hidden == sum(1 for c in cars if c.horsepower is None or c.mpg is None)
+    assert ford_late.hidden == sum(
+        1 for c in cars if c.horsepower is None or c.combined_mpg is None
+    )
 
 
 def test_unknown_axis_is_refused(conn: Connection) -> None:
     with pytest.raises(KeyError):
-        plot_series(conn, VehicleFilter(manufacturers=("Ford",)), "colour", "mpg")
+        plot_series(conn, VehicleFilter(manufacturers=("Ford",)), "colour", "combined_mpg")
 
 
 def test_nothing_requested_means_no_series(conn: Connection) -> None:
-    selection = plot_series(conn, VehicleFilter(), "horsepower", "mpg")
+    selection = plot_series(conn, VehicleFilter(), "horsepower", "combined_mpg")
     assert (selection.series, selection.plotted) == ((), 0)
 
 
@@ -165,7 +180,7 @@ def test_vehicle_details_hold_every_field(conn: Connection) -> None:
 
 
 def test_similar_vehicles_are_nearest_in_hp_and_weight_by_mpg(conn: Connection) -> None:
-    complete = [c for c in SAMPLE if c.horsepower and c.weight and c.mpg]
+    complete = [c for c in SAMPLE if c.horsepower and c.weight and c.combined_mpg]
     hp = np.array([c.horsepower for c in complete])
     weight = np.array([c.weight for c in complete])
     origin = next(c for c in complete if c.model == "2002" and c.year == 1970)
@@ -173,11 +188,11 @@ def test_similar_vehicles_are_nearest_in_hp_and_weight_by_mpg(conn: Connection) 
         (weight - origin.weight) / np.ptp(weight)
     ) ** 2
     nearest = [complete[i] for i in np.argsort(distance, kind="stable") if complete[i] != origin]
-    want = sorted(nearest[:5], key=lambda c: -c.mpg)
+    want = sorted(nearest[:5], key=lambda c: -c.combined_mpg)
 
     similar = similar_vehicles(conn, _id_of(conn, "2002", 1970))
-    assert [(v["manufacturer"], v["model"], v["mpg"]) for v in similar] == [
-        (c.manufacturer, c.model, c.mpg) for c in want
+    assert [(v["manufacturer"], v["model"], v["combined_mpg"]) for v in similar] == [
+        (c.manufacturer, c.model, c.combined_mpg) for c in want
     ]
     assert similar_vehicles(conn, 10**9) == []
 
@@ -186,7 +201,13 @@ def store_one_vehicle_without_mpg(app: Flask) -> int:
     """Fill an empty store with one vehicle that has horsepower and weight but no mpg."""
     with app.app_context(), db.engine.begin() as conn:
         maker_id = conn.execute(insert(Manufacturer).values(name="Lonely")).inserted_primary_key[0]
-        values = {"manufacturer_id": maker_id, "model": "one", "horsepower": 90.0, "weight": 2500.0}
+        values = {
+            "manufacturer_id": maker_id,
+            "dataset_id": dataset_id_for(conn, "auto-mpg"),
+            "model": "one",
+            "horsepower": 90.0,
+            "weight": 2500.0,
+        }
         return conn.execute(insert(Vehicle).values(values)).inserted_primary_key[0]
 
 
@@ -199,8 +220,8 @@ def test_similar_vehicles_need_a_store_with_complete_vehicles(empty_app: Flask) 
 
 def test_a_point_budget_is_shared_in_proportion(conn: Connection) -> None:
     three = VehicleFilter(manufacturers=("Ford", "Chevrolet", "Honda"))
-    full = plot_series(conn, three, "horsepower", "mpg")
-    selection = plot_series(conn, three, "horsepower", "mpg", budget=20)
+    full = plot_series(conn, three, "horsepower", "combined_mpg")
+    selection = plot_series(conn, three, "horsepower", "combined_mpg", budget=20)
     assert [s.available for s in selection.series] == [49, 47, 13]
     assert [s.plotted for s in selection.series] == [9, 9, 2]
     assert all(s.sampled for s in selection.series)
@@ -209,14 +230,14 @@ def test_a_point_budget_is_shared_in_proportion(conn: Connection) -> None:
         picked = [position[vehicle_id] for vehicle_id in sampled.ids.tolist()]
         assert picked == sorted(picked), "a sample keeps the plotted order"
         assert sampled.x.tolist() == [whole.x[i] for i in picked]
-    again = plot_series(conn, three, "horsepower", "mpg", budget=20)
+    again = plot_series(conn, three, "horsepower", "combined_mpg", budget=20)
     assert [s.ids.tolist() for s in again.series] == [s.ids.tolist() for s in selection.series]
-    assert plot_series(conn, three, "horsepower", "mpg", budget=109).plotted == 109
+    assert plot_series(conn, three, "horsepower", "combined_mpg", budget=109).plotted == 109
 
 
 def test_a_small_maker_never_drops_out_of_a_sample(conn: Connection) -> None:
     with_bmw = VehicleFilter(manufacturers=("Ford", "Chevrolet", "BMW"))
-    selection = plot_series(conn, with_bmw, "horsepower", "mpg", budget=5)
+    selection = plot_series(conn, with_bmw, "horsepower", "combined_mpg", budget=5)
     assert [(s.manufacturer, s.plotted) for s in selection.series] == [
         ("Ford", 2),
         ("Chevrolet", 2),
