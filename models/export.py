@@ -9,6 +9,9 @@ from sqlalchemy import Connection
 from models.api_queries import ROW_FIELDS, Sort, iter_vehicle_rows
 from models.filters import VehicleFilter
 
+#: The export's header: the id column is named so that an import of the file knows its
+#: ids are fueldash's own (a plain ``id`` is another file's row id).
+EXPORT_HEADER: tuple[str, ...] = ("fueldash_id", *ROW_FIELDS[1:])
 #: Characters that make a spreadsheet treat a cell as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -33,7 +36,7 @@ def iter_vehicles_csv(
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(ROW_FIELDS)
+    writer.writerow(EXPORT_HEADER)
     yield buffer.getvalue()
     for batch in iter_vehicle_rows(
         conn, vehicle_filter or VehicleFilter(), sort or Sort(), batch_size

@@ -51,7 +51,29 @@ NEW_NUMBER_COLUMNS = (
 )
 
 
+def _sqlite_vehicle_sequence() -> int | None:
+    """The largest vehicle id SQLite has handed out (None on other databases)."""
+    bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
+        return None
+    query = sa.text("SELECT seq FROM sqlite_sequence WHERE name = 'vehicles'")
+    return bind.execute(query).scalar() or 0
+
+
+def _restore_sqlite_vehicle_sequence(seq: int | None) -> None:
+    """A batch rebuild copies the rows but not SQLite's memory of deleted ids; put it back,
+    so that ids stay never reused (0005)."""
+    if seq is None:
+        return
+    op.execute("DELETE FROM sqlite_sequence WHERE name = 'vehicles'")
+    op.execute(
+        "INSERT INTO sqlite_sequence (name, seq) "
+        f"SELECT 'vehicles', MAX({seq}, (SELECT COALESCE(MAX(id), 0) FROM vehicles))"
+    )
+
+
 def upgrade():
+    seq = _sqlite_vehicle_sequence()
     datasets = op.create_table(
         "datasets",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -103,9 +125,7 @@ def upgrade():
             ["id"],
             ondelete="CASCADE",
         )
-        batch.create_unique_constraint(
-            "uq_vehicles_dataset_source_id", ["dataset_id", "source_id"]
-        )
+        batch.create_unique_constraint("uq_vehicles_dataset_source_id", ["dataset_id", "source_id"])
         for name in ("combined_mpg", "city_mpg", "highway_mpg"):
             batch.create_check_constraint(
                 op.f(f"ck_vehicles_{name}_positive"), f"{name} IS NULL OR {name} > 0"
@@ -115,11 +135,15 @@ def upgrade():
             ["dataset_id", "manufacturer_id", "horsepower", "combined_mpg", "year", "model", "id"],
         )
         batch.create_index("ix_vehicles_dataset", ["dataset_id", "id"])
+    _restore_sqlite_vehicle_sequence(seq)
 
 
 def downgrade():
     # Only the sample's own rows can go back to the old schema, which knew no datasets.
-    op.execute("DELETE FROM vehicles WHERE dataset_id <> (SELECT id FROM datasets WHERE slug = 'auto-mpg')")
+    seq = _sqlite_vehicle_sequence()
+    op.execute(
+        "DELETE FROM vehicles WHERE dataset_id <> (SELECT id FROM datasets WHERE slug = 'auto-mpg')"
+    )
     op.execute(f"UPDATE vehicles SET displacement = displacement / {LITRES_PER_CUBIC_INCH}")
     with op.batch_alter_table("vehicles", table_kwargs={"sqlite_autoincrement": True}) as batch:
         batch.drop_index("ix_vehicles_dataset")
@@ -139,4 +163,5 @@ def downgrade():
         batch.create_index(
             "ix_vehicles_plot", ["manufacturer_id", "horsepower", "mpg", "year", "model", "id"]
         )
+    _restore_sqlite_vehicle_sequence(seq)
     op.drop_table("datasets")

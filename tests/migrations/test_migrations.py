@@ -9,13 +9,39 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import delete, func, insert, inspect, select
+from sqlalchemy import (
+    Column,
+    Connection,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    delete,
+    func,
+    insert,
+    inspect,
+    select,
+)
 from sqlalchemy.exc import IntegrityError
 
-from models import ApiToken, AuditEntry, DataVersion, Manufacturer, User, Vehicle
+from models import ApiToken, AuditEntry, DataVersion, Manufacturer, User, Vehicle, load_sample
 from models.db import db
+from models.sample import LITRES_PER_CUBIC_INCH
 from models.user import utcnow
+from models.vehicle import Dataset
 from tests.conftest import reset_store
+
+#: The vehicles table as migrations before 0006 left it (no datasets, ``mpg``, cubic inches).
+OLD_VEHICLES = Table(
+    "vehicles",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("manufacturer_id", Integer),
+    Column("model", String),
+    Column("mpg", Float),
+    Column("displacement", Float),
+)
 
 
 @pytest.fixture
@@ -24,6 +50,14 @@ def migration_app(make_app: Any, database_url: str, tmp_path: Path) -> Flask:
     if os.environ.get("TEST_DATABASE_URL"):
         return make_app()
     return make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/migrations.sqlite3")
+
+
+def empty_old_store(conn: Connection) -> None:
+    """``reset_store`` for a database at an older revision: only the tables it has."""
+    existing = set(inspect(conn).get_table_names())
+    for old_table in reversed(db.metadata.sorted_tables):
+        if old_table.name in existing and old_table.name != DataVersion.__tablename__:
+            conn.execute(delete(old_table))
 
 
 def schema_differences(app: Flask) -> list[Any]:
@@ -60,9 +94,10 @@ def test_dashboard_index_exists(migration_app: Flask) -> None:
             ix["name"]: ix["column_names"] for ix in inspect(db.engine).get_indexes("vehicles")
         }
     assert indexes["ix_vehicles_plot"] == [
+        "dataset_id",
         "manufacturer_id",
         "horsepower",
-        "mpg",
+        "combined_mpg",
         "year",
         "model",
         "id",  # the point budget samples by id without leaving the index (issue 5)
@@ -74,9 +109,10 @@ def test_ids_are_never_reused_after_upgrading_a_store_with_data(migration_app: F
     survive, and neither a deleted vehicle's id nor one only the audit log remembers is
     handed out again."""
     with migration_app.app_context():
-        upgrade(revision="0004_maker_id_index")
+        upgrade()
+        downgrade(revision="0004_maker_id_index")
         with db.engine.begin() as conn:
-            reset_store(conn)
+            empty_old_store(conn)
             ford = conn.scalar(insert(Manufacturer).values(name="Ford").returning(Manufacturer.id))
             user = conn.scalar(
                 insert(User)
@@ -89,7 +125,7 @@ def test_ids_are_never_reused_after_upgrading_a_store_with_data(migration_app: F
                 )
             )
             ids = conn.scalars(
-                insert(Vehicle).returning(Vehicle.id, sort_by_parameter_order=True),
+                insert(OLD_VEHICLES).returning(OLD_VEHICLES.c.id, sort_by_parameter_order=True),
                 [{"manufacturer_id": ford, "model": f"m{i}", "mpg": 20 + i} for i in range(3)],
             ).all()
             gone = ids[-1] + 7  # deleted long ago: only the audit log still names it
@@ -103,24 +139,96 @@ def test_ids_are_never_reused_after_upgrading_a_store_with_data(migration_app: F
                     vehicle_id=gone,
                 )
             )
-            conn.execute(delete(Vehicle).where(Vehicle.id == ids[-1]))
+            conn.execute(delete(OLD_VEHICLES).where(OLD_VEHICLES.c.id == ids[-1]))
         upgrade()
         with db.engine.begin() as conn:
             assert conn.execute(
-                select(Vehicle.id, Vehicle.model, Vehicle.mpg).order_by(Vehicle.id)
+                select(Vehicle.id, Vehicle.model, Vehicle.combined_mpg).order_by(Vehicle.id)
             ).all() == [(ids[0], "m0", 20.0), (ids[1], "m1", 21.0)]
+            dataset = conn.scalar(select(Vehicle.dataset_id))
             assert conn.scalar(select(AuditEntry.user_id)) == user
             assert conn.scalar(select(func.count()).select_from(ApiToken)) == 1
             new = conn.scalar(
-                insert(Vehicle).values(manufacturer_id=ford, model="new").returning(Vehicle.id)
+                insert(Vehicle)
+                .values(dataset_id=dataset, manufacturer_id=ford, model="new")
+                .returning(Vehicle.id)
             )
             assert new > ids[-1]
             if conn.dialect.name == "sqlite":  # PostgreSQL's sequences never gave out ``gone``
                 assert new > gone
             # The constraints and the reference to manufacturers came through the rebuild.
             with pytest.raises(IntegrityError), conn.begin_nested():
-                conn.execute(insert(Vehicle).values(manufacturer_id=ford, model="x", mpg=-1))
+                conn.execute(
+                    insert(Vehicle).values(
+                        dataset_id=dataset, manufacturer_id=ford, model="x", combined_mpg=-1
+                    )
+                )
             with pytest.raises(IntegrityError), conn.begin_nested():
-                conn.execute(insert(Vehicle).values(manufacturer_id=ford + 99, model="x"))
+                conn.execute(
+                    insert(Vehicle).values(dataset_id=dataset, manufacturer_id=ford + 99, model="x")
+                )
             reset_store(conn)
+    assert schema_differences(migration_app) == []
+
+
+def test_0006_converts_the_sample_displacement_to_litres_and_back(migration_app: Flask) -> None:
+    """A sample row stored in cubic inches reads in litres after 0006 and goes back exactly
+    on downgrade; a row without a displacement stays without one."""
+    chevelle = next(car for car in load_sample() if car.model == "chevelle malibu")
+    cubic_inches = 307.0  # the sample's own figure for the chevelle malibu
+    assert chevelle.displacement == pytest.approx(cubic_inches * LITRES_PER_CUBIC_INCH, abs=1e-9)
+    with migration_app.app_context():
+        upgrade()
+        downgrade(revision="0005_ids_never_reused")
+        with db.engine.begin() as conn:
+            empty_old_store(conn)
+            chevrolet = conn.scalar(
+                insert(Manufacturer).values(name="Chevrolet").returning(Manufacturer.id)
+            )
+            conn.execute(
+                insert(OLD_VEHICLES),
+                [
+                    {
+                        "manufacturer_id": chevrolet,
+                        "model": "chevelle malibu",
+                        "mpg": 18.0,
+                        "displacement": cubic_inches,
+                    },
+                    {
+                        "manufacturer_id": chevrolet,
+                        "model": "unknown engine",
+                        "mpg": 20.0,
+                        "displacement": None,
+                    },
+                ],
+            )
+        upgrade(revision="0006_datasets_and_fuel_fields")
+        with db.engine.begin() as conn:
+            rows = conn.execute(
+                select(Vehicle.model, Vehicle.displacement, Vehicle.combined_mpg, Dataset.slug)
+                .join(Dataset)
+                .order_by(Vehicle.model)
+            ).all()
+        assert [(r.model, r.combined_mpg, r.slug) for r in rows] == [
+            ("chevelle malibu", 18.0, "auto-mpg"),
+            ("unknown engine", 20.0, "auto-mpg"),
+        ]
+        assert abs(rows[0].displacement - chevelle.displacement) <= 1e-9
+        assert rows[1].displacement is None
+        downgrade(revision="0005_ids_never_reused")
+        with db.engine.begin() as conn:
+            back = conn.execute(
+                select(
+                    OLD_VEHICLES.c.model, OLD_VEHICLES.c.displacement, OLD_VEHICLES.c.mpg
+                ).order_by(OLD_VEHICLES.c.model)
+            ).all()
+            assert abs(back[0].displacement - cubic_inches) <= 1e-9
+            assert [(r.model, r.mpg) for r in back] == [
+                ("chevelle malibu", 18.0),
+                ("unknown engine", 20.0),
+            ]
+            assert back[1].displacement is None
+            conn.execute(delete(OLD_VEHICLES))
+            conn.execute(delete(Manufacturer))
+        upgrade()
     assert schema_differences(migration_app) == []

@@ -16,6 +16,7 @@ from models.api_queries import (
     vehicle_page,
     vehicle_stats,
 )
+from models.datasets import dataset_id_for
 from models.export import iter_vehicles_csv
 from models.filters import VehicleFilter
 
@@ -31,7 +32,9 @@ def walk_ids(conn: Connection, vehicle_filter: VehicleFilter, sort: Sort, limit:
         cursor = page.next_cursor
 
 
-@pytest.mark.parametrize("sort", ["horsepower", "-horsepower", "mpg", "-mpg", "origin", "-year"])
+@pytest.mark.parametrize(
+    "sort", ["horsepower", "-horsepower", "combined_mpg", "-combined_mpg", "origin", "-year"]
+)
 def test_walk_in_pages_equals_one_sorted_read(conn: Connection, sort: str) -> None:
     order = Sort.parse(sort)
     in_one_go = [
@@ -55,7 +58,14 @@ def test_text_sorts_bytewise_on_every_dialect(conn: Connection) -> None:
     maker = conn.scalar(select(Manufacturer.id).where(Manufacturer.name == "Ford"))
     conn.execute(
         insert(Vehicle),
-        [{"manufacturer_id": maker, "model": model} for model in ("qqa", "qqB", "qqA-2")],
+        [
+            {
+                "dataset_id": dataset_id_for(conn, "auto-mpg"),
+                "manufacturer_id": maker,
+                "model": model,
+            }
+            for model in ("qqa", "qqB", "qqA-2")
+        ],
     )
     for sort, expected in (("model", ["qqA-2", "qqB", "qqa"]), ("-model", ["qqa", "qqB", "qqA-2"])):
         page = vehicle_page(conn, VehicleFilter(q="qq"), Sort.parse(sort), 10)
@@ -66,12 +76,12 @@ def test_text_sorts_bytewise_on_every_dialect(conn: Connection) -> None:
 def test_cursor_round_trip_and_rejections() -> None:
     class Row:
         id = 12
-        mpg = None
+        combined_mpg = None
 
-    sort = Sort.parse("-mpg")
+    sort = Sort.parse("-combined_mpg")
     assert decode_cursor(encode_cursor(sort, Row()), sort) == (None, 12)
-    with pytest.raises(BadCursor, match="sort=-mpg"):
-        decode_cursor(encode_cursor(sort, Row()), Sort.parse("mpg"))
+    with pytest.raises(BadCursor, match="sort=-combined_mpg"):
+        decode_cursor(encode_cursor(sort, Row()), Sort.parse("combined_mpg"))
     for token in ("", "!!!", "bnVsbA", "WyJpZCIsMSwidHdvIl0"):
         with pytest.raises(BadCursor):
             decode_cursor(token, Sort())
@@ -90,5 +100,5 @@ def test_csv_is_produced_in_batches(conn: Connection) -> None:
     assert len(chunks) == 1 + 5  # the header, then 406 rows in batches of at most 100
     rows = list(csv.reader(io.StringIO("".join(chunks))))
     assert len(rows) == 407
-    assert rows[0][:3] == ["id", "manufacturer", "model"]
+    assert rows[0][:4] == ["fueldash_id", "dataset", "manufacturer", "model"]
     assert all(chunk.count("\r\n") <= 100 for chunk in chunks)

@@ -19,8 +19,8 @@ def test_sample_has_every_car_normalized() -> None:
     cars = load_sample()
     assert len(cars) == 406
     assert sum(car.horsepower is None for car in cars) == 6
-    assert sum(car.mpg is None for car in cars) == 8
-    assert sum(car.horsepower is not None and car.mpg is not None for car in cars) == 392
+    assert sum(car.combined_mpg is None for car in cars) == 8
+    assert sum(car.horsepower is not None and car.combined_mpg is not None for car in cars) == 392
     makers = Counter(car.manufacturer for car in cars)
     assert makers["Chevrolet"] == 48
     assert makers["Volkswagen"] == 23
@@ -40,7 +40,7 @@ def test_seed_stores_all_rows_with_nulls_for_unknowns(app: Flask) -> None:
         sentinel = db.session.scalar(
             select(func.count())
             .select_from(Vehicle)
-            .where((Vehicle.horsepower <= 0) | (Vehicle.mpg <= 0))
+            .where((Vehicle.horsepower <= 0) | (Vehicle.combined_mpg <= 0))
         )
         assert sentinel == 0
         assert db.session.scalar(select(func.count()).select_from(Manufacturer)) == 30

@@ -8,13 +8,13 @@ from models.validation import parse_field, parse_vehicle
 @pytest.mark.parametrize(
     ("field", "value", "reason"),
     [
-        ("mpg", "abc", "not a number"),
-        ("mpg", 10**400, "not a finite number"),
-        ("mpg", "1e999", "not a finite number"),
-        ("mpg", float("nan"), "not a finite number"),
-        ("mpg", True, "not a number"),
-        ("mpg", [1], "not a number"),
-        ("mpg", 0, "must be greater than 0"),
+        ("combined_mpg", "abc", "not a number"),
+        ("combined_mpg", 10**400, "not a finite number"),
+        ("combined_mpg", "1e999", "not a finite number"),
+        ("combined_mpg", float("nan"), "not a finite number"),
+        ("combined_mpg", True, "not a number"),
+        ("combined_mpg", [1], "not a number"),
+        ("combined_mpg", 0, "must be greater than 0"),
         ("year", 10**30, "must be between 1886 and 2100"),
         ("cylinders", 4.5, "not a whole number"),
         ("model", 42, "must be text"),
@@ -39,13 +39,13 @@ def test_reasons(field: str, value: object, reason: str) -> None:
 
 def test_clean_values() -> None:
     values, problems = parse_vehicle(
-        {"manufacturer": " vw ", "model": "  rabbit   custom ", "year": "1977", "mpg": 29}
+        {"manufacturer": " vw ", "model": "  rabbit   custom ", "year": "1977", "combined_mpg": 29}
     )
     assert problems == {}
     assert values["manufacturer"] == "Volkswagen"
     assert values["model"] == "rabbit custom"
-    assert (values["year"], values["mpg"], values["horsepower"]) == (1977, 29.0, None)
+    assert (values["year"], values["combined_mpg"], values["horsepower"]) == (1977, 29.0, None)
 
 
 def test_partial_checks_only_what_is_given() -> None:
-    assert parse_vehicle({"mpg": "12"}, partial=True) == ({"mpg": 12.0}, {})
+    assert parse_vehicle({"combined_mpg": "12"}, partial=True) == ({"combined_mpg": 12.0}, {})
