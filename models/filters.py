@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Select, bindparam, false, func, select
 
 from models.validation import MAX_TEXT
-from models.vehicle import Manufacturer, Vehicle
+from models.vehicle import Dataset, Manufacturer, Vehicle
 
 #: Fields a filter or sort may name, with the column behind each.
 NUMERIC_FIELDS: dict[str, Any] = {
@@ -36,6 +36,16 @@ RANGES: tuple[tuple[str, str, str], ...] = (
     ("hp_min", "hp_max", "horsepower"),
     ("mpg_min", "mpg_max", "combined_mpg"),
 )
+
+
+#: The text filters beside origin, by ``VehicleFilter`` field, with the column behind each;
+#: like origins they match case-insensitively.
+TEXT_FILTERS: dict[str, Any] = {
+    "fuel_types": Vehicle.fuel_type,
+    "vehicle_classes": Vehicle.vehicle_class,
+    "drives": Vehicle.drive,
+    "powertrains": Vehicle.powertrain,
+}
 
 
 def _escape_like(text: str) -> str:
@@ -62,6 +72,12 @@ class VehicleFilter:
     #: The manufacturers as ids, once ``with_manufacturer_ids`` has looked the names up;
     #: ``()`` matches nothing. Filtering on ids lets the database use a maker's index.
     manufacturer_ids: tuple[int, ...] | None = None
+    #: Dataset slugs; vehicles of any of them.
+    datasets: tuple[str, ...] = ()
+    fuel_types: tuple[str, ...] = ()
+    vehicle_classes: tuple[str, ...] = ()
+    drives: tuple[str, ...] = ()
+    powertrains: tuple[str, ...] = ()
 
     def problems(self) -> dict[str, str]:
         """Field name -> what is wrong with it; empty when the filter is usable."""
@@ -96,6 +112,8 @@ class VehicleFilter:
             ),
             q=bool(self.q),
             manufacturer_ids=None if self.manufacturer_ids is None else len(self.manufacturer_ids),
+            datasets=len(set(self.datasets)),
+            texts=tuple(len(self._texts(name)) for name in TEXT_FILTERS),
         )
 
     def parameters(self) -> dict[str, Any]:
@@ -106,6 +124,8 @@ class VehicleFilter:
             ("f_origin", self._origin_names()),
             ("f_cylinders", self._cylinder_counts()),
             ("f_manufacturer_id", sorted(self.manufacturer_ids or ())),
+            ("f_dataset", sorted(set(self.datasets))),
+            *((f"f_{name}", self._texts(name)) for name in TEXT_FILTERS),
         ):
             values.update({f"{prefix}_{i}": item for i, item in enumerate(items)})
         for low_name, high_name, _field in RANGES:
@@ -121,6 +141,9 @@ class VehicleFilter:
 
     def _origin_names(self) -> list[str]:
         return sorted({origin.strip().lower() for origin in self.origins})
+
+    def _texts(self, name: str) -> list[str]:
+        return sorted({value.strip().lower() for value in getattr(self, name)})
 
     def _cylinder_counts(self) -> list[int]:
         return sorted(set(self.cylinders))
@@ -143,6 +166,9 @@ class FilterShape:
     q: bool = False
     #: How many manufacturer ids; None when the filter names manufacturers instead.
     manufacturer_ids: int | None = None
+    datasets: int = 0
+    #: How many values each of ``TEXT_FILTERS`` holds, in order.
+    texts: tuple[int, ...] = (0,) * len(TEXT_FILTERS)
 
 
 @functools.lru_cache(maxsize=512)
@@ -171,6 +197,12 @@ def bound_conditions(shape: FilterShape) -> tuple[ColumnElement[bool], ...]:
         where.append(func.lower(Vehicle.origin).in_(bound("f_origin", shape.origins)))
     if shape.cylinders:
         where.append(Vehicle.cylinders.in_(bound("f_cylinders", shape.cylinders)))
+    if shape.datasets:
+        slugs = bound("f_dataset", shape.datasets)
+        where.append(Vehicle.dataset_id.in_(select(Dataset.id).where(Dataset.slug.in_(slugs))))
+    for (name, column), count in zip(TEXT_FILTERS.items(), shape.texts, strict=True):
+        if count:
+            where.append(func.lower(column).in_(bound(f"f_{name}", count)))
     present = iter(shape.bounds)
     for low_name, high_name, column_name in RANGES:
         column = NUMERIC_FIELDS[column_name]
