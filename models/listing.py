@@ -7,13 +7,14 @@ from sqlalchemy import Connection, Row, func, select
 from models.api_queries import select_vehicles
 from models.filters import VehicleFilter
 from models.paging import Page
-from models.vehicle import Manufacturer, Vehicle
+from models.vehicle import Dataset, Manufacturer, Vehicle
 
 MAX_PER_PAGE = 100
 
 #: Sort keys the list accepts, with the column each sorts by.
 SORTS: dict[str, Any] = {
     "id": Vehicle.id,
+    "dataset": Dataset.slug,
     "manufacturer": Manufacturer.name,
     "model": Vehicle.model,
     "year": Vehicle.year,

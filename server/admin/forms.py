@@ -5,10 +5,10 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import HiddenField, SelectField, StringField
+from wtforms import HiddenField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from models.validation import MAX_NAME_LENGTH, VEHICLE_FIELDS, parse_vehicle
+from models.validation import MAX_NAME_LENGTH, POWERTRAINS, VEHICLE_FIELDS, parse_vehicle
 
 VEHICLE_LABELS = {
     "dataset": "Dataset",
@@ -19,9 +19,9 @@ VEHICLE_LABELS = {
     "powertrain": "Powertrain",
     "fuel_type": "Fuel type",
     "horsepower": "Horsepower",
-    "city_mpg": "City fuel economy (mpg)",
-    "highway_mpg": "Highway fuel economy (mpg)",
-    "combined_mpg": "Combined fuel economy (mpg)",
+    "city_mpg": "City fuel economy (mpg, MPGe if electric)",
+    "highway_mpg": "Highway fuel economy (mpg, MPGe if electric)",
+    "combined_mpg": "Combined fuel economy (mpg, MPGe if electric)",
     "cylinders": "Cylinders",
     "displacement": "Displacement (litres)",
     "weight": "Weight (lb)",
@@ -32,35 +32,55 @@ VEHICLE_LABELS = {
     "co2_g_per_mile": "CO2 (g/mile)",
     "annual_fuel_cost_usd": "Annual fuel cost (USD)",
     "electric_range_miles": "Electric range (miles)",
-    "source_id": "Id in its source file",
 }
+
+#: The fields the form edits: a row's id in its source file is set by imports only.
+FORM_FIELDS = tuple(name for name in VEHICLE_FIELDS if name in VEHICLE_LABELS)
 
 
 class VehicleForm(FlaskForm):
-    """Every vehicle field as text; ``clean`` holds the parsed values after validation."""
+    """Every editable field; ``clean`` holds the parsed values after validation. The view
+    sets ``dataset.choices`` to the stored datasets."""
 
     clean: dict[str, Any]
 
     def validate(self, extra_validators: Any = None) -> bool:
         if not super().validate(extra_validators):
             return False
-        self.clean, problems = parse_vehicle({name: self[name].data for name in VEHICLE_FIELDS})
+        raw = {name: self[name].data for name in FORM_FIELDS}
+        self.clean, problems = parse_vehicle(raw, partial=True)
         for name, reason in problems.items():
             self[name].errors = [*self[name].errors, f"{VEHICLE_LABELS[name]} {reason}"]
         return not problems
 
     def fill(self, values: dict[str, Any]) -> None:
         """Show stored values in the fields (numbers without a trailing .0)."""
-        for name in VEHICLE_FIELDS:
-            value = values.get(name)
-            if isinstance(value, float) and value.is_integer():
-                value = int(value)
-            self[name].data = "" if value is None else str(value)
+        for name in FORM_FIELDS:
+            self[name].data = plain(values.get(name))
 
 
-# One text field per vehicle field, named as the field (WTForms reads fields off the class).
-for _name in VEHICLE_FIELDS:
-    setattr(VehicleForm, _name, StringField(VEHICLE_LABELS[_name]))
+def plain(value: Any) -> str:
+    """A stored value as text: empty for None, whole numbers without ".0"."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return "" if value is None else str(value)
+
+
+# One field per editable vehicle field, named as the field (WTForms reads fields off the class).
+for _name in FORM_FIELDS:
+    _label = VEHICLE_LABELS[_name]
+    if _name == "dataset":
+        _field: Any = SelectField(_label)
+    elif _name == "powertrain":
+        # The choices are models.validation's, which also words the error for a bad one.
+        _field = SelectField(
+            _label,
+            choices=[SelectChoice("", "unknown"), *map(SelectChoice, POWERTRAINS)],
+            validate_choice=False,
+        )
+    else:
+        _field = StringField(_label)
+    setattr(VehicleForm, _name, _field)
 
 
 class ConfirmForm(FlaskForm):

@@ -20,8 +20,10 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
+from wtforms import SelectChoice
 
 from models.audit import Actor, audit_page, vehicle_snapshots
+from models.datasets import DEFAULT_DATASET, SHIPPED, dataset_summaries
 from models.db import db
 from models.editing import (
     EditError,
@@ -48,6 +50,7 @@ from server.admin.forms import (
     RenameForm,
     TokenForm,
     VehicleForm,
+    plain,
 )
 from server.admin.query_args import list_args
 from server.admin.uploads import UploadTooLarge, save_upload, stored_upload
@@ -55,6 +58,7 @@ from server.auth.access import admin_required
 from server.security import refuse_forged
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp.add_app_template_filter(plain, "plain")
 
 AUDIT_PER_PAGE = 50
 
@@ -116,10 +120,25 @@ def export_csv() -> Response:
     )
 
 
+def _dataset_choices() -> list[SelectChoice]:
+    """(slug, label) of every stored dataset and of the shipped ones, which are made on use."""
+    names = {slug: info.name for slug, info in SHIPPED.items()}
+    names.update((d.slug, d.name) for d in dataset_summaries(db.session.connection()))
+    return [SelectChoice(slug, f"{name} ({slug})") for slug, name in sorted(names.items())]
+
+
+def _vehicle_form() -> VehicleForm:
+    form = VehicleForm()
+    form.dataset.choices = _dataset_choices()
+    return form
+
+
 @bp.route("/vehicles/new", methods=["GET", "POST"])
 def create() -> ResponseReturnValue:
-    form = VehicleForm()
+    form = _vehicle_form()
+    form.dataset.data = form.dataset.data or request.args.get("dataset") or DEFAULT_DATASET
     if form.validate_on_submit():
+        db.session.rollback()
         with write_transaction() as conn:
             vehicle_id = create_vehicle(conn, form_actor(), form.clean)
         flash(f"Vehicle {vehicle_id} added.", "info")
@@ -138,7 +157,7 @@ def _snapshot_or_404(vehicle_id: int) -> dict[str, Any]:
 @bp.route("/vehicles/<int:vehicle_id>/edit", methods=["GET", "POST"])
 def edit(vehicle_id: int) -> ResponseReturnValue:
     stored = _snapshot_or_404(vehicle_id)
-    form = VehicleForm()
+    form = _vehicle_form()
     if form.validate_on_submit():
         db.session.rollback()  # release the read transaction before writing
         with write_transaction() as conn:

@@ -29,17 +29,17 @@ def test_filter_by_vehicle_and_user(app: Flask, client: FlaskClient, auth: AuthA
     corolla = first_vehicle_id(app, "corolla 1200")
     civic = first_vehicle_id(app, "civic")
     auth.login("admin")
-    _edit(client, app, corolla, mpg="41")
-    _edit(client, app, civic, mpg="30")
+    _edit(client, app, corolla, combined_mpg="41")
+    _edit(client, app, civic, combined_mpg="30")
     auth.logout()
     auth.login("editor")
-    _edit(client, app, corolla, mpg="42")
+    _edit(client, app, corolla, combined_mpg="42")
     post_form(client, "/admin/vehicles/new", VEHICLE_FORM)
 
     assert _total(client.get("/admin/audit").get_data(as_text=True)) == 4
     by_vehicle = client.get(f"/admin/audit?vehicle={corolla}").get_data(as_text=True)
     assert _total(by_vehicle) == 2
-    assert "mpg=41.0" in by_vehicle and "mpg=42.0" in by_vehicle
+    assert "combined_mpg=41.0" in by_vehicle and "combined_mpg=42.0" in by_vehicle
     by_user = client.get("/admin/audit?user=editor").get_data(as_text=True)
     assert _total(by_user) == 2
     assert (

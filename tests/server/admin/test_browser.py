@@ -42,7 +42,7 @@ def test_edit_mpg_moves_the_point(page: Any, live_url: str, app: Flask, users: A
     vehicle_id = first_vehicle_id(app, "corolla 1200")
     before = snapshot(app, vehicle_id)
     assert before is not None and before["manufacturer"] == "Toyota"
-    hp, old_mpg = before["horsepower"], before["mpg"]
+    hp, old_mpg = before["horsepower"], before["combined_mpg"]
 
     page.goto(f"{live_url}/dash/")
     wait_for_point(page, hp, old_mpg)
@@ -55,10 +55,10 @@ def test_edit_mpg_moves_the_point(page: Any, live_url: str, app: Flask, users: A
     page.get_by_label("Password").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"**/admin/vehicles/{vehicle_id}/edit")
-    page.get_by_label("Miles per gallon").fill(str(NEW_MPG))
+    page.get_by_label("Combined fuel economy").fill(str(NEW_MPG))
     page.get_by_role("button", name="Save").click()
     page.wait_for_selector("text=saved")
-    assert snapshot(app, vehicle_id)["mpg"] == NEW_MPG  # type: ignore[index]
+    assert snapshot(app, vehicle_id)["combined_mpg"] == NEW_MPG  # type: ignore[index]
 
     page.goto(f"{live_url}/dash/")
     wait_for_point(page, hp, NEW_MPG)

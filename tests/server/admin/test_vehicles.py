@@ -5,11 +5,12 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from models import current_data_version
 from models.audit import AuditEntry
 from models.db import db
+from models.vehicle import Vehicle
 from tests.dashapp.helpers import point_count, post_figure
 from tests.server.admin.helpers import (
     VEHICLE_FORM,
@@ -51,7 +52,9 @@ def test_filters_search_and_sort(client: FlaskClient, auth: Any) -> None:
     assert _total(html) == 16
     html = client.get("/admin/vehicles?q=corolla").get_data(as_text=True)
     assert _total(html) == 10
-    by_mpg = client.get("/admin/vehicles?sort=mpg&dir=desc&per_page=1").get_data(as_text=True)
+    by_mpg = client.get("/admin/vehicles?sort=combined_mpg&dir=desc&per_page=1").get_data(
+        as_text=True
+    )
     assert "46.6" in by_mpg  # the sample's best: mazda glc
 
 
@@ -76,16 +79,28 @@ def test_create_writes_audits_and_bumps_version(app: Flask, client: FlaskClient,
     vehicle_id = first_vehicle_id(app, "corolla test")
     stored = snapshot(app, vehicle_id)
     assert stored == {
+        "dataset": "auto-mpg",
         "manufacturer": "Toyota",
         "model": "corolla test",
         "year": 1975,
+        "vehicle_class": None,
+        "powertrain": None,
+        "fuel_type": None,
         "horsepower": 75.0,
-        "mpg": 30.5,
+        "city_mpg": None,
+        "highway_mpg": None,
+        "combined_mpg": 30.5,
         "cylinders": 4,
-        "displacement": 97.0,
+        "displacement": 1.6,
         "weight": 2100.0,
         "acceleration": 15.5,
+        "drive": None,
+        "transmission": None,
         "origin": "Japan",
+        "co2_g_per_mile": None,
+        "annual_fuel_cost_usd": None,
+        "electric_range_miles": None,
+        "source_id": None,
     }
     with app.app_context():
         entry = db.session.scalars(select(AuditEntry)).one()
@@ -95,7 +110,7 @@ def test_create_writes_audits_and_bumps_version(app: Flask, client: FlaskClient,
             "form",
             vehicle_id,
         )
-        assert entry.after["mpg"] == 30.5
+        assert entry.after["combined_mpg"] == 30.5
         assert current_data_version(db.session.connection()) == version + 1
 
 
@@ -113,7 +128,7 @@ def test_every_field_error_is_shown_next_to_its_field(
         **VEHICLE_FORM,
         "manufacturer": "",
         "horsepower": "not-a-number",
-        "mpg": "-3",
+        "combined_mpg": "-3",
         "year": "1850",
         "cylinders": "4.5",
     }
@@ -123,7 +138,7 @@ def test_every_field_error_is_shown_next_to_its_field(
     for field, message in [
         ("manufacturer", "Manufacturer is required"),
         ("horsepower", "Horsepower not a number"),
-        ("mpg", "Miles per gallon must be greater than 0"),
+        ("combined_mpg", r"Combined fuel economy \(mpg, MPGe if electric\) must be greater than 0"),
         ("year", "Model year must be between 1886 and 2100"),
         ("cylinders", "Cylinders not a whole number"),
     ]:
@@ -143,13 +158,58 @@ def test_edit_shows_and_saves_values(app: Flask, client: FlaskClient, auth: Any)
     assert 'value="corolla 1200"' in page
     before = snapshot(app, vehicle_id)
     data = {k: ("" if v is None else str(v)) for k, v in before.items()}  # type: ignore[union-attr]
-    response = post_form(client, f"/admin/vehicles/{vehicle_id}/edit", {**data, "mpg": "44"})
+    response = post_form(
+        client, f"/admin/vehicles/{vehicle_id}/edit", {**data, "combined_mpg": "44"}
+    )
     assert response.status_code == 302
-    assert snapshot(app, vehicle_id) == {**before, "mpg": 44.0}  # type: ignore[dict-item]
+    assert snapshot(app, vehicle_id) == {**before, "combined_mpg": 44.0}  # type: ignore[dict-item]
     with app.app_context():
         entry = db.session.scalars(select(AuditEntry)).one()
-        assert entry.before == {"mpg": before["mpg"]}  # type: ignore[index]
-        assert entry.after == {"mpg": 44.0}
+        assert entry.before == {"combined_mpg": before["combined_mpg"]}  # type: ignore[index]
+        assert entry.after == {"combined_mpg": 44.0}
+
+
+def test_form_offers_the_datasets_and_no_source_id(
+    app: Flask, client: FlaskClient, auth: Any
+) -> None:
+    auth.login()
+    html = client.get("/admin/vehicles/new").get_data(as_text=True)
+    assert re.search(r'<select id="dataset" name="dataset">', html)
+    assert '<option selected value="auto-mpg">Auto MPG, 1970-82 (auto-mpg)</option>' in html
+    assert '<option value="epa-1984-2015">EPA fuel economy, 1984-2015 (epa-1984-2015)</option>' in (
+        html
+    )
+    assert 'name="source_id"' not in html and "combined_mpg_derived" not in html
+    response = post_form(client, "/admin/vehicles/new", {**VEHICLE_FORM, "dataset": "nope"})
+    assert response.status_code == 200
+    assert "Not a valid choice" in response.get_data(as_text=True)
+    assert vehicle_count(app) == 406
+
+
+def test_edit_moves_dataset_and_keeps_source_id(app: Flask, client: FlaskClient, auth: Any) -> None:
+    auth.login()
+    vehicle_id = first_vehicle_id(app, "corolla 1200")
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(update(Vehicle).where(Vehicle.id == vehicle_id).values(source_id="row-7"))
+    before = snapshot(app, vehicle_id)
+    data = {k: ("" if v is None else str(v)) for k, v in before.items()}  # type: ignore[union-attr]
+    data.pop("source_id")
+    response = post_form(
+        client, f"/admin/vehicles/{vehicle_id}/edit", {**data, "dataset": "epa-1984-2015"}
+    )
+    assert response.status_code == 302
+    assert snapshot(app, vehicle_id) == {**before, "dataset": "epa-1984-2015"}  # type: ignore[dict-item]
+
+
+def test_numbers_are_shown_without_a_trailing_zero(client: FlaskClient, auth: Any) -> None:
+    auth.login()
+    html = client.get("/admin/vehicles?per_page=1").get_data(as_text=True)
+    # The sample's first car: chevrolet chevelle malibu, 130 hp, 18 mpg, 3504 lb.
+    cells = re.findall(r'<td class="num">([^<]*)</td>', html)
+    assert cells[1:] == ["1970", "130", "18", "8", "3504"]
+    assert "<td>auto-mpg</td>" in html
+    edit = client.get(f"/admin/vehicles/{_ids(html)[0]}/edit").get_data(as_text=True)
+    assert 'name="horsepower" type="text" value="130"' in edit
 
 
 def test_edit_unknown_vehicle_is_404(client: FlaskClient, auth: Any) -> None:
@@ -200,7 +260,7 @@ def test_forms_without_a_valid_csrf_token_are_refused(
     vehicle_id = first_vehicle_id(app, "corolla 1200")
     for url, data in [
         ("/admin/vehicles/new", VEHICLE_FORM),
-        (f"/admin/vehicles/{vehicle_id}/edit", {**VEHICLE_FORM, "mpg": "1"}),
+        (f"/admin/vehicles/{vehicle_id}/edit", {**VEHICLE_FORM, "combined_mpg": "1"}),
         (f"/admin/vehicles/{vehicle_id}/delete", {}),
         ("/admin/vehicles/bulk-delete", {"ids": [vehicle_id], "confirmed": "yes"}),
         ("/admin/manufacturers/1/rename", {"name": "Renamed"}),
@@ -227,11 +287,35 @@ def test_export_whole_store_and_filtered(client: FlaskClient, auth: Any) -> None
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     lines = response.get_data(as_text=True).splitlines()
-    assert lines[0] == (
-        "id,manufacturer,model,year,horsepower,mpg,cylinders,displacement,weight,acceleration,origin"
-    )
+    first, *fields = lines[0].split(",")
+    assert first in ("id", "fueldash_id")  # fueldash's own id, named so an import knows it
+    assert fields == [
+        "dataset",
+        "manufacturer",
+        "model",
+        "year",
+        "vehicle_class",
+        "powertrain",
+        "fuel_type",
+        "horsepower",
+        "city_mpg",
+        "highway_mpg",
+        "combined_mpg",
+        "cylinders",
+        "displacement",
+        "weight",
+        "acceleration",
+        "drive",
+        "transmission",
+        "origin",
+        "co2_g_per_mile",
+        "annual_fuel_cost_usd",
+        "electric_range_miles",
+        "source_id",
+        "combined_mpg_derived",
+    ]
     assert len(lines) == 407
     honda = client.get("/admin/vehicles/export.csv?manufacturer=Honda").get_data(as_text=True)
     rows = honda.splitlines()[1:]
     assert len(rows) == 13
-    assert all(",Honda," in row for row in rows)
+    assert all(",auto-mpg,Honda," in row for row in rows)
