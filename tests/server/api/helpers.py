@@ -12,10 +12,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import event, insert, select
 
 from models import Manufacturer, Vehicle, bump_data_version
+from models.datasets import DEFAULT_DATASET, dataset_id_for
 from models.db import db
 
 API = "/api/v1"
-NEW_VEHICLE = {"manufacturer": "vw", "model": "api beetle", "horsepower": 50, "mpg": 31.5}
+NEW_VEHICLE = {"manufacturer": "vw", "model": "api beetle", "horsepower": 50, "combined_mpg": 31.5}
 
 
 def bearer(secret: str) -> dict[str, str]:
@@ -33,7 +34,13 @@ def add_vehicles(app: Flask, count: int, manufacturer: str = "Toyota", **values:
     """Insert ``count`` vehicles for an existing manufacturer, as a writer would."""
     with app.app_context(), db.engine.begin() as conn:
         maker_id = conn.scalar(select(Manufacturer.id).where(Manufacturer.name == manufacturer))
-        row = {"model": "added", "year": 1985, "origin": "Japan", **values}
+        row = {
+            "model": "added",
+            "year": 1985,
+            "origin": "Japan",
+            "dataset_id": dataset_id_for(conn, DEFAULT_DATASET),
+            **values,
+        }
         conn.execute(insert(Vehicle), [{"manufacturer_id": maker_id, **row}] * count)
         bump_data_version(conn)
 

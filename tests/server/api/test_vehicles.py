@@ -12,10 +12,16 @@ from flask.testing import FlaskClient
 
 from tests.server.api.helpers import API, add_vehicles, raw_sample, vehicle_id
 
+#: The CSV names its id column fueldash_id, so importing the file back updates those rows.
 CSV_HEADER = (
-    "id,manufacturer,model,year,horsepower,mpg,cylinders,displacement,weight,acceleration,origin"
+    "fueldash_id,dataset,manufacturer,model,year,vehicle_class,powertrain,fuel_type,horsepower,"
+    "city_mpg,highway_mpg,combined_mpg,cylinders,displacement,weight,acceleration,drive,"
+    "transmission,origin,co2_g_per_mile,annual_fuel_cost_usd,electric_range_miles,source_id,"
+    "combined_mpg_derived"
 )
-VEHICLE_KEYS = set(CSV_HEADER.split(","))
+VEHICLE_KEYS = {"id", *CSV_HEADER.split(",")[1:]}
+#: Cubic inches to litres, as the sample's displacement is stored.
+LITRES_PER_CUBIC_INCH = 0.016387064
 
 
 def get_json(client: FlaskClient, url: str, **kwargs: Any) -> Any:
@@ -50,8 +56,14 @@ def test_items_carry_the_sample_values(client: FlaskClient) -> None:
     assert len(page["items"]) == 406 and page["next"] is None
     # Seeding keeps the sample's order, so the n-th id is the n-th car.
     for item, car in zip(page["items"], raw, strict=True):
-        assert item["mpg"] == car["Miles_per_Gallon"]
+        assert item["dataset"] == "auto-mpg"
+        assert item["combined_mpg"] == car["Miles_per_Gallon"]
+        assert item["combined_mpg_derived"] is False
+        assert item["city_mpg"] is None and item["highway_mpg"] is None
         assert item["horsepower"] == car["Horsepower"]
+        assert item["displacement"] == pytest.approx(
+            car["Displacement"] * LITRES_PER_CUBIC_INCH, rel=1e-12
+        )
         assert item["cylinders"] == car["Cylinders"]
         assert item["weight"] == car["Weight_in_lbs"]
         assert item["origin"] == car["Origin"]
@@ -101,15 +113,15 @@ def test_filters_match_the_raw_sample(client: FlaskClient) -> None:
 
 
 def test_sort_descending_with_nulls_last_and_id_tie_break(client: FlaskClient) -> None:
-    items = walk(client, f"{API}/vehicles?sort=-mpg&limit=37")
+    items = walk(client, f"{API}/vehicles?sort=-combined_mpg&limit=37")
     assert len(items) == 406
-    mpgs = [item["mpg"] for item in items]
+    mpgs = [item["combined_mpg"] for item in items]
     known = [mpg for mpg in mpgs if mpg is not None]
     assert mpgs == known + [None] * 8
     assert known == sorted(known, reverse=True)
     assert known[0] == max(car["Miles_per_Gallon"] or 0 for car in raw_sample())
     for before, after in pairwise(items):
-        if before["mpg"] == after["mpg"]:
+        if before["combined_mpg"] == after["combined_mpg"]:
             assert before["id"] < after["id"]
 
 
@@ -155,7 +167,11 @@ def test_one_vehicle(client: FlaskClient) -> None:
     car = raw_sample()[0]
     assert vehicle["id"] == first and set(vehicle) == VEHICLE_KEYS
     assert (vehicle["manufacturer"], vehicle["model"]) == ("Chevrolet", "chevelle malibu")
-    assert (vehicle["mpg"], vehicle["horsepower"]) == (car["Miles_per_Gallon"], car["Horsepower"])
+    assert (vehicle["combined_mpg"], vehicle["horsepower"]) == (
+        car["Miles_per_Gallon"],
+        car["Horsepower"],
+    )
+    assert vehicle["displacement"] == 5.030828648  # 307 cubic inches
 
 
 @pytest.mark.parametrize("missing", ["0", "after-last", "99999999999999999999999"])
@@ -193,15 +209,17 @@ def test_csv_applies_filters_and_sort_with_no_page_limit(client: FlaskClient, ap
     rows = read_csv(response.get_data(as_text=True))
     cylinder_count = Counter(car["Cylinders"] for car in raw_sample())[8]
     assert len(rows) == 1 + cylinder_count + 600
-    assert {row[6] for row in rows[1:]} == {"8"}
-    years = [int(row[3]) for row in rows[1:]]
+    header = rows[0]
+    assert {row[header.index("cylinders")] for row in rows[1:]} == {"8"}
+    years = [int(row[header.index("year")]) for row in rows[1:]]
     assert years == sorted(years, reverse=True)
 
 
 def test_csv_neutralises_formulas(client: FlaskClient, app: Flask) -> None:
     add_vehicles(app, 1, model="=HYPERLINK(1)")
     text = client.get(f"{API}/vehicles?format=csv&q=HYPERLINK").get_data(as_text=True)
-    assert read_csv(text)[1][2] == "'=HYPERLINK(1)"
+    header, row = read_csv(text)
+    assert row[header.index("model")] == "'=HYPERLINK(1)"
 
 
 @pytest.mark.parametrize(
@@ -235,7 +253,9 @@ def test_bad_parameters_name_the_parameter(client: FlaskClient, query: str, para
 
 
 def test_cursor_for_another_sort_is_refused(client: FlaskClient) -> None:
-    next_url = get_json(client, f"{API}/vehicles?sort=mpg")["next"]
+    next_url = get_json(client, f"{API}/vehicles?sort=combined_mpg")["next"]
     cursor = next_url.split("cursor=")[1]
-    problem = client.get(f"{API}/vehicles?sort=-mpg&cursor={cursor}").get_json()
-    assert problem["errors"]["cursor"] == ["cursor was issued for sort=mpg, not sort=-mpg"]
+    problem = client.get(f"{API}/vehicles?sort=-combined_mpg&cursor={cursor}").get_json()
+    assert problem["errors"]["cursor"] == [
+        "cursor was issued for sort=combined_mpg, not sort=-combined_mpg"
+    ]

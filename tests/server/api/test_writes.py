@@ -41,7 +41,8 @@ def test_create(app: Flask, client: FlaskClient, token: str) -> None:
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
     assert body["manufacturer"] == "Volkswagen"
-    assert body["mpg"] == 31.5
+    assert (body["dataset"], body["combined_mpg"]) == ("auto-mpg", 31.5)
+    assert body["combined_mpg_derived"] is False
     assert response.headers["Location"] == f"/api/v1/vehicles/{body['id']}"
     assert client.get(response.headers["Location"]).get_json() == body
     with app.app_context():
@@ -55,7 +56,13 @@ def test_create(app: Flask, client: FlaskClient, token: str) -> None:
 
 
 def test_validation_matches_the_forms(app: Flask, client: FlaskClient, token: str) -> None:
-    bad = {"manufacturer": "", "model": "x", "horsepower": "not-a-number", "mpg": -2, "year": 1.5}
+    bad = {
+        "manufacturer": "",
+        "model": "x",
+        "horsepower": "not-a-number",
+        "combined_mpg": -2,
+        "year": 1.5,
+    }
     response = client.post("/api/v1/vehicles", json=bad, headers=bearer(token))
     assert response.status_code == 422
     assert response.mimetype == "application/problem+json"
@@ -64,7 +71,7 @@ def test_validation_matches_the_forms(app: Flask, client: FlaskClient, token: st
     assert problem["errors"] == {
         "manufacturer": ["is required"],
         "horsepower": ["not a number"],
-        "mpg": ["must be greater than 0"],
+        "combined_mpg": ["must be greater than 0"],
         "year": ["not a whole number"],
     }
     unknown = client.post(
@@ -110,14 +117,17 @@ def test_patch_changes_only_what_is_sent(app: Flask, client: FlaskClient, token:
     vehicle_id = first_vehicle_id(app, "corolla 1200")
     before = snapshot(app, vehicle_id)
     response = client.patch(
-        f"/api/v1/vehicles/{vehicle_id}", json={"mpg": "44.5"}, headers=bearer(token)
+        f"/api/v1/vehicles/{vehicle_id}", json={"combined_mpg": "44.5"}, headers=bearer(token)
     )
     assert response.status_code == 200, response.get_json()
-    assert response.get_json()["mpg"] == 44.5
-    assert snapshot(app, vehicle_id) == {**before, "mpg": 44.5}  # type: ignore[dict-item]
+    assert response.get_json()["combined_mpg"] == 44.5
+    assert snapshot(app, vehicle_id) == {**before, "combined_mpg": 44.5}  # type: ignore[dict-item]
     with app.app_context():
         entry = db.session.scalars(select(AuditEntry)).one()
-        assert (entry.before, entry.after) == ({"mpg": before["mpg"]}, {"mpg": 44.5})  # type: ignore[index]
+        assert (entry.before, entry.after) == (
+            {"combined_mpg": before["combined_mpg"]},  # type: ignore[index]
+            {"combined_mpg": 44.5},
+        )
     cleared = client.patch(
         f"/api/v1/vehicles/{vehicle_id}", json={"model": None}, headers=bearer(token)
     )
@@ -128,7 +138,10 @@ def test_patch_changes_only_what_is_sent(app: Flask, client: FlaskClient, token:
 def test_patch_and_delete_unknown_vehicle(client: FlaskClient, token: str) -> None:
     for method, vehicle_id in [("PATCH", 999999), ("DELETE", 999999), ("DELETE", 2**70)]:
         response = client.open(
-            f"/api/v1/vehicles/{vehicle_id}", method=method, json={"mpg": 3}, headers=bearer(token)
+            f"/api/v1/vehicles/{vehicle_id}",
+            method=method,
+            json={"combined_mpg": 3},
+            headers=bearer(token),
         )
         assert response.status_code == 404
         assert response.mimetype == "application/problem+json"
