@@ -30,22 +30,22 @@ NUMERIC_FIELDS: dict[str, Any] = {
     "acceleration": Vehicle.acceleration,
 }
 
+#: Text fields matched case-insensitively: the ``VehicleFilter`` field holding the wanted
+#: values -> (the query parameter that names one, the column).
+TEXT_FILTERS: dict[str, tuple[str, Any]] = {
+    "origins": ("origin", Vehicle.origin),
+    "fuel_types": ("fuel_type", Vehicle.fuel_type),
+    "vehicle_classes": ("vehicle_class", Vehicle.vehicle_class),
+    "drives": ("drive", Vehicle.drive),
+    "powertrains": ("powertrain", Vehicle.powertrain),
+}
+
 #: (lower bound, upper bound, field) for each range a filter can take.
 RANGES: tuple[tuple[str, str, str], ...] = (
     ("year_min", "year_max", "year"),
     ("hp_min", "hp_max", "horsepower"),
     ("mpg_min", "mpg_max", "combined_mpg"),
 )
-
-
-#: The text filters beside origin, by ``VehicleFilter`` field, with the column behind each;
-#: like origins they match case-insensitively.
-TEXT_FILTERS: dict[str, Any] = {
-    "fuel_types": Vehicle.fuel_type,
-    "vehicle_classes": Vehicle.vehicle_class,
-    "drives": Vehicle.drive,
-    "powertrains": Vehicle.powertrain,
-}
 
 
 def _escape_like(text: str) -> str:
@@ -56,11 +56,18 @@ def _escape_like(text: str) -> str:
 class VehicleFilter:
     """Conditions on vehicles; empty fields do not narrow anything.
 
-    Names (manufacturers, origins) match case-insensitively. Ranges are inclusive.
+    Names (manufacturers and the ``TEXT_FILTERS``) match case-insensitively; datasets by
+    their exact slug. Ranges are inclusive.
     """
 
     manufacturers: tuple[str, ...] = ()
+    #: Dataset slugs; vehicles of any of them.
+    datasets: tuple[str, ...] = ()
     origins: tuple[str, ...] = ()
+    fuel_types: tuple[str, ...] = ()
+    vehicle_classes: tuple[str, ...] = ()
+    drives: tuple[str, ...] = ()
+    powertrains: tuple[str, ...] = ()
     cylinders: tuple[int, ...] = ()
     year_min: int | None = None
     year_max: int | None = None
@@ -72,12 +79,6 @@ class VehicleFilter:
     #: The manufacturers as ids, once ``with_manufacturer_ids`` has looked the names up;
     #: ``()`` matches nothing. Filtering on ids lets the database use a maker's index.
     manufacturer_ids: tuple[int, ...] | None = None
-    #: Dataset slugs; vehicles of any of them.
-    datasets: tuple[str, ...] = ()
-    fuel_types: tuple[str, ...] = ()
-    vehicle_classes: tuple[str, ...] = ()
-    drives: tuple[str, ...] = ()
-    powertrains: tuple[str, ...] = ()
 
     def problems(self) -> dict[str, str]:
         """Field name -> what is wrong with it; empty when the filter is usable."""
@@ -88,11 +89,11 @@ class VehicleFilter:
                 found[low_name] = f"{low_name} ({low}) is greater than {high_name} ({high})"
         if self.q is not None and len(self.q) > MAX_TEXT:
             found["q"] = f"q is longer than {MAX_TEXT} characters"
-        for name in self.manufacturers + self.origins:
-            if len(name) > MAX_TEXT:
-                found["manufacturer" if name in self.manufacturers else "origin"] = (
-                    f"names are at most {MAX_TEXT} characters"
-                )
+        named = {"manufacturer": self.manufacturers, "dataset": self.datasets}
+        named |= {param: getattr(self, name) for name, (param, _) in TEXT_FILTERS.items()}
+        for param, names in named.items():
+            if any(len(name) > MAX_TEXT for name in names):
+                found[param] = f"names are at most {MAX_TEXT} characters"
         return found
 
     def shape(self) -> "FilterShape":
@@ -103,7 +104,8 @@ class VehicleFilter:
         """
         return FilterShape(
             manufacturers=len(self._manufacturer_names()),
-            origins=len(self._origin_names()),
+            datasets=len(self._dataset_slugs()),
+            texts=tuple(len(self._lowered(name)) for name in TEXT_FILTERS),
             cylinders=len(self._cylinder_counts()),
             bounds=tuple(
                 getattr(self, name) is not None
@@ -112,8 +114,6 @@ class VehicleFilter:
             ),
             q=bool(self.q),
             manufacturer_ids=None if self.manufacturer_ids is None else len(self.manufacturer_ids),
-            datasets=len(set(self.datasets)),
-            texts=tuple(len(self._texts(name)) for name in TEXT_FILTERS),
         )
 
     def parameters(self) -> dict[str, Any]:
@@ -121,11 +121,10 @@ class VehicleFilter:
         values: dict[str, Any] = {}
         for prefix, items in (
             ("f_manufacturer", self._manufacturer_names()),
-            ("f_origin", self._origin_names()),
+            ("f_dataset", self._dataset_slugs()),
+            *((f"f_{name}", self._lowered(name)) for name in TEXT_FILTERS),
             ("f_cylinders", self._cylinder_counts()),
             ("f_manufacturer_id", sorted(self.manufacturer_ids or ())),
-            ("f_dataset", sorted(set(self.datasets))),
-            *((f"f_{name}", self._texts(name)) for name in TEXT_FILTERS),
         ):
             values.update({f"{prefix}_{i}": item for i, item in enumerate(items)})
         for low_name, high_name, _field in RANGES:
@@ -139,10 +138,11 @@ class VehicleFilter:
     def _manufacturer_names(self) -> list[str]:
         return sorted({name.strip().lower() for name in self.manufacturers})
 
-    def _origin_names(self) -> list[str]:
-        return sorted({origin.strip().lower() for origin in self.origins})
+    def _dataset_slugs(self) -> list[str]:
+        return sorted({slug.strip() for slug in self.datasets})
 
-    def _texts(self, name: str) -> list[str]:
+    def _lowered(self, name: str) -> list[str]:
+        """The wanted values of the text filter ``name``, as compared."""
         return sorted({value.strip().lower() for value in getattr(self, name)})
 
     def _cylinder_counts(self) -> list[int]:
@@ -159,16 +159,15 @@ class FilterShape:
     """The structure of a ``VehicleFilter``: what ``bound_conditions`` needs to build SQL."""
 
     manufacturers: int = 0
-    origins: int = 0
+    datasets: int = 0
+    #: How many values, for each of ``TEXT_FILTERS`` in order.
+    texts: tuple[int, ...] = (0,) * len(TEXT_FILTERS)
     cylinders: int = 0
     #: (low, high) present, for each of ``RANGES`` in order.
     bounds: tuple[bool, ...] = (False,) * 2 * len(RANGES)
     q: bool = False
     #: How many manufacturer ids; None when the filter names manufacturers instead.
     manufacturer_ids: int | None = None
-    datasets: int = 0
-    #: How many values each of ``TEXT_FILTERS`` holds, in order.
-    texts: tuple[int, ...] = (0,) * len(TEXT_FILTERS)
 
 
 @functools.lru_cache(maxsize=512)
@@ -193,16 +192,14 @@ def bound_conditions(shape: FilterShape) -> tuple[ColumnElement[bool], ...]:
         where.append(
             Vehicle.manufacturer_id.in_(bound("f_manufacturer_id", shape.manufacturer_ids))
         )
-    if shape.origins:
-        where.append(func.lower(Vehicle.origin).in_(bound("f_origin", shape.origins)))
-    if shape.cylinders:
-        where.append(Vehicle.cylinders.in_(bound("f_cylinders", shape.cylinders)))
     if shape.datasets:
         slugs = bound("f_dataset", shape.datasets)
         where.append(Vehicle.dataset_id.in_(select(Dataset.id).where(Dataset.slug.in_(slugs))))
-    for (name, column), count in zip(TEXT_FILTERS.items(), shape.texts, strict=True):
+    for (name, (_param, column)), count in zip(TEXT_FILTERS.items(), shape.texts, strict=True):
         if count:
             where.append(func.lower(column).in_(bound(f"f_{name}", count)))
+    if shape.cylinders:
+        where.append(Vehicle.cylinders.in_(bound("f_cylinders", shape.cylinders)))
     present = iter(shape.bounds)
     for low_name, high_name, column_name in RANGES:
         column = NUMERIC_FIELDS[column_name]
@@ -229,3 +226,10 @@ def with_manufacturer_ids(conn: Connection, vehicle_filter: VehicleFilter) -> Ve
         select(Manufacturer.id).where(func.lower(Manufacturer.name).in_(names))
     ).all()
     return replace(vehicle_filter, manufacturers=(), manufacturer_ids=tuple(sorted(found)))
+
+
+def unknown_datasets(conn: Connection, slugs: tuple[str, ...] | list[str]) -> list[str]:
+    """The slugs, of those given, that no dataset has."""
+    wanted = {slug.strip() for slug in slugs}
+    known = set(conn.scalars(select(Dataset.slug).where(Dataset.slug.in_(wanted))))
+    return sorted(wanted - known)
