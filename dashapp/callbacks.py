@@ -16,13 +16,20 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from dashapp.figures import GRAPH_ID, Figure
 from dashapp.layout import (
+    CHOICES_ID,
+    CLASSES_ID,
     CYLINDERS_ID,
+    DATASET_FILTERS,
+    DATASET_ID,
     DEFAULTS_ID,
     DETAILS_ID,
     DOWNLOAD_ID,
+    DRIVES_ID,
     DROPDOWN_ID,
+    FUEL_TYPES_ID,
     LINK_ID,
     ORIGINS_ID,
+    POWERTRAINS_ID,
     SELECTED_ID,
     SUMMARY_ID,
     TABLE_CONTAINER_ID,
@@ -46,12 +53,18 @@ from models.explore import similar_vehicles, vehicle_details
 
 #: The ``window.dash_clientside`` namespace of dashapp/assets/fueldash.js.
 CLIENTSIDE = "fueldash"
-#: Each control's component, by the name ``dashapp.state.from_controls`` gives its value.
+#: Each control's component, by the name ``dashapp.state.from_controls`` gives its value,
+#: in the order fueldash.js's CONTROLS names them.
 CONTROL_IDS = {
     "manufacturers": DROPDOWN_ID,
+    "dataset": DATASET_ID,
     "years": YEARS_ID,
     "origins": ORIGINS_ID,
     "cylinders": CYLINDERS_ID,
+    "fuel_types": FUEL_TYPES_ID,
+    "vehicle_classes": CLASSES_ID,
+    "drives": DRIVES_ID,
+    "powertrains": POWERTRAINS_ID,
     "x": X_AXIS_ID,
     "y": Y_AXIS_ID,
     "units": UNITS_ID,
@@ -90,6 +103,22 @@ def register_callbacks(dash_app: Dash) -> None:
     )
     def update_fuel_efficiency_graph(**controls: Any) -> Figure:
         return view_figure(from_controls(**controls))
+
+    # A dataset picked on the page offers its own manufacturers, filter values and axes,
+    # and opens on its default axes with no filter; the main callback then runs once.
+    dash_app.clientside_callback(
+        ClientsideFunction(CLIENTSIDE, "datasetControls"),
+        Output(DROPDOWN_ID, "options"),
+        Output(X_AXIS_ID, "options"),
+        Output(Y_AXIS_ID, "options"),
+        Output(X_AXIS_ID, "value", allow_duplicate=True),
+        Output(Y_AXIS_ID, "value", allow_duplicate=True),
+        *[Output(id_, "options") for _, id_, *_ in DATASET_FILTERS],
+        *[Output(id_, "value", allow_duplicate=True) for _, id_, *_ in DATASET_FILTERS],
+        Input(DATASET_ID, "value"),
+        State(CHOICES_ID, "data"),
+        prevent_initial_call=True,
+    )
 
     # What the figure carries becomes the cards, the CSV link and the table's rows in the
     # browser: no second request, no second query.
@@ -152,6 +181,7 @@ def register_callbacks(dash_app: Dash) -> None:
         *CONTROL_INPUTS,
         Input(LINK_ID, "data"),
         *YEAR_ENDS,
+        State(CHOICES_ID, "data"),
         prevent_initial_call=True,
     )
     dash_app.clientside_callback(
@@ -162,6 +192,7 @@ def register_callbacks(dash_app: Dash) -> None:
         *YEAR_ENDS,
         State(LINK_ID, "data"),
         State(DEFAULTS_ID, "data"),
+        State(CHOICES_ID, "data"),
     )
 
     @dash_app.callback(
@@ -188,9 +219,14 @@ def register_callbacks(dash_app: Dash) -> None:
         ]
         return {
             "manufacturers": list(state.manufacturers),
+            "dataset": state.dataset,
             "years": years,
             "origins": list(state.origins),
             "cylinders": list(state.cylinders),
+            "fuel_types": list(state.fuel_types),
+            "vehicle_classes": list(state.vehicle_classes),
+            "drives": list(state.drives),
+            "powertrains": list(state.powertrains),
             "x": state.x,
             "y": state.y,
             "units": state.units,

@@ -83,6 +83,12 @@ AXIS_TITLES: dict[str, str] = {
 FIELD_WORDS = {"combined_mpg": "mpg", "city_mpg": "city mpg", "highway_mpg": "highway mpg"}
 #: The fuel-economy fields: in mpg (MPGe for electric vehicles), or L/100 km when asked.
 FUEL_FIELDS = ("city_mpg", "highway_mpg", "combined_mpg")
+#: The fuel axes' titles when the plot holds electric vehicles, whose figures are MPGe.
+MPGE_TITLES = {
+    "city_mpg": "City fuel economy (mpg, MPGe for electric vehicles)",
+    "highway_mpg": "Highway fuel economy (mpg, MPGe for electric vehicles)",
+    "combined_mpg": "Combined fuel economy (mpg, MPGe for electric vehicles)",
+}
 L100KM_TITLES = {
     "city_mpg": "City fuel consumption (L/100 km)",
     "highway_mpg": "Highway fuel consumption (L/100 km)",
@@ -137,10 +143,19 @@ def axis_values(values: npt.NDArray[np.float32], field: str, units: str) -> npt.
     return values
 
 
-def axis_title(field: str, units: str) -> str:
-    return (
-        L100KM_TITLES[field] if field in FUEL_FIELDS and units == "l100km" else AXIS_TITLES[field]
-    )
+def axis_title(field: str, units: str, electric: bool = False) -> str:
+    """The axis title with its unit; ``electric`` when the plot holds electric vehicles."""
+    if field in FUEL_FIELDS and units == "l100km":
+        return L100KM_TITLES[field]
+    return MPGE_TITLES[field] if electric and field in FUEL_FIELDS else AXIS_TITLES[field]
+
+
+def _hover_templates(template: str, electric: npt.NDArray[np.bool_]) -> str | list[str]:
+    # Electric vehicles' fuel figures are MPGe: their points get a template that says so.
+    if not electric.any() or "} mpg" not in template:
+        return template
+    mpge = template.replace("} mpg", "} MPGe")
+    return [mpge if is_electric else template for is_electric in electric.tolist()]
 
 
 def _hover_value(axis: str, field: str, units: str) -> str:
@@ -205,7 +220,7 @@ def selection_figure(selection: Selection, units: str = "mpg", trend: bool = Fal
                 "y": typed_array(y),
                 "customdata": typed_array(id_array(series.ids)),
                 "text": series.label.tolist(),
-                "hovertemplate": hovertemplate,
+                "hovertemplate": _hover_templates(hovertemplate, series.electric),
                 "marker": {"size": 9, "opacity": 0.8, "color": colour},
                 # The name unescaped, for the table the browser builds from this trace.
                 "meta": {"manufacturer": series.manufacturer},
@@ -214,6 +229,7 @@ def selection_figure(selection: Selection, units: str = "mpg", trend: bool = Fal
         line = trend_line(x, y)
         if line is not None:
             data.append(_trend_trace(name, colour, x, line, trend, units, x_field, y_field))
+    electric = any(s.electric.any() for s in selection.series)
     plotted_note = (
         f"showing a sample of {selection.plotted:,} of {selection.available:,} vehicles"
         if selection.available > selection.plotted
@@ -233,8 +249,8 @@ def selection_figure(selection: Selection, units: str = "mpg", trend: bool = Fal
                 "text": f"{names}: {_axis_name(y_field, units)} vs {_axis_name(x_field, units)}",
                 "subtitle": {"text": subtitle},
             },
-            "xaxis": {"title": {"text": axis_title(x_field, units)}, "zeroline": False},
-            "yaxis": {"title": {"text": axis_title(y_field, units)}, "zeroline": False},
+            "xaxis": {"title": {"text": axis_title(x_field, units, electric)}, "zeroline": False},
+            "yaxis": {"title": {"text": axis_title(y_field, units, electric)}, "zeroline": False},
             "showlegend": True,
             # Zoom survives a new filter, but not a change of what the axes mean.
             "uirevision": f"{x_field}/{y_field}/{units}",
@@ -298,6 +314,8 @@ class Extreme:
     mpg: float
     label: str
     manufacturer: str
+    #: Its figure is MPGe.
+    electric: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,6 +357,8 @@ def _extreme(selection: Selection, index: int) -> Extreme:
     """The vehicle at ``index`` of the selection's points, counted across its series."""
     for series in selection.series:
         if index < series.plotted:
-            return Extreme(float(series.mpg[index]), str(series.label[index]), series.manufacturer)
+            electric = bool(series.electric.size and series.electric[index])
+            mpg, label = float(series.mpg[index]), str(series.label[index])
+            return Extreme(mpg, label, series.manufacturer, electric)
         index -= series.plotted
     raise IndexError(index)

@@ -6,13 +6,35 @@ from dash import dcc, html
 from flask import current_app, has_app_context
 from sqlalchemy.exc import SQLAlchemyError
 
-from dashapp.figures import AXIS_TITLES, GRAPH_ID, L100KM_PER_MPG, Summary, axis_title
+from dashapp.figures import (
+    AXIS_TITLES,
+    GRAPH_ID,
+    L100KM_PER_MPG,
+    Summary,
+    axis_title,
+)
 from dashapp.state import DEFAULT_X, DEFAULT_Y
-from models import ManufacturerSummary, count_unplottable, manufacturer_summaries
+from models import count_unplottable
+from models.datasets import DEFAULT_DATASET
 from models.db import db
-from models.explore import AXIS_FIELDS, DETAIL_FIELDS, FilterChoices, filter_choices
+from models.explore import (
+    DETAIL_FIELDS,
+    DatasetChoices,
+    FilterChoices,
+    dataset_choices,
+    filter_choices,
+    is_electric,
+)
 
 DROPDOWN_ID = "manufacturer-dropdown"
+DATASET_ID = "dataset-select"
+FUEL_TYPES_ID = "fuel-type-filter"
+CLASSES_ID = "vehicle-class-filter"
+DRIVES_ID = "drive-filter"
+POWERTRAINS_ID = "powertrain-filter"
+#: What each dataset offers (``dataset_options``), for the browser to set the controls
+#: from when the dataset changes.
+CHOICES_ID = "dataset-choices"
 STORE_NOTICE_ID = "store-notice"
 URL_ID = "url"
 URL_NOTICE_ID = "url-notice"
@@ -38,7 +60,20 @@ LINK_ID = "view-link"
 TABLE_LIMIT = 5000
 TREND_ON = "on"
 
-StoreView = tuple[list[ManufacturerSummary], int, int, FilterChoices]
+#: What the page offers when the store holds nothing it can read.
+EMPTY_DATASET = DatasetChoices(
+    DEFAULT_DATASET, DEFAULT_DATASET, 0, DEFAULT_X, DEFAULT_Y, (DEFAULT_X, DEFAULT_Y), {}, ()
+)
+StoreView = tuple[dict[str, DatasetChoices], int, int, FilterChoices]
+#: The filters whose options come from the chosen dataset: (choices key, id, title, blank).
+DATASET_FILTERS = (
+    ("origins", ORIGINS_ID, "Origin", "Any origin"),
+    ("cylinders", CYLINDERS_ID, "Cylinders", "Any count"),
+    ("fuel_types", FUEL_TYPES_ID, "Fuel type", "Any fuel"),
+    ("vehicle_classes", CLASSES_ID, "Vehicle class", "Any class"),
+    ("drives", DRIVES_ID, "Drive", "Any drive"),
+    ("powertrains", POWERTRAINS_ID, "Powertrain", "Any powertrain"),
+)
 
 
 def _read_store() -> StoreView | None:
@@ -48,25 +83,43 @@ def _read_store() -> StoreView | None:
         return None
     try:
         conn = db.session.connection()
-        summaries = manufacturer_summaries(conn)
-        hidden, total = count_unplottable(conn)
+        datasets = dataset_choices(conn)
+        hidden, total = count_unplottable(conn, DEFAULT_DATASET)
         choices = filter_choices(conn)
     except SQLAlchemyError:
         db.session.rollback()
         return None
-    return summaries, hidden, total, choices
+    return datasets, hidden, total, choices
 
 
-def default_manufacturer(summaries: list[ManufacturerSummary]) -> str | None:
+def default_manufacturer(makers: tuple[tuple[str, int], ...]) -> str | None:
     """The configured default if it has points, else the maker with the most points."""
     preferred = current_app.config.get("DASH_DEFAULT_MANUFACTURER", "")
-    plottable = [s for s in summaries if s.plottable]
-    for summary in plottable:
-        if summary.name.lower() == str(preferred).lower():
-            return summary.name
+    plottable = [(name, count) for name, count in makers if count]
+    for name, _count in plottable:
+        if name.lower() == str(preferred).lower():
+            return name
     if plottable:
-        return max(plottable, key=lambda s: s.plottable).name
+        return max(plottable, key=lambda maker: maker[1])[0]
     return None
+
+
+def dataset_options(dataset: DatasetChoices) -> dict[str, Any]:
+    """The options of every control that depends on the dataset, as the page sets them."""
+    axes = [{"label": AXIS_TITLES[f], "value": f} for f in dataset.axes]
+    return {
+        "manufacturers": [
+            {"label": f"{name} ({count})", "value": name, "search": name}
+            for name, count in dataset.manufacturers
+        ],
+        "axes": axes,
+        "x": dataset.default_x,
+        "y": dataset.default_y,
+        **{
+            key: [{"label": str(v), "value": v} for v in dataset.values.get(key, ())]
+            for key, *_ in DATASET_FILTERS
+        },
+    }
 
 
 def _store_notice(hidden: int, total: int) -> str:
@@ -89,11 +142,11 @@ def _labelled(label: str, control_id: str, control: Any, class_name: str = "cont
     return html.Div(className=class_name, children=[html.Label(label, htmlFor=control_id), control])
 
 
-def _axis_dropdown(control_id: str, value: str) -> dcc.Dropdown:
+def _axis_dropdown(control_id: str, options: dict[str, Any], axis: str) -> dcc.Dropdown:
     return dcc.Dropdown(
         id=control_id,
-        options=[{"label": AXIS_TITLES[f], "value": f} for f in AXIS_FIELDS],
-        value=value,
+        options=options["axes"],
+        value=options[axis],
         clearable=False,
         searchable=False,
     )
@@ -114,18 +167,45 @@ def _year_slider(choices: FilterChoices) -> dcc.RangeSlider:
     )
 
 
-def _controls(options: list[dict[str, Any]], default: str | None, choices: FilterChoices) -> Any:
+def _multi(control_id: str, options: list[dict[str, Any]], placeholder: str) -> dcc.Dropdown:
+    return dcc.Dropdown(
+        id=control_id, options=options, value=[], multi=True, placeholder=placeholder
+    )
+
+
+def _controls(
+    datasets: dict[str, DatasetChoices],
+    dataset: str,
+    options: dict[str, Any],
+    default: str | None,
+    choices: FilterChoices,
+) -> Any:
     return html.Div(
         className="controls",
         role="group",
         **aria(label="What to plot"),
         children=[
             _labelled(
+                "Dataset",
+                DATASET_ID,
+                dcc.Dropdown(
+                    id=DATASET_ID,
+                    options=[
+                        {"label": f"{d.name} ({d.vehicles:,})", "value": d.slug}
+                        for d in datasets.values()
+                    ],
+                    value=dataset,
+                    clearable=False,
+                    searchable=False,
+                ),
+                "control wide",
+            ),
+            _labelled(
                 "Manufacturers",
                 DROPDOWN_ID,
                 dcc.Dropdown(
                     id=DROPDOWN_ID,
-                    options=options,
+                    options=options["manufacturers"],
                     value=[default] if default else [],
                     multi=True,
                     placeholder="Pick one or more manufacturers",
@@ -134,30 +214,12 @@ def _controls(options: list[dict[str, Any]], default: str | None, choices: Filte
                 "control wide",
             ),
             _labelled("Model years", YEARS_ID, _year_slider(choices), "control wide"),
-            _labelled(
-                "Origin",
-                ORIGINS_ID,
-                dcc.Dropdown(
-                    id=ORIGINS_ID,
-                    options=list(choices.origins),
-                    value=[],
-                    multi=True,
-                    placeholder="Any origin",
-                ),
+            *(
+                _labelled(title, control_id, _multi(control_id, options[key], blank))
+                for key, control_id, title, blank in DATASET_FILTERS
             ),
-            _labelled(
-                "Cylinders",
-                CYLINDERS_ID,
-                dcc.Dropdown(
-                    id=CYLINDERS_ID,
-                    options=[{"label": str(c), "value": c} for c in choices.cylinders],
-                    value=[],
-                    multi=True,
-                    placeholder="Any count",
-                ),
-            ),
-            _labelled("X axis", X_AXIS_ID, _axis_dropdown(X_AXIS_ID, DEFAULT_X)),
-            _labelled("Y axis", Y_AXIS_ID, _axis_dropdown(Y_AXIS_ID, DEFAULT_Y)),
+            _labelled("X axis", X_AXIS_ID, _axis_dropdown(X_AXIS_ID, options, "x")),
+            _labelled("Y axis", Y_AXIS_ID, _axis_dropdown(Y_AXIS_ID, options, "y")),
             html.Fieldset(
                 className="control",
                 children=[
@@ -186,18 +248,18 @@ def _controls(options: list[dict[str, Any]], default: str | None, choices: Filte
 def serve_layout() -> html.Div:
     """The page: controls, summary cards, the scatter, vehicle details and the table."""
     store = _read_store()
+    datasets: dict[str, DatasetChoices] = {}
     if store is None:
-        summaries: list[ManufacturerSummary] = []
         notice = "The vehicle store is unavailable right now; reload the page in a moment."
-        default = None
         choices = FilterChoices(None, None, (), ())
     else:
-        summaries, hidden, total, choices = store
+        datasets, hidden, total, choices = store
         notice = _store_notice(hidden, total)
-        default = default_manufacturer(summaries)
-    options = [
-        {"label": f"{s.name} ({s.plottable})", "value": s.name, "search": s.name} for s in summaries
-    ]
+    # The page opens on the default dataset, or on whichever the store holds.
+    dataset = DEFAULT_DATASET if DEFAULT_DATASET in datasets else next(iter(datasets), None)
+    shown = datasets[dataset] if dataset else EMPTY_DATASET
+    default = default_manufacturer(shown.manufacturers)
+    options = {slug: dataset_options(d) for slug, d in datasets.items()}
     return html.Div(
         className="page",
         children=[
@@ -213,7 +275,8 @@ def serve_layout() -> html.Div:
                 ],
             ),
             html.P(id=URL_NOTICE_ID, className="notice warning", role="status"),
-            _controls(options, default, choices),
+            dcc.Store(id=CHOICES_ID, data=options),
+            _controls(datasets, shown.slug, dataset_options(shown), default, choices),
             html.P(notice, id=STORE_NOTICE_ID, className="notice"),
             html.Section(id=SUMMARY_ID, className="cards", **aria(live="polite")),
             dcc.Loading(
@@ -292,10 +355,10 @@ def table_columns(x_field: str, y_field: str, units: str) -> list[dict[str, Any]
     return columns
 
 
-def _fuel(mpg: float, units: str) -> str:
+def _fuel(mpg: float, units: str, electric: bool = False) -> str:
     if units == "l100km":
         return f"{L100KM_PER_MPG / mpg:.1f} L/100 km"
-    return f"{mpg:.1f} mpg"
+    return f"{mpg:.1f} {'MPGe' if electric else 'mpg'}"
 
 
 def card_texts(summary: Summary, units: str) -> list[tuple[str, str, str]]:
@@ -304,9 +367,9 @@ def card_texts(summary: Summary, units: str) -> list[tuple[str, str, str]]:
     if summary.median_mpg is not None:
         cards.append(("Median fuel efficiency", _fuel(summary.median_mpg, units), ""))
     if summary.best is not None and summary.worst is not None:
-        best, worst = summary.best, summary.worst
-        cards.append(("Best", _fuel(best.mpg, units), f"{best.manufacturer} {best.label}"))
-        cards.append(("Worst", _fuel(worst.mpg, units), f"{worst.manufacturer} {worst.label}"))
+        for title, end in (("Best", summary.best), ("Worst", summary.worst)):
+            vehicle = f"{end.manufacturer} {end.label}"
+            cards.append((title, _fuel(end.mpg, units, end.electric), vehicle))
     cards.append(("Hidden", str(summary.hidden), "missing a value on an axis"))
     return cards
 
@@ -319,6 +382,35 @@ def _format(value: Any) -> str:
     return str(value)
 
 
+#: Each detail's unit; the fuel figures' is MPGe for electric vehicles.
+DETAIL_UNITS = {
+    "horsepower": "hp",
+    "city_mpg": "mpg",
+    "highway_mpg": "mpg",
+    "combined_mpg": "mpg",
+    "displacement": "L",
+    "weight": "lb",
+    "acceleration": "s (0-60 mph)",
+    "co2_g_per_mile": "g/mile",
+    "annual_fuel_cost_usd": "USD a year",
+    "electric_range_miles": "miles",
+}
+
+
+def detail_text(details: dict[str, Any], name: str) -> str:
+    """One field of a vehicle as the details panel shows it, with its unit."""
+    value = details[name]
+    if value is None:
+        return "unknown"
+    unit = DETAIL_UNITS.get(name)
+    if unit == "mpg" and is_electric(details):
+        unit = "MPGe"
+    text = f"{_format(value)} {unit}" if unit else _format(value)
+    if name == "combined_mpg" and details.get("combined_mpg_derived"):
+        text += " (derived from city and highway)"
+    return text
+
+
 def details_panel(details: dict[str, Any], similar: list[dict[str, Any]]) -> list[Any]:
     """A vehicle's every field, its API link and the list of similar vehicles."""
     api_url = f"/api/v1/vehicles/{details['id']}"
@@ -329,7 +421,8 @@ def details_panel(details: dict[str, Any], similar: list[dict[str, Any]]) -> lis
             children=[
                 part
                 for name in DETAIL_FIELDS
-                for part in (html.Dt(name), html.Dd(_format(details[name])))
+                if name != "combined_mpg_derived"  # said beside the combined figure
+                for part in (html.Dt(name), html.Dd(detail_text(details, name)))
             ],
         ),
         html.P(["API: ", html.A(api_url, href=api_url, id="vehicle-api-link")]),

@@ -9,9 +9,17 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
+from models.datasets import DEFAULT_DATASET, SHIPPED
 from models.explore import AXIS_FIELDS
 from models.filters import VehicleFilter
-from models.validation import MAX_CYLINDERS, MAX_TEXT, MAX_YEAR, MIN_YEAR, is_storable_text
+from models.validation import (
+    MAX_CYLINDERS,
+    MAX_SLUG_LENGTH,
+    MAX_TEXT,
+    MAX_YEAR,
+    MIN_YEAR,
+    is_storable_text,
+)
 
 DEFAULT_X = "horsepower"
 DEFAULT_Y = "combined_mpg"
@@ -23,6 +31,19 @@ MAX_MANUFACTURERS = 12
 MAX_CHOICES = 20
 #: Where the API serves the CSV export that the dashboard's download link points to.
 EXPORT_PATH = "/api/v1/vehicles"
+#: The text filters beside origin: (ViewState field, query parameter, what it is called).
+TEXT_FILTERS = (
+    ("fuel_types", "fuel_type", "Fuel type"),
+    ("vehicle_classes", "vehicle_class", "Vehicle class"),
+    ("drives", "drive", "Drive"),
+    ("powertrains", "powertrain", "Powertrain"),
+)
+
+
+def default_axes(dataset: str) -> tuple[str, str]:
+    """The (x, y) a dataset opens on: a shipped dataset's own pair, else today's default."""
+    info = SHIPPED.get(dataset)
+    return (info.default_x, info.default_y) if info else (DEFAULT_X, DEFAULT_Y)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +51,7 @@ class ViewState:
     """Everything that decides what the dashboard shows."""
 
     manufacturers: tuple[str, ...] = ()
+    dataset: str = DEFAULT_DATASET
     year_min: int | None = None
     year_max: int | None = None
     origins: tuple[str, ...] = ()
@@ -38,6 +60,10 @@ class ViewState:
     y: str = DEFAULT_Y
     units: str = "mpg"
     trend: bool = False
+    fuel_types: tuple[str, ...] = ()
+    vehicle_classes: tuple[str, ...] = ()
+    drives: tuple[str, ...] = ()
+    powertrains: tuple[str, ...] = ()
     problems: tuple[str, ...] = field(default=(), compare=False)
 
     def vehicle_filter(self) -> VehicleFilter:
@@ -48,6 +74,11 @@ class ViewState:
             cylinders=self.cylinders,
             year_min=self.year_min,
             year_max=self.year_max,
+            datasets=(self.dataset,),
+            fuel_types=self.fuel_types,
+            vehicle_classes=self.vehicle_classes,
+            drives=self.drives,
+            powertrains=self.powertrains,
         )
 
 
@@ -96,6 +127,16 @@ def _choice(
     return default
 
 
+def _dataset(values: list[str], problems: list[str]) -> str:
+    if not values:
+        return DEFAULT_DATASET
+    slug = values[-1].strip().lower()
+    if slug and len(slug) <= MAX_SLUG_LENGTH and slug.replace("-", "").isalnum() and slug.isascii():
+        return slug
+    problems.append(f"dataset {values[-1][:20]!r} is not a dataset name; using {DEFAULT_DATASET}")
+    return DEFAULT_DATASET
+
+
 def _renamed(values: list[str]) -> list[str]:
     # Links made before datasets said "mpg" for what is now the combined figure.
     return [RENAMED_AXES.get(value, value) for value in values]
@@ -127,45 +168,55 @@ def view_from_params(params: Mapping[str, list[str]]) -> ViewState:
         problems.append(f"year_min {year_min} is after year_max {year_max}; showing every year")
         year_min = year_max = None
     axes = tuple(AXIS_FIELDS)
+    dataset = _dataset(params.get("dataset", []), problems)
+    x_default, y_default = default_axes(dataset)
     trend_values = params.get("trend", [])
     trend = bool(trend_values) and trend_values[-1] in ("1", "true", "on")
     if trend_values and trend_values[-1] not in ("0", "1", "true", "false", "on", "off"):
         problems.append("trend must be 1 or 0; trend lines are off")
     return ViewState(
         manufacturers=manufacturers,
+        dataset=dataset,
         year_min=year_min,
         year_max=year_max,
         origins=_capped(_names(params.get("origin", []), "Origin", problems), "origins", problems),
         cylinders=_capped(tuple(sorted(set(cylinders))), "cylinder counts", problems),
-        x=_choice(_renamed(params.get("x", [])), "x", axes, DEFAULT_X, problems),
-        y=_choice(_renamed(params.get("y", [])), "y", axes, DEFAULT_Y, problems),
+        x=_choice(_renamed(params.get("x", [])), "x", axes, x_default, problems),
+        y=_choice(_renamed(params.get("y", [])), "y", axes, y_default, problems),
         units=_choice(params.get("units", []), "units", UNITS, "mpg", problems),
         trend=trend,
+        **{
+            name: _capped(_names(params.get(param, []), what, problems), param, problems)
+            for name, param, what in TEXT_FILTERS
+        },
         problems=tuple(problems),
     )
 
 
 def filter_params(state: ViewState) -> list[tuple[str, str]]:
     """The query parameters for the view's filter, in the API's vocabulary."""
-    params = [("manufacturer", m) for m in state.manufacturers]
+    params = [("dataset", state.dataset), *(("manufacturer", m) for m in state.manufacturers)]
     if state.year_min is not None:
         params.append(("year_min", str(state.year_min)))
     if state.year_max is not None:
         params.append(("year_max", str(state.year_max)))
     params += [("origin", o) for o in state.origins]
     params += [("cylinders", str(c)) for c in state.cylinders]
+    params += [(param, v) for name, param, _ in TEXT_FILTERS for v in getattr(state, name)]
     return params
 
 
 def to_query(state: ViewState) -> str:
     """The query string (with its ``?``) that ``parse_query`` reads back as ``state``.
 
-    Defaults are left out, so the plain dashboard URL stays plain.
+    Defaults are left out, so the plain dashboard URL stays plain; the axes' defaults are
+    the dataset's.
     """
-    params = filter_params(state)
-    if state.x != DEFAULT_X:
+    params = [p for p in filter_params(state) if p != ("dataset", DEFAULT_DATASET)]
+    x_default, y_default = default_axes(state.dataset)
+    if state.x != x_default:
         params.append(("x", state.x))
-    if state.y != DEFAULT_Y:
+    if state.y != y_default:
         params.append(("y", state.y))
     if state.units != "mpg":
         params.append(("units", state.units))
@@ -210,6 +261,11 @@ def from_controls(
     trend: Any = None,
     first_year: Any = None,
     last_year: Any = None,
+    dataset: Any = None,
+    fuel_types: Any = None,
+    vehicle_classes: Any = None,
+    drives: Any = None,
+    powertrains: Any = None,
 ) -> ViewState:
     """The view the dashboard's control values describe, whatever a client sent.
 
@@ -226,6 +282,11 @@ def from_controls(
         "y": [y] if isinstance(y, str) else [],
         "units": [units] if isinstance(units, str) else [],
         "trend": ["1" if _truthy(trend) else "0"],
+        "dataset": [dataset] if isinstance(dataset, str) else [],
+        "fuel_type": list(_strings(fuel_types)),
+        "vehicle_class": list(_strings(vehicle_classes)),
+        "drive": list(_strings(drives)),
+        "powertrain": list(_strings(powertrains)),
     }
     # As parse_qs leaves out blank values, so that "" means "not set" in both.
     return view_from_params({name: [v for v in values if v] for name, values in params.items()})

@@ -75,12 +75,13 @@ def view_figure(state: ViewState) -> Figure:
         return draw_view(state, UNAVAILABLE)
 
 
-def figure_for(value: Any) -> Figure:
+def figure_for(value: Any, dataset: str | None = None) -> Figure:
     """The figure the dashboard shows for a dropdown value alone, whatever the client sent,
     without what it carries for the page around the chart.
 
     The API's figure endpoint calls this, so both surfaces draw the same chart.
     """
-    figure = view_figure(from_controls(value, None, None, None, None, None, None, None))
+    state = from_controls(value, None, None, None, None, None, None, None, dataset=dataset)
+    figure = view_figure(state)
     meta = {key: item for key, item in figure["layout"]["meta"].items() if key != "view"}
     return {**figure, "layout": {**figure["layout"], "meta": meta}}

@@ -6,17 +6,29 @@ vehicles, one more reads the points.
 """
 
 import functools
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Connection, Row, Select, String, bindparam, cast, func, select, true
+from sqlalchemy import (
+    Connection,
+    Row,
+    Select,
+    String,
+    bindparam,
+    case,
+    cast,
+    func,
+    or_,
+    select,
+    true,
+)
 
 from models.api_queries import ROW_FIELDS, vehicle_columns, with_names
 from models.filters import FilterShape, VehicleFilter, bound_conditions
 from models.queries import MAX_MANUFACTURER_NAME
-from models.vehicle import Manufacturer, Vehicle
+from models.vehicle import Dataset, Manufacturer, Vehicle
 
 #: Fields the dashboard can put on an axis, with the column behind each.
 AXIS_FIELDS: dict[str, Any] = {
@@ -57,6 +69,8 @@ class Series:
     hidden: int
     #: Plottable vehicles before any point budget; None means every one is plotted.
     available: int | None = None
+    #: True for electric vehicles, whose fuel figures are MPGe; empty means none is.
+    electric: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
     @property
     def plotted(self) -> int:
@@ -98,6 +112,42 @@ class FilterChoices:
     year_max: int | None
     origins: tuple[str, ...]
     cylinders: tuple[int, ...]
+
+
+#: Electric vehicles: their fuel figures are miles per gallon equivalent (MPGe).
+IS_ELECTRIC = or_(Vehicle.powertrain == "EV", Vehicle.fuel_type == "Electricity")
+
+
+def is_electric(vehicle: dict[str, Any]) -> bool:
+    """``IS_ELECTRIC`` for a vehicle's fields as ``vehicle_details`` gives them."""
+    return vehicle.get("powertrain") == "EV" or vehicle.get("fuel_type") == "Electricity"
+
+
+#: The text fields a view can filter on, each offered with the values its dataset holds.
+CHOICE_FIELDS: dict[str, Any] = {
+    "origins": Vehicle.origin,
+    "cylinders": Vehicle.cylinders,
+    "fuel_types": Vehicle.fuel_type,
+    "vehicle_classes": Vehicle.vehicle_class,
+    "drives": Vehicle.drive,
+    "powertrains": Vehicle.powertrain,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetChoices:
+    """What the dashboard offers for one dataset: its name, the axes with values in it,
+    its default pair, each filter's values, and (name, plottable on the default axes) of
+    each manufacturer with vehicles in it."""
+
+    slug: str
+    name: str
+    vehicles: int
+    default_x: str
+    default_y: str
+    axes: tuple[str, ...]
+    values: dict[str, tuple[Any, ...]]
+    manufacturers: tuple[tuple[str, int], ...]
 
 
 #: "model (year)", built by the database so Python makes one string per point.
@@ -247,13 +297,21 @@ def _counts_statement(dialect: str, x_field: str, y_field: str, shape: FilterSha
 
 @functools.lru_cache(maxsize=256)
 def _points_statement(x_field: str, y_field: str, shape: FilterShape, thinned: bool) -> Select[Any]:
-    """(maker id, id, x, y, label[, mpg]) of the plottable matching vehicles of the makers in
-    ``maker_ids``; ``thinned``, only those whose id is a multiple of ``stride`` (the covering
-    index carries the id, so the database skips the rest without reading them)."""
+    """(maker id, id, x, y, label, electric[, mpg]) of the plottable matching vehicles of the
+    makers in ``maker_ids``; ``thinned``, only those whose id is a multiple of ``stride``
+    (the covering index carries the id, so the database skips the rest without reading them)."""
     x_column, y_column = AXIS_FIELDS[x_field], AXIS_FIELDS[y_field]
     mpg_column = [] if "combined_mpg" in (x_field, y_field) else [Vehicle.combined_mpg]
     stmt = (
-        select(Vehicle.manufacturer_id, Vehicle.id, x_column, y_column, HOVER_LABEL, *mpg_column)
+        select(
+            Vehicle.manufacturer_id,
+            Vehicle.id,
+            x_column,
+            y_column,
+            HOVER_LABEL,
+            IS_ELECTRIC,
+            *mpg_column,
+        )
         .where(
             Vehicle.manufacturer_id.in_(bindparam("maker_ids", expanding=True)),
             *bound_conditions(shape),
@@ -273,13 +331,13 @@ def _series(
 ) -> Series:
     """One maker's series from its rows, ``share`` of them picked evenly."""
     picked = [rows[i] for i in evenly_spaced(len(rows), share)]
-    columns = list(zip(*picked, strict=True)) if picked else [()] * 6
+    columns = list(zip(*picked, strict=True)) if picked else [()] * 7
     x = np.array(columns[2], dtype=np.float32)
     y = np.array(columns[3], dtype=np.float32)
     if "combined_mpg" in (x_field, y_field):
         mpg = x if x_field == "combined_mpg" else y
     else:
-        mpg = np.array(columns[5], dtype=np.float32)  # None, a missing mpg, becomes NaN
+        mpg = np.array(columns[6], dtype=np.float32)  # None, a missing mpg, becomes NaN
     return Series(
         manufacturer=maker.name,
         ids=np.array(columns[1], dtype=np.int64),
@@ -289,6 +347,7 @@ def _series(
         label=np.array(columns[4], dtype=object),  # fixed-width str would pad every label
         hidden=maker.total - maker.plottable,
         available=maker.plottable,
+        electric=np.array([bool(e) for e in columns[5]], dtype=bool),
     )
 
 
@@ -313,6 +372,46 @@ def filter_choices(conn: Connection) -> FilterChoices:
         tuple(o for o in origins if o is not None),
         tuple(c for c in cylinders if c is not None),
     )
+
+
+def dataset_choices(conn: Connection) -> dict[str, DatasetChoices]:
+    """Every dataset with vehicles, by slug, with what the dashboard offers for it."""
+    axis_counts = [func.count(column) for column in AXIS_FIELDS.values()]
+    datasets = conn.execute(
+        select(Dataset.id, Dataset.slug, Dataset.name, Dataset.default_x, Dataset.default_y)
+        .add_columns(func.count(Vehicle.id), *axis_counts)
+        .join(Vehicle, Vehicle.dataset_id == Dataset.id)
+        .group_by(Dataset.id)
+        .order_by(Dataset.id)
+    ).all()
+    values: dict[int, dict[str, list[Any]]] = {row.id: {} for row in datasets}
+    for name, column in CHOICE_FIELDS.items():
+        found = select(Vehicle.dataset_id, column).where(column.is_not(None)).distinct()
+        for dataset_id, value in conn.execute(found.order_by(column)):
+            values[dataset_id].setdefault(name, []).append(value)
+    choices = {}
+    for row in datasets:
+        x_field = row.default_x if row.default_x in AXIS_FIELDS else "horsepower"
+        y_field = row.default_y if row.default_y in AXIS_FIELDS else "combined_mpg"
+        plottable = func.count(case((_has_both(x_field, y_field), Vehicle.id)))
+        makers = conn.execute(
+            select(Manufacturer.name, plottable)
+            .join(Vehicle, Vehicle.manufacturer_id == Manufacturer.id)
+            .where(Vehicle.dataset_id == row.id)
+            .group_by(Manufacturer.id, Manufacturer.name)
+            .order_by(Manufacturer.name)
+        ).all()
+        choices[row.slug] = DatasetChoices(
+            slug=row.slug,
+            name=row.name,
+            vehicles=row[5],
+            default_x=x_field,
+            default_y=y_field,
+            axes=tuple(a for a, count in zip(AXIS_FIELDS, row[6:], strict=True) if count),
+            values={name: tuple(values[row.id].get(name, ())) for name in CHOICE_FIELDS},
+            manufacturers=tuple((name, count) for name, count in makers),
+        )
+    return choices
 
 
 def vehicle_details(conn: Connection, vehicle_id: int) -> dict[str, Any] | None:

@@ -82,25 +82,52 @@
         return value === null || value === undefined ? [] : [value];
     }
 
+    /* The controls' values in the order the callbacks pass them (CONTROL_IDS in callbacks.py). */
+    const CONTROLS = [
+        "manufacturers", "dataset", "years", "origins", "cylinders", "fuel_types",
+        "vehicle_classes", "drives", "powertrains", "x", "y", "units", "trend",
+    ];
+    /* Filters whose options come from the dataset, as callbacks.py lists them. */
+    const DATASET_FILTERS = [
+        "origins", "cylinders", "fuel_types", "vehicle_classes", "drives", "powertrains",
+    ];
+    /* Each text filter's query parameter (dashapp/state.py's TEXT_FILTERS). */
+    const TEXT_PARAMS = {
+        fuel_types: "fuel_type", vehicle_classes: "vehicle_class", drives: "drive",
+        powertrains: "powertrain",
+    };
+    const DEFAULT_DATASET = "auto-mpg";
+
+    function controlsFrom(values) {
+        const controls = {};
+        CONTROLS.forEach((name, i) => { controls[name] = values[i]; });
+        return controls;
+    }
+
     /*
      * The address's query string for these control values, as dashapp/state.py's to_query
-     * writes it: defaults left out (the axes' and units' defaults are state.py's), and a
-     * year range equal to the slider's ends meaning every year.
+     * writes it: defaults left out (the axes' defaults are the dataset's), and a year range
+     * equal to the slider's ends meaning every year.
      */
-    function linkQuery(manufacturers, years, origins, cylinders, x, y, units, trend, first, last) {
+    function linkQuery(controls, first, last, choices) {
         const params = new URLSearchParams();
         const add = (name, values) => values.forEach((value) => params.append(name, value));
-        add("manufacturer", listOf(manufacturers));
+        const dataset = controls.dataset || DEFAULT_DATASET;
+        const shown = (choices && choices[dataset]) || {x: "horsepower", y: "combined_mpg"};
+        add("dataset", dataset === DEFAULT_DATASET ? [] : [dataset]);
+        add("manufacturer", listOf(controls.manufacturers));
+        const years = controls.years;
         if (Array.isArray(years) && years.length === 2) {
             add("year_min", years[0] === first ? [] : [years[0]]);
             add("year_max", years[1] === last ? [] : [years[1]]);
         }
-        add("origin", listOf(origins));
-        add("cylinders", Array.from(new Set(listOf(cylinders))).sort((a, b) => a - b));
-        add("x", x && x !== "horsepower" ? [x] : []);
-        add("y", y && y !== "combined_mpg" ? [y] : []);
-        add("units", units && units !== "mpg" ? [units] : []);
-        add("trend", listOf(trend).length > 0 ? ["1"] : []);
+        add("origin", listOf(controls.origins));
+        add("cylinders", Array.from(new Set(listOf(controls.cylinders))).sort((a, b) => a - b));
+        Object.entries(TEXT_PARAMS).forEach(([name, param]) => add(param, listOf(controls[name])));
+        add("x", controls.x && controls.x !== shown.x ? [controls.x] : []);
+        add("y", controls.y && controls.y !== shown.y ? [controls.y] : []);
+        add("units", controls.units && controls.units !== "mpg" ? [controls.units] : []);
+        add("trend", listOf(controls.trend).length > 0 ? ["1"] : []);
         const query = params.toString();
         return query ? "?" + query : "";
     }
@@ -205,18 +232,38 @@
                 return [Object.assign({}, figure, {data: data}), row.id];
             },
 
+            /*
+             * A dataset's own manufacturers, filter values and axes for the controls. Picked
+             * on the page, it also opens on its default axes with no filter; set from the
+             * address (which then names it already), the address's values stay.
+             */
+            datasetControls: function (dataset, choices) {
+                const noUpdate = window.dash_clientside.no_update;
+                const options = choices && choices[dataset];
+                const outputs = 5 + 2 * DATASET_FILTERS.length;
+                if (!options) {
+                    return Array(outputs).fill(noUpdate);
+                }
+                const named = new URLSearchParams(window.location.search).get("dataset");
+                const fromAddress = (named || DEFAULT_DATASET) === dataset;
+                return [
+                    options.manufacturers, options.axes, options.axes,
+                    fromAddress ? noUpdate : options.x,
+                    fromAddress ? noUpdate : options.y,
+                    ...DATASET_FILTERS.map((name) => options[name]),
+                    ...DATASET_FILTERS.map(() => (fromAddress ? noUpdate : [])),
+                ];
+            },
+
             /* The address for the controls, when a visitor changed one. */
-            linkFromControls: function (
-                manufacturers, years, origins, cylinders, x, y, units, trend, link, first, last
-            ) {
+            linkFromControls: function (...values) {
                 const noUpdate = window.dash_clientside.no_update;
                 const triggers = window.dash_clientside.callback_context.triggered;
                 if (triggers.some((t) => t.prop_id.startsWith(LINK_STORE + "."))) {
                     return noUpdate;  // set from the address, which stays as it was
                 }
-                const query = linkQuery(
-                    manufacturers, years, origins, cylinders, x, y, units, trend, first, last,
-                );
+                const [, first, last, choices] = values.slice(CONTROLS.length);
+                const query = linkQuery(controlsFrom(values), first, last, choices);
                 return query === window.location.search ? noUpdate : query;
             },
 
@@ -224,17 +271,15 @@
              * The address's query string, for the server to read into the controls, when
              * the controls do not show it: the page's own link, or back and forward.
              */
-            controlsFromLink: function (
-                href, manufacturers, years, origins, cylinders, x, y, units, trend, first, last,
-                link, defaults,
-            ) {
+            controlsFromLink: function (href, ...values) {
                 const noUpdate = window.dash_clientside.no_update;
                 const search = window.location.search;
-                const shown = linkQuery(
-                    manufacturers, years, origins, cylinders, x, y, units, trend, first, last,
-                );
+                const [first, last, link, defaults, choices] = values.slice(CONTROLS.length);
+                const controls = controlsFrom(values);
+                const shown = linkQuery(controls, first, last, choices);
                 // The plain address is the default view, which the page starts with.
-                const plain = search === "" && shown === linkQuery(defaults);
+                const start = {manufacturers: defaults};
+                const plain = search === "" && shown === linkQuery(start, first, last, choices);
                 return search === shown || plain || search === link ? noUpdate : search;
             },
 

@@ -270,7 +270,7 @@ def test_csv_download_holds_exactly_the_plotted_rows(page: Any, live_url: str) -
     text = Path(download_info.value.path()).read_text(encoding="utf-8")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == len(cars)
-    assert sorted(int(r["id"]) for r in rows) == sorted(plotted_ids(page))
+    assert sorted(int(r["fueldash_id"]) for r in rows) == sorted(plotted_ids(page))
     assert {r["manufacturer"] for r in rows} == {"Toyota", "Honda"}
 
 

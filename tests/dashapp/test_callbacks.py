@@ -67,11 +67,17 @@ def test_layout_lists_manufacturers_from_the_database(client: FlaskClient) -> No
 
 def test_layout_is_read_per_request(app: Flask, client: FlaskClient) -> None:
     with app.app_context():
-        db.session.add(Manufacturer(name="Tesla"))
+        auto_mpg = dataset_id_for(db.session.connection(), "auto-mpg")
+        tesla = Manufacturer(name="Tesla")
+        db.session.add(Vehicle(manufacturer=tesla, dataset_id=auto_mpg, model="Model S"))
+        db.session.add(Manufacturer(name="Nothing Yet"))
         db.session.commit()
     dropdown = find_component(client.get("/dash/_dash-layout").get_json(), DROPDOWN_ID)
     assert dropdown is not None
-    assert "Tesla" in [option["value"] for option in dropdown["props"]["options"]]
+    labels = [option["label"] for option in dropdown["props"]["options"]]
+    # Only makers with vehicles in the dataset are offered, counted by what they plot.
+    assert "Tesla (0)" in labels and "Toyota (26)" in labels
+    assert not any(label.startswith("Nothing Yet") for label in labels)
 
 
 def test_callback_runs_on_page_load() -> None:

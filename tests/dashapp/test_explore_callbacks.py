@@ -76,7 +76,8 @@ def test_toyota_and_honda_compare_with_39_points(client: FlaskClient) -> None:
     )
     assert cards["Hidden"] == str(hidden)
     assert figure["layout"]["meta"]["view"]["csv"] == (
-        "/api/v1/vehicles?format=csv&manufacturer=Toyota&manufacturer=Honda&hp_min=0&mpg_min=0"
+        "/api/v1/vehicles?format=csv&dataset=auto-mpg&manufacturer=Toyota&manufacturer=Honda"
+        "&hp_min=0&mpg_min=0"
     )
 
 
@@ -105,7 +106,7 @@ def test_filters_and_axes_narrow_the_plot(client: FlaskClient) -> None:
     )
     assert figure["layout"]["xaxis"]["title"]["text"] == "Weight (lb)"
     assert figure["layout"]["meta"]["view"]["csv"] == (
-        "/api/v1/vehicles?format=csv&manufacturer=Ford&manufacturer=Chevrolet"
+        "/api/v1/vehicles?format=csv&dataset=auto-mpg&manufacturer=Ford&manufacturer=Chevrolet"
         "&year_min=1975&cylinders=8&mpg_min=0"
     )
 

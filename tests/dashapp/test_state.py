@@ -1,5 +1,7 @@
 """The view state's round trip through the URL query string."""
 
+from urllib.parse import urlencode
+
 import pytest
 
 from dashapp.state import (
@@ -85,12 +87,51 @@ def test_too_many_manufacturers_keeps_the_first() -> None:
 def test_vehicle_filter_and_export_url() -> None:
     state = parse_query("manufacturer=Toyota&manufacturer=Honda&year_min=1975&cylinders=4&x=weight")
     assert state.vehicle_filter() == VehicleFilter(
-        manufacturers=("Toyota", "Honda"), year_min=1975, cylinders=(4,)
+        manufacturers=("Toyota", "Honda"), year_min=1975, cylinders=(4,), datasets=("auto-mpg",)
     )
     assert export_url(state) == (
-        "/api/v1/vehicles?format=csv&manufacturer=Toyota&manufacturer=Honda"
+        "/api/v1/vehicles?format=csv&dataset=auto-mpg&manufacturer=Toyota&manufacturer=Honda"
         "&year_min=1975&cylinders=4&mpg_min=0"
     )
+
+
+def test_a_dataset_and_its_filters_round_trip() -> None:
+    state = ViewState(
+        manufacturers=("Chevrolet",),
+        dataset="epa-1984-2015",
+        x="displacement",
+        y="city_mpg",
+        fuel_types=("Regular Gasoline", "Electricity"),
+        vehicle_classes=("Compact Cars",),
+        drives=("Front-Wheel Drive",),
+        powertrains=("EV",),
+    )
+    query = to_query(state)
+    # The EPA's default x (displacement) is left out; its y default is the combined figure.
+    assert query == (
+        "?dataset=epa-1984-2015&manufacturer=Chevrolet&fuel_type=Regular+Gasoline"
+        "&fuel_type=Electricity&vehicle_class=Compact+Cars&drive=Front-Wheel+Drive"
+        "&powertrain=EV&y=city_mpg"
+    )
+    assert parse_query(query) == state
+    assert state.vehicle_filter().datasets == ("epa-1984-2015",)
+    assert state.vehicle_filter().fuel_types == ("Regular Gasoline", "Electricity")
+
+
+def test_a_dataset_opens_on_its_default_axes_unless_the_link_names_them() -> None:
+    epa = parse_query("dataset=epa-1984-2015&manufacturer=Chevrolet")
+    assert (epa.dataset, epa.x, epa.y) == ("epa-1984-2015", "displacement", "combined_mpg")
+    named = parse_query("dataset=epa-1984-2015&x=year&y=highway_mpg")
+    assert (named.x, named.y) == ("year", "highway_mpg")
+    assert (parse_query("").dataset, parse_query("").x) == ("auto-mpg", "horsepower")
+    assert to_query(ViewState(manufacturers=("Toyota",))) == "?manufacturer=Toyota"
+
+
+@pytest.mark.parametrize("slug", ["../etc", "a b", "x" * 41, "épa"])
+def test_a_malformed_dataset_falls_back_to_the_default(slug: str) -> None:
+    state = parse_query(urlencode({"dataset": slug}))
+    assert state.dataset == "auto-mpg"
+    assert any("not a dataset name" in p for p in state.problems)
 
 
 def test_controls_become_a_state() -> None:
