@@ -1,14 +1,25 @@
 """WTForms for the admin pages. Vehicle values are checked by ``models.validation``, the
 same rules the import and the API use; each reason lands on its own field."""
 
+from dataclasses import fields
 from typing import Any
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import HiddenField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms import HiddenField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Regexp
 
-from models.validation import MAX_NAME_LENGTH, POWERTRAINS, VEHICLE_FIELDS, parse_vehicle
+from models.dataset_editing import SLUG_PATTERN
+from models.datasets import DatasetInfo
+from models.explore import AXIS_FIELDS
+from models.validation import (
+    MAX_NAME_LENGTH,
+    MAX_SLUG_LENGTH,
+    MAX_SOURCE_LENGTH,
+    POWERTRAINS,
+    VEHICLE_FIELDS,
+    parse_vehicle,
+)
 
 VEHICLE_LABELS = {
     "dataset": "Dataset",
@@ -100,12 +111,45 @@ class MergeForm(FlaskForm):
     target = SelectField("into", coerce=int)
 
 
+class DatasetForm(FlaskForm):
+    """What describes a dataset; ``info`` is it as ``models.datasets`` takes it."""
+
+    name = StringField("Name", validators=[DataRequired(), Length(max=MAX_NAME_LENGTH)])
+    slug = StringField(
+        "Slug (lowercase letters, digits and hyphens; used in links)",
+        validators=[
+            DataRequired(),
+            Length(max=MAX_SLUG_LENGTH),
+            Regexp(SLUG_PATTERN, message="Use only lowercase letters, digits and single hyphens."),
+        ],
+    )
+    description = TextAreaField("Description")
+    source = StringField("Source (a URL or text)", validators=[Length(max=MAX_SOURCE_LENGTH)])
+    licence = StringField("Licence", validators=[Length(max=MAX_SOURCE_LENGTH)])
+    default_x = SelectField("Default x axis", choices=list(AXIS_FIELDS), default="horsepower")
+    default_y = SelectField("Default y axis", choices=list(AXIS_FIELDS), default="combined_mpg")
+
+    @property
+    def info(self) -> DatasetInfo:
+        return DatasetInfo(
+            **{f.name: (self[f.name].data or "").strip() for f in fields(DatasetInfo)}
+        )
+
+
 class ImportForm(FlaskForm):
+    """The upload; the view sets ``dataset.choices``."""
+
     file = FileField("CSV or XLSX file", validators=[FileRequired()])
+    dataset = SelectField("Into the dataset")
 
 
-class ImportConfirmForm(FlaskForm):
+class ImportStepForm(FlaskForm):
+    """The mapping step and the confirm: the stored upload, its target dataset and, for the
+    confirm, the mapping the dry run used (JSON)."""
+
     token = HiddenField(validators=[DataRequired(), Length(max=64)])
+    dataset = HiddenField(validators=[DataRequired(), Length(max=MAX_SLUG_LENGTH)])
+    mapping = HiddenField()
 
 
 class TokenForm(FlaskForm):

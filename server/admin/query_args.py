@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 from models.filters import VehicleFilter
 from models.listing import MAX_PER_PAGE, SORTS
 
-FILTER_KEYS = ("q", "manufacturer", "origin", "year_min", "year_max")
+FILTER_KEYS = ("q", "dataset", "manufacturer", "origin", "year_min", "year_max")
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +28,7 @@ class ListArgs:
         f = self.vehicle_filter
         values: dict[str, Any] = {
             "q": f.q or None,
+            "dataset": list(f.datasets) or None,
             "manufacturer": list(f.manufacturers) or None,
             "origin": list(f.origins) or None,
             "year_min": f.year_min,
@@ -63,6 +64,7 @@ def list_args(args: MultiDict[str, str]) -> ListArgs:
     """Parse the list's query string; never raises."""
     problems: dict[str, str] = {}
     vehicle_filter = VehicleFilter(
+        datasets=_names(args, "dataset"),
         manufacturers=_names(args, "manufacturer"),
         origins=_names(args, "origin"),
         year_min=_int(args, "year_min", problems),
