@@ -288,7 +288,7 @@ def test_export_whole_store_and_filtered(client: FlaskClient, auth: Any) -> None
     assert response.mimetype == "text/csv"
     lines = response.get_data(as_text=True).splitlines()
     first, *fields = lines[0].split(",")
-    assert first in ("id", "fueldash_id")  # fueldash's own id, named so an import knows it
+    assert first == "fueldash_id"  # named so that an import knows a fueldash export
     assert fields == [
         "dataset",
         "manufacturer",
