@@ -28,6 +28,7 @@ from dashapp.layout import (
     DROPDOWN_ID,
     FUEL_TYPES_ID,
     LINK_ID,
+    LINKED_DATASET_ID,
     ORIGINS_ID,
     POWERTRAINS_ID,
     SELECTED_ID,
@@ -57,7 +58,6 @@ CLIENTSIDE = "fueldash"
 #: in the order fueldash.js's CONTROLS names them.
 CONTROL_IDS = {
     "manufacturers": DROPDOWN_ID,
-    "dataset": DATASET_ID,
     "years": YEARS_ID,
     "origins": ORIGINS_ID,
     "cylinders": CYLINDERS_ID,
@@ -69,19 +69,24 @@ CONTROL_IDS = {
     "y": Y_AXIS_ID,
     "units": UNITS_ID,
     "trend": TREND_ID,
+    "dataset": DATASET_ID,
 }
-#: The main callback's triggers: every control but the trend toggle, which only shows or
-#: hides trend lines in the browser.
-MAIN_INPUTS = {name: Input(id_, "value") for name, id_ in CONTROL_IDS.items() if name != "trend"}
 #: What the main callback reads without being triggered by it: the trend toggle, and the
 #: year slider's ends, to tell the full range from a narrowed one.
 MAIN_STATE = {
     "trend": State(TREND_ID, "value"),
+    # A new dataset arrives with the axes and filters datasetControls sets for it.
+    "dataset": State(DATASET_ID, "value"),
     "first_year": State(YEARS_ID, "min"),
     "last_year": State(YEARS_ID, "max"),
 }
+#: The main callback's triggers: every control but the dataset and the trend toggle, which
+#: only shows or hides trend lines in the browser.
+MAIN_INPUTS = {
+    name: Input(id_, "value") for name, id_ in CONTROL_IDS.items() if name not in MAIN_STATE
+}
 #: The controls in the order the clientside callbacks take their values.
-CONTROL_INPUTS = [Input(id_, "value") for id_ in CONTROL_IDS.values()]
+CONTROL_INPUTS = [Input(id_, "value") for id_ in CONTROL_IDS.values() if id_ != DATASET_ID]
 YEAR_ENDS = [State(YEARS_ID, "min"), State(YEARS_ID, "max")]
 
 
@@ -115,8 +120,10 @@ def register_callbacks(dash_app: Dash) -> None:
         Output(Y_AXIS_ID, "value", allow_duplicate=True),
         *[Output(id_, "options") for _, id_, *_ in DATASET_FILTERS],
         *[Output(id_, "value", allow_duplicate=True) for _, id_, *_ in DATASET_FILTERS],
+        Output(LINKED_DATASET_ID, "data", allow_duplicate=True),
         Input(DATASET_ID, "value"),
         State(CHOICES_ID, "data"),
+        State(LINKED_DATASET_ID, "data"),
         prevent_initial_call=True,
     )
 
@@ -181,6 +188,7 @@ def register_callbacks(dash_app: Dash) -> None:
         *CONTROL_INPUTS,
         Input(LINK_ID, "data"),
         *YEAR_ENDS,
+        State(DATASET_ID, "value"),
         State(CHOICES_ID, "data"),
         prevent_initial_call=True,
     )
@@ -190,6 +198,7 @@ def register_callbacks(dash_app: Dash) -> None:
         Input(URL_ID, "href"),
         *[State(i.component_id, "value") for i in CONTROL_INPUTS],
         *YEAR_ENDS,
+        State(DATASET_ID, "value"),
         State(LINK_ID, "data"),
         State(DEFAULTS_ID, "data"),
         State(CHOICES_ID, "data"),
@@ -200,6 +209,7 @@ def register_callbacks(dash_app: Dash) -> None:
             **{name: Output(id_, "value") for name, id_ in CONTROL_IDS.items()},
             "notice": Output(URL_NOTICE_ID, "children"),
             "link": Output(LINK_ID, "data", allow_duplicate=True),
+            "linked_dataset": Output(LINKED_DATASET_ID, "data"),
         },
         inputs={"search": Input(LINK_ID, "data")},
         state={
@@ -239,6 +249,7 @@ def register_callbacks(dash_app: Dash) -> None:
                 else ""
             ),
             "link": None,
+            "linked_dataset": state.dataset,
         }
 
     # Not on page load: the layout starts with the prompt to click a point.

@@ -56,6 +56,8 @@ DEFAULTS_ID = "default-manufacturers"
 SELECTED_ID = "selected-vehicle"
 #: A link from the address bar that the controls are to be set from (dashapp/callbacks.py).
 LINK_ID = "view-link"
+#: The dataset a link just set, whose axes and filters the link gave (dashapp/callbacks.py).
+LINKED_DATASET_ID = "linked-dataset"
 #: Above this many plotted rows the table stays empty and points to the CSV download.
 TABLE_LIMIT = 5000
 TREND_ON = "on"
@@ -267,6 +269,7 @@ def serve_layout() -> html.Div:
             dcc.Store(id=DEFAULTS_ID, data=[default] if default else []),
             dcc.Store(id=SELECTED_ID),
             dcc.Store(id=LINK_ID),
+            dcc.Store(id=LINKED_DATASET_ID),
             html.Header(
                 className="page-header",
                 children=[

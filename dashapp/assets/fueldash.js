@@ -82,9 +82,12 @@
         return value === null || value === undefined ? [] : [value];
     }
 
-    /* The controls' values in the order the callbacks pass them (CONTROL_IDS in callbacks.py). */
+    /*
+     * The controls' values in the order the callbacks pass them (CONTROL_IDS in
+     * callbacks.py, but for the dataset, which comes after the year slider's ends).
+     */
     const CONTROLS = [
-        "manufacturers", "dataset", "years", "origins", "cylinders", "fuel_types",
+        "manufacturers", "years", "origins", "cylinders", "fuel_types",
         "vehicle_classes", "drives", "powertrains", "x", "y", "units", "trend",
     ];
     /* Filters whose options come from the dataset, as callbacks.py lists them. */
@@ -237,21 +240,21 @@
              * on the page, it also opens on its default axes with no filter; set from the
              * address (which then names it already), the address's values stay.
              */
-            datasetControls: function (dataset, choices) {
+            datasetControls: function (dataset, choices, linked) {
                 const noUpdate = window.dash_clientside.no_update;
                 const options = choices && choices[dataset];
-                const outputs = 5 + 2 * DATASET_FILTERS.length;
+                const outputs = 6 + 2 * DATASET_FILTERS.length;
                 if (!options) {
                     return Array(outputs).fill(noUpdate);
                 }
-                const named = new URLSearchParams(window.location.search).get("dataset");
-                const fromAddress = (named || DEFAULT_DATASET) === dataset;
+                const fromAddress = linked === dataset;
                 return [
                     options.manufacturers, options.axes, options.axes,
                     fromAddress ? noUpdate : options.x,
                     fromAddress ? noUpdate : options.y,
                     ...DATASET_FILTERS.map((name) => options[name]),
                     ...DATASET_FILTERS.map(() => (fromAddress ? noUpdate : [])),
+                    null,
                 ];
             },
 
@@ -262,8 +265,9 @@
                 if (triggers.some((t) => t.prop_id.startsWith(LINK_STORE + "."))) {
                     return noUpdate;  // set from the address, which stays as it was
                 }
-                const [, first, last, choices] = values.slice(CONTROLS.length);
-                const query = linkQuery(controlsFrom(values), first, last, choices);
+                const [, first, last, dataset, choices] = values.slice(CONTROLS.length);
+                const controls = Object.assign(controlsFrom(values), {dataset: dataset});
+                const query = linkQuery(controls, first, last, choices);
                 return query === window.location.search ? noUpdate : query;
             },
 
@@ -274,8 +278,10 @@
             controlsFromLink: function (href, ...values) {
                 const noUpdate = window.dash_clientside.no_update;
                 const search = window.location.search;
-                const [first, last, link, defaults, choices] = values.slice(CONTROLS.length);
-                const controls = controlsFrom(values);
+                const [first, last, dataset, link, defaults, choices] = values.slice(
+                    CONTROLS.length,
+                );
+                const controls = Object.assign(controlsFrom(values), {dataset: dataset});
                 const shown = linkQuery(controls, first, last, choices);
                 // The plain address is the default view, which the page starts with.
                 const start = {manufacturers: defaults};

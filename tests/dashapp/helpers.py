@@ -1,13 +1,24 @@
 """Helpers for talking to the Dash app the way its renderer does."""
 
 import base64
+import csv
+import gzip
+import importlib.resources
 from typing import Any
 
 import numpy as np
+from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import insert
 
 from dashapp.callbacks import CONTROL_IDS, MAIN_INPUTS, MAIN_STATE
 from dashapp.figures import GRAPH_ID
+from models import Vehicle
+from models.datasets import dataset_id_for
+from models.db import db
+from models.editing import manufacturer_id_for
+from models.validation import combined_mpg
+from models.vehicle import bump_data_version
 
 UPDATE_URL = "/dash/_dash-update-component"
 #: The main callback's arguments at the page's defaults on the sample, whose model years,
@@ -92,3 +103,48 @@ def point_count(figure: dict[str, Any]) -> int:
 
 def annotation_text(figure: dict[str, Any]) -> str:
     return " ".join(a["text"] for a in figure["layout"].get("annotations", []))
+
+
+#: The EPA's list as fueldash ships it.
+EPA_FILE = importlib.resources.files("models") / "data" / "epa-vehicles-1984-2015.csv.gz"
+EPA_DATASET = "epa-1984-2015"
+
+
+def _number(text: str) -> float | None:
+    return float(text) if text not in ("", "NA") else None
+
+
+def add_epa_vehicles(app: Flask, makes: tuple[str, ...] = ("Chevrolet",)) -> int:
+    """Store the EPA file's rows of ``makes`` in the EPA dataset, as the importer would
+    (combined figure derived from city and highway); returns how many."""
+    with gzip.open(str(EPA_FILE), "rt", encoding="utf-8", newline="") as handle:
+        rows = [row for row in csv.DictReader(handle) if row["make"] in makes]
+    with app.app_context(), db.engine.begin() as conn:
+        dataset_id = dataset_id_for(conn, EPA_DATASET)
+        makers: dict[str, int] = {}
+        values = []
+        for row in rows:
+            city, highway = _number(row["cty"]), _number(row["hwy"])
+            values.append(
+                {
+                    "dataset_id": dataset_id,
+                    "manufacturer_id": manufacturer_id_for(conn, row["make"], makers),
+                    "source_id": row["id"],
+                    "model": row["model"],
+                    "year": int(row["year"]),
+                    "vehicle_class": row["class"],
+                    "transmission": row["trans"] or None,
+                    "drive": row["drive"] or None,
+                    "cylinders": int(row["cyl"]) if row["cyl"] not in ("", "NA") else None,
+                    "displacement": _number(row["displ"]),
+                    "fuel_type": row["fuel"],
+                    "powertrain": "EV" if row["fuel"] == "Electricity" else None,
+                    "city_mpg": city,
+                    "highway_mpg": highway,
+                    "combined_mpg": combined_mpg(city, highway) if city and highway else None,
+                    "combined_mpg_derived": bool(city and highway),
+                }
+            )
+        conn.execute(insert(Vehicle), values)
+        bump_data_version(conn)
+    return len(values)

@@ -10,6 +10,7 @@ import pytest
 
 from dashapp.state import parse_query, to_query
 from models import load_sample
+from tests.dashapp.helpers import add_epa_vehicles
 
 pytestmark = pytest.mark.browser
 
@@ -338,3 +339,19 @@ def test_phone_width_and_dark_theme(browser: Any, live_url: str) -> None:
         assert focused and "body" not in focused
     finally:
         context.close()
+
+
+def test_switching_to_the_epa_dataset_draws_chevrolet_against_displacement(
+    page: Any, live_url: str, app: Any
+) -> None:
+    add_epa_vehicles(app)
+    page.goto(f"{live_url}/dash/?manufacturer=Chevrolet")
+    wait_for_points(page, 47)
+    page.locator("#dataset-select").click()
+    page.get_by_role("option", name="EPA fuel economy, 1984-2015 (3,461)").click()
+    wait_for_points(page, 3458)
+    assert page.locator(f"{GRAPH} .xtitle").text_content() == "Displacement (litres)"
+    assert query_of(page) == {"dataset": ["epa-1984-2015"], "manufacturer": ["Chevrolet"]}
+    # The manufacturer dropdown now counts Chevrolet's EPA vehicles.
+    page.locator("#manufacturer-dropdown").click()
+    assert page.get_by_role("option", name="Chevrolet (3458)").count() == 1
