@@ -136,7 +136,7 @@ def add_epa_vehicles(app: Flask, makes: tuple[str, ...] = ("Chevrolet",)) -> int
                     "transmission": row["trans"] or None,
                     "drive": row["drive"] or None,
                     "cylinders": int(row["cyl"]) if row["cyl"] not in ("", "NA") else None,
-                    "displacement": _number(row["displ"]),
+                    "displacement": _number(row["displ"]) or None,  # 0 means none
                     "fuel_type": row["fuel"],
                     "powertrain": "EV" if row["fuel"] == "Electricity" else None,
                     "city_mpg": city,
