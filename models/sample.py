@@ -1,7 +1,8 @@
-"""The 406-car sample that vega_datasets ships, and seeding an empty store with it.
+"""The shipped datasets: the 406-car sample that vega_datasets ships, the EPA's list in
+``models/data``, and seeding an empty store with both.
 
-The file is read from the installed package with ``importlib.resources``; nothing is
-fetched over the network.
+Files are read from installed packages with ``importlib.resources``; nothing is fetched
+over the network.
 """
 
 import json
@@ -9,17 +10,23 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, func, insert, select, update
 
+from models.audit import Actor
 from models.datasets import dataset_id_for
+from models.importer import commit_import
 from models.normalize import split_car_name
-from models.vehicle import Manufacturer, Vehicle, bump_data_version
+from models.user import utcnow
+from models.validation import LITRES_PER_CUBIC_INCH
+from models.vehicle import Dataset, Manufacturer, Vehicle, bump_data_version
 
 SAMPLE_PACKAGE = "vega_datasets"
 SAMPLE_PATH = "_data/cars.json"
 SAMPLE_DATASET = "auto-mpg"
 SAMPLE_SIZE = 406
-LITRES_PER_CUBIC_INCH = 0.016387064
+#: The EPA's list, shipped as package data (see models/data/README.md).
+EPA_DATASET = "epa-1984-2015"
+EPA_FILE = "epa-vehicles-1984-2015.csv.gz"
 
 # Any fixed 64-bit number; only seeding takes this PostgreSQL advisory lock.
 SEED_LOCK_KEY = 0x6675656C64617368  # "fueldash"
@@ -125,3 +132,22 @@ def seed_sample(conn: Connection) -> int:
     )
     bump_data_version(conn)
     return len(cars)
+
+
+def seed_shipped(conn: Connection, actor: Actor) -> dict[str, int]:
+    """Fill an empty store with both shipped datasets inside the caller's transaction (set
+    up as for ``seed_sample``): the sample, and the EPA's list through the importer.
+
+    Returns dataset slug -> vehicles inserted; empty when the store already had any.
+    """
+    inserted = seed_sample(conn)
+    if not inserted:
+        return {}
+    conn.execute(
+        update(Dataset)
+        .where(Dataset.slug == SAMPLE_DATASET)
+        .values(imported_at=utcnow(), imported_by=actor.name)
+    )
+    with resources.as_file(resources.files("models") / "data" / EPA_FILE) as path:
+        report = commit_import(conn, actor, path, EPA_DATASET)
+    return {SAMPLE_DATASET: inserted, EPA_DATASET: report.new}

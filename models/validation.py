@@ -30,6 +30,8 @@ MAX_SLUG_LENGTH = 40
 MAX_SOURCE_LENGTH = 500
 #: The kinds of powertrain a vehicle can have.
 POWERTRAINS = ("ICE", "hybrid", "plug-in hybrid", "EV", "fuel cell")
+#: Displacement is stored in litres; files such as the auto-mpg sample give cubic inches.
+LITRES_PER_CUBIC_INCH = 0.016387064
 #: The EPA's combined figure weights city 55 % and highway 45 %, as a harmonic mean.
 CITY_SHARE = 0.55
 #: Longest text a filter takes (a search or a name to match); longer can match nothing.

@@ -8,8 +8,8 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
-from models import seed_sample
 from models.audit import Actor
+from models.datasets import UnknownDataset
 from models.db import db
 from models.editing import write_transaction
 from models.importer import (
@@ -18,8 +18,10 @@ from models.importer import (
     ImportReport,
     commit_import,
     estimate_rows,
+    parse_map_option,
 )
 from models.importer import dry_run as check_import
+from models.sample import seed_shipped
 
 
 @click.group("vehicles")
@@ -30,20 +32,25 @@ def vehicles_cli() -> None:
 @vehicles_cli.command("seed")
 @with_appcontext
 def seed_command() -> None:
-    """Fill an empty store with the 406-car sample. Safe to run again, and concurrently."""
+    """Fill an empty store with the shipped datasets (the 406-car sample and the EPA's
+    1984-2015 list). Safe to run again, and concurrently."""
     try:
         with db.engine.connect() as conn:
             conn = conn.execution_options(sqlite_begin="IMMEDIATE")
             with conn.begin():
-                inserted = seed_sample(conn)
+                seeded = seed_shipped(conn, _cli_actor())
     except SQLAlchemyError as error:
         raise click.ClickException(
             f"could not seed the store ({error.__class__.__name__}: "
             f"{getattr(error, 'orig', None) or error}). "
             "Has `flask --app wsgi db upgrade` been run?"
         ) from error
-    if inserted:
-        click.echo(f"Seeded {inserted} vehicles from the sample.")
+    if seeded:
+        click.echo(
+            "Seeded "
+            + " and ".join(f"{n} vehicles into {slug}" for slug, n in seeded.items())
+            + "."
+        )
     else:
         click.echo("The store already holds vehicles; nothing seeded.")
 
@@ -53,35 +60,54 @@ def _cli_actor() -> Actor:
 
 
 def _print_report(report: ImportReport, limit: int) -> None:
+    for column, choice in report.columns.items():
+        if choice is not None:
+            unit = f" ({choice.unit})" if choice.unit else ""
+            click.echo(f"  {column} -> {choice.field}{unit}")
+    if report.ignored:
+        click.echo(f"Ignored columns: {', '.join(report.ignored)}")
     click.echo(
         f"{report.new} new, {report.updated} updated, {report.invalid} invalid "
-        f"({report.rows} rows)."
+        f"({report.rows} rows); {report.plottable} would be plotted in {report.dataset}."
     )
-    if report.ignored_columns:
-        click.echo(f"Ignored columns: {', '.join(report.ignored_columns)}")
-    for problem in report.problems[:limit]:
+    for warning in report.warnings:
+        click.echo(f"Warning: {warning}")
+    for problem in report.errors[:limit]:
         click.echo(f"  {problem}")
-    if report.invalid > min(limit, len(report.problems)):
+    if report.invalid > min(limit, len(report.errors)):
         click.echo(f"  ... and more; {report.invalid} invalid rows in all.")
 
 
 @vehicles_cli.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dataset", required=True, help="The slug of the dataset to import into.")
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    metavar="COLUMN=FIELD[:UNIT]",
+    help="Map a column to a field (and its unit); COLUMN= ignores it. Repeatable.",
+)
 @click.option("--dry-run", is_flag=True, help="Only check the file and report; write nothing.")
 @click.option("--show", default=20, show_default=True, help="How many invalid rows to list.")
 @with_appcontext
-def import_command(path: Path, dry_run: bool, show: int) -> None:
-    """Import vehicles from a CSV or XLSX file: all rows in one transaction, or none.
+def import_command(
+    path: Path, dataset: str, maps: tuple[str, ...], dry_run: bool, show: int
+) -> None:
+    """Import vehicles from a CSV or XLSX file into a dataset: all rows in one transaction,
+    or none.
 
-    A row with an ``id`` updates that vehicle; a row without one adds a new vehicle.
+    A row whose own id the dataset already holds updates that vehicle; other rows add
+    vehicles. A fueldash export (with a fueldash_id column) updates by fueldash id.
     """
     try:
+        mapping = dict(parse_map_option(text) for text in maps)
         total = estimate_rows(path)
         with (
             click.progressbar(length=total, label="Checking", file=sys.stderr) as bar,
             db.engine.connect() as conn,
         ):
-            report = check_import(conn, path, progress=bar.update)
+            report = check_import(conn, path, dataset, mapping, progress=bar.update)
         _print_report(report, show)
         if report.invalid:
             raise click.ClickException("the file has invalid rows; nothing was imported")
@@ -92,9 +118,11 @@ def import_command(path: Path, dry_run: bool, show: int) -> None:
             click.progressbar(length=total, label="Importing", file=sys.stderr) as bar,
             write_transaction() as conn,
         ):
-            report = commit_import(conn, _cli_actor(), path, progress=bar.update)
+            report = commit_import(conn, _cli_actor(), path, dataset, mapping, progress=bar.update)
     except ImportFileError as error:
         raise click.ClickException(f"cannot import {path.name}: {error}") from None
+    except UnknownDataset as error:
+        raise click.ClickException(f"{error}; create it in the admin first") from None
     except ImportRejected as rejected:
         raise click.ClickException(str(rejected)) from None
     except SQLAlchemyError as error:

@@ -27,8 +27,8 @@ from sqlalchemy.exc import IntegrityError
 
 from models import ApiToken, AuditEntry, DataVersion, Manufacturer, User, Vehicle, load_sample
 from models.db import db
-from models.sample import LITRES_PER_CUBIC_INCH
 from models.user import utcnow
+from models.validation import LITRES_PER_CUBIC_INCH
 from models.vehicle import Dataset
 from tests.conftest import reset_store
 

@@ -58,7 +58,7 @@ def test_seed_command_reports_what_it_did(empty_app: Flask) -> None:
     runner = empty_app.test_cli_runner()
     first = runner.invoke(args=["vehicles", "seed"])
     assert first.exit_code == 0, first.output
-    assert "Seeded 406 vehicles" in first.output
+    assert "Seeded 406 vehicles into auto-mpg and 33442 vehicles into epa-1984-2015" in first.output
     second = runner.invoke(args=["vehicles", "seed"])
     assert second.exit_code == 0
     assert "nothing seeded" in second.output
@@ -76,4 +76,4 @@ def test_concurrent_seeders_insert_the_sample_once(empty_app: Flask) -> None:
     assert [seeder.returncode for seeder in seeders] == [0, 0, 0, 0]
     assert sum("Seeded 406" in out for out in outputs) == 1
     with empty_app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(Vehicle)) == 406
+        assert db.session.scalar(select(func.count()).select_from(Vehicle)) == 406 + 33_442
