@@ -33,9 +33,16 @@ ROW_FIELDS: tuple[str, ...] = ("id", *VEHICLE_FIELDS, "combined_mpg_derived")
 
 #: Text fields, sorted byte-wise so SQLite and PostgreSQL agree whatever the locale.
 TEXT_SORT_FIELDS: dict[str, Any] = {
+    "dataset": Dataset.slug,
     "manufacturer": Manufacturer.name,
     "model": Vehicle.model,
+    "vehicle_class": Vehicle.vehicle_class,
+    "powertrain": Vehicle.powertrain,
+    "fuel_type": Vehicle.fuel_type,
+    "drive": Vehicle.drive,
+    "transmission": Vehicle.transmission,
     "origin": Vehicle.origin,
+    "source_id": Vehicle.source_id,
 }
 
 SORT_FIELDS: tuple[str, ...] = ("id", *TEXT_SORT_FIELDS, *NUMERIC_FIELDS)
@@ -45,12 +52,17 @@ SORT_CHOICES: tuple[str, ...] = tuple(
 )
 
 GROUP_FIELDS: dict[str, Any] = {
+    "dataset": Dataset.slug,
     "manufacturer": Manufacturer.name,
     "origin": Vehicle.origin,
+    "fuel_type": Vehicle.fuel_type,
+    "vehicle_class": Vehicle.vehicle_class,
     "year": Vehicle.year,
     "cylinders": Vehicle.cylinders,
 }
-GroupBy = Literal["manufacturer", "origin", "year", "cylinders"]
+GroupBy = Literal[
+    "dataset", "manufacturer", "origin", "fuel_type", "vehicle_class", "year", "cylinders"
+]
 
 #: Means are rounded to this many decimals, so both dialects print the same numbers.
 MEAN_DECIMALS = 2
@@ -106,13 +118,16 @@ def select_vehicles(vehicle_filter: VehicleFilter) -> Select[Any]:
     return vehicle_filter.apply(with_names(select(*vehicle_columns())))
 
 
+def _byte_order(conn: Connection, column: Any) -> Any:
+    # PostgreSQL sorts text by the database locale; "C" is byte order, like SQLite.
+    return column.collate("C") if conn.dialect.name == "postgresql" else column
+
+
 def _sort_column(conn: Connection, sort: Sort) -> Any:
     if sort.field == "id":
         return Vehicle.id
     if sort.field in TEXT_SORT_FIELDS:
-        column = TEXT_SORT_FIELDS[sort.field]
-        # PostgreSQL sorts text by the database locale; "C" is byte order, like SQLite.
-        return column.collate("C") if conn.dialect.name == "postgresql" else column
+        return _byte_order(conn, TEXT_SORT_FIELDS[sort.field])
     return NUMERIC_FIELDS[sort.field]
 
 
@@ -257,7 +272,7 @@ def vehicle_stats(
 ) -> list[GroupStats]:
     """Per-group statistics of the filtered vehicles, groups in key order, NULL key last."""
     key = GROUP_FIELDS[group_by]
-    stmt = (
+    stmt = with_names(
         select(
             key.label("key"),
             func.count(Vehicle.id),
@@ -268,19 +283,8 @@ def vehicle_stats(
             func.min(Vehicle.horsepower),
             func.max(Vehicle.horsepower),
         )
-        .join(Manufacturer, Manufacturer.id == Vehicle.manufacturer_id)
-        .group_by(key)
-    )
-    order_key = (
-        key.collate("C")
-        if conn.dialect.name == "postgresql"
-        and group_by
-        in (
-            "manufacturer",
-            "origin",
-        )
-        else key
-    )
+    ).group_by(key)
+    order_key = key if group_by in ("year", "cylinders") else _byte_order(conn, key)
     stmt = vehicle_filter.apply(stmt).order_by(key.is_(None).asc(), order_key.asc())
     return [
         GroupStats(

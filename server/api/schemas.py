@@ -4,14 +4,17 @@ Query schemas end in a ``VehicleFilter`` (checked by its own ``problems()``) so 
 the same filter as every other surface.
 """
 
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, ClassVar
 
 import marshmallow as ma
 from marshmallow import validate
 
 from models.api_queries import GROUP_FIELDS, SORT_CHOICES, BadCursor, Sort, decode_cursor
-from models.filters import VehicleFilter
-from models.validation import MAX_CYLINDERS, MAX_TEXT, MAX_YEAR, MIN_YEAR
+from models.datasets import DEFAULT_DATASET
+from models.db import db
+from models.filters import TEXT_FILTERS, VehicleFilter, unknown_datasets
+from models.validation import MAX_CYLINDERS, MAX_TEXT, MAX_YEAR, MIN_YEAR, POWERTRAINS
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -31,17 +34,44 @@ def _text(description: str, min_length: int | None = None, **options: Any) -> ma
     )
 
 
+def _known_datasets(slugs: list[str]) -> None:
+    # Text that other validators refuse never reaches the database (PostgreSQL refuses NUL).
+    storable = [slug for slug in slugs if len(slug) <= MAX_TEXT and "\x00" not in slug]
+    if unknown := unknown_datasets(db.session.connection(), storable):
+        named = ", ".join(repr(slug) for slug in unknown)
+        raise ma.ValidationError(f"no dataset is named {named}; GET /api/v1/datasets lists them")
+
+
+def _names(description: str) -> ma.fields.List:
+    """A repeatable text parameter."""
+    return ma.fields.List(_text(description), validate=validate.Length(max=100))
+
+
+DATASET = "Dataset slug (see /datasets); an unknown slug is refused with a 422."
+
+
+def _one_dataset(description: str, **options: Any) -> ma.fields.String:
+    """A single dataset slug parameter."""
+    return ma.fields.String(
+        validate=[validate.Length(max=MAX_TEXT), NO_NUL, lambda slug: _known_datasets([slug])],
+        metadata={"description": f"{DATASET} {description}"},
+        **options,
+    )
+
+
 class FilterArgs(ma.Schema):
     """Filters shared by /vehicles and /stats; loads into ``{"vehicle_filter": VehicleFilter}``."""
 
-    manufacturer = ma.fields.List(
-        _text("Manufacturer name, case-insensitive; repeat for several."),
-        validate=validate.Length(max=100),
+    dataset = ma.fields.List(
+        _text(f"{DATASET} Repeat for several; without it, every dataset."),
+        validate=[validate.Length(max=100), _known_datasets],
     )
-    origin = ma.fields.List(
-        _text("Origin (USA, Europe, Japan), case-insensitive; repeat for several."),
-        validate=validate.Length(max=100),
-    )
+    manufacturer = _names("Manufacturer name, case-insensitive; repeat for several.")
+    origin = _names("Origin (USA, Europe, Japan), case-insensitive; repeat for several.")
+    fuel_type = _names("Fuel type (e.g. Regular, Diesel, Electricity), case-insensitive; repeat.")
+    vehicle_class = _names("Vehicle class (e.g. Compact Cars), case-insensitive; repeat.")
+    drive = _names("Drive (e.g. Front-Wheel Drive), case-insensitive; repeat for several.")
+    powertrain = _names(f"Powertrain ({', '.join(POWERTRAINS)}), case-insensitive; repeat.")
     cylinders = ma.fields.List(
         ma.fields.Integer(validate=validate.Range(min=1, max=MAX_CYLINDERS)),
         validate=validate.Length(max=100),
@@ -51,8 +81,12 @@ class FilterArgs(ma.Schema):
     year_max = ma.fields.Integer(validate=YEARS, metadata={"description": "Latest year."})
     hp_min = ma.fields.Float(validate=MEASURE, metadata={"description": "Least horsepower."})
     hp_max = ma.fields.Float(validate=MEASURE, metadata={"description": "Most horsepower."})
-    mpg_min = ma.fields.Float(validate=MEASURE, metadata={"description": "Least mpg."})
-    mpg_max = ma.fields.Float(validate=MEASURE, metadata={"description": "Most mpg."})
+    mpg_min = ma.fields.Float(
+        validate=MEASURE, metadata={"description": "Least combined mpg (MPGe for EVs)."}
+    )
+    mpg_max = ma.fields.Float(
+        validate=MEASURE, metadata={"description": "Most combined mpg (MPGe for EVs)."}
+    )
     q = _text("Text to find in model names (plain text, not a pattern).")
 
     FILTER_KEYS = (
@@ -65,12 +99,18 @@ class FilterArgs(ma.Schema):
         "q",
     )
 
+    #: Repeatable parameters -> the ``VehicleFilter`` field they fill.
+    LIST_KEYS: ClassVar[dict[str, str]] = {
+        "dataset": "datasets",
+        "manufacturer": "manufacturers",
+        "cylinders": "cylinders",
+        **{param: name for name, (param, _column) in TEXT_FILTERS.items()},
+    }
+
     @staticmethod
     def _filter(data: dict[str, Any]) -> VehicleFilter:
         return VehicleFilter(
-            manufacturers=tuple(data.get("manufacturer", ())),
-            origins=tuple(data.get("origin", ())),
-            cylinders=tuple(data.get("cylinders", ())),
+            **{name: tuple(data.get(param, ())) for param, name in FilterArgs.LIST_KEYS.items()},
             **{key: data.get(key) for key in FilterArgs.FILTER_KEYS},
         )
 
@@ -85,7 +125,7 @@ class FilterArgs(ma.Schema):
         rest = {
             key: value
             for key, value in data.items()
-            if key not in ("manufacturer", "origin", "cylinders", *self.FILTER_KEYS)
+            if key not in (*self.LIST_KEYS, *self.FILTER_KEYS)
         }
         return {**rest, "vehicle_filter": self._filter(data)}
 
@@ -96,7 +136,10 @@ class VehicleListArgs(FilterArgs):
     sort = ma.fields.String(
         load_default="id",
         validate=validate.OneOf(SORT_CHOICES),
-        metadata={"description": "Field to sort by; prefix with '-' for descending. Ties: id."},
+        metadata={
+            "description": "Field to sort by; prefix with '-' for descending. Nulls come last; "
+            "text sorts byte-wise; ties break on id."
+        },
     )
     limit = ma.fields.Integer(
         load_default=DEFAULT_LIMIT,
@@ -135,10 +178,27 @@ class FigureArgs(ma.Schema):
     """Query string of GET /figures/fuel-efficiency."""
 
     manufacturer = _text("Manufacturer to plot, case-insensitive.", min_length=1, required=True)
+    dataset = _one_dataset(
+        f"Plotted on its default axes; default {DEFAULT_DATASET}.", load_default=DEFAULT_DATASET
+    )
+
+
+class ManufacturerArgs(ma.Schema):
+    """Query string of GET /manufacturers."""
+
+    dataset = _one_dataset(
+        "Lists only the manufacturers with vehicles in it, counting those (plottable: on its "
+        "default axes)."
+    )
+
+
+#: How the API describes every fuel figure.
+FUEL_UNITS = "mpg; MPGe (miles per gallon equivalent) for electric vehicles."
 
 
 class VehicleSchema(ma.Schema):
-    """One vehicle; unknown measurements are null."""
+    """One vehicle; unknown measurements are null. Fuel figures are mpg, MPGe for electric
+    vehicles (powertrain EV, fuel type Electricity)."""
 
     id = ma.fields.Integer(required=True)
     dataset = ma.fields.String(required=True, metadata={"description": "The dataset's slug."})
@@ -146,24 +206,33 @@ class VehicleSchema(ma.Schema):
     model = ma.fields.String(required=True)
     year = ma.fields.Integer(allow_none=True)
     vehicle_class = ma.fields.String(allow_none=True)
-    powertrain = ma.fields.String(allow_none=True)
+    powertrain = ma.fields.String(
+        allow_none=True, metadata={"description": f"One of {', '.join(POWERTRAINS)}."}
+    )
     fuel_type = ma.fields.String(allow_none=True)
     horsepower = ma.fields.Float(allow_none=True)
     city_mpg = ma.fields.Float(
         allow_none=True,
-        metadata={"description": "City fuel economy, mpg (MPGe for electric vehicles)."},
+        metadata={"description": f"City fuel economy, {FUEL_UNITS}"},
     )
     highway_mpg = ma.fields.Float(
         allow_none=True,
-        metadata={"description": "Highway fuel economy, mpg (MPGe for electric vehicles)."},
+        metadata={"description": f"Highway fuel economy, {FUEL_UNITS}"},
     )
     combined_mpg = ma.fields.Float(
         allow_none=True,
-        metadata={"description": "Combined fuel economy, mpg (MPGe for electric vehicles)."},
+        metadata={
+            "description": f"Combined fuel economy, {FUEL_UNITS} Derived from city and "
+            "highway when the source had none (see combined_mpg_derived)."
+        },
     )
     combined_mpg_derived = ma.fields.Boolean(
         required=True,
-        metadata={"description": "True when combined_mpg was computed from city and highway."},
+        metadata={
+            "description": "True when combined_mpg is derived: computed from city and highway "
+            "as 1 / (0.55/city + 0.45/highway), the EPA's weighting, because the source gave "
+            "no combined figure."
+        },
     )
     cylinders = ma.fields.Integer(allow_none=True)
     displacement = ma.fields.Float(
@@ -205,7 +274,11 @@ class ManufacturerSchema(ma.Schema):
     name = ma.fields.String(required=True)
     vehicles = ma.fields.Integer(required=True)
     plottable = ma.fields.Integer(
-        required=True, metadata={"description": "Vehicles with both horsepower and mpg."}
+        required=True,
+        metadata={
+            "description": "Vehicles with both horsepower and mpg; with a dataset filter, "
+            "with values on both of that dataset's default axes."
+        },
     )
 
 
@@ -213,6 +286,51 @@ class ManufacturerListSchema(ma.Schema):
     """Every manufacturer, by name."""
 
     items = ma.fields.List(ma.fields.Nested(ManufacturerSchema), required=True)
+    total = ma.fields.Integer(required=True)
+
+
+class UtcDateTime(ma.fields.DateTime):
+    """A stored time, in ISO 8601 with its UTC offset.
+
+    SQLite hands stored times back without their zone; they are UTC, so say so, and every
+    dialect answers alike.
+    """
+
+    def _serialize(self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+class DatasetSchema(ma.Schema):
+    """A dataset: where its vehicles come from, and how many it holds."""
+
+    slug = ma.fields.String(required=True, metadata={"description": "Names it in `dataset=`."})
+    name = ma.fields.String(required=True)
+    description = ma.fields.String(required=True)
+    source = ma.fields.String(required=True, metadata={"description": "A URL or a citation."})
+    licence = ma.fields.String(required=True)
+    imported_at = UtcDateTime(
+        allow_none=True,
+        required=True,
+        metadata={"description": "Last import, UTC; null if none."},
+    )
+    imported_by = ma.fields.String(
+        allow_none=True, required=True, metadata={"description": "Who ran the last import."}
+    )
+    default_x = ma.fields.String(
+        required=True, metadata={"description": "The field its figures put on the x axis."}
+    )
+    default_y = ma.fields.String(
+        required=True, metadata={"description": "The field its figures put on the y axis."}
+    )
+    vehicles = ma.fields.Integer(required=True)
+
+
+class DatasetListSchema(ma.Schema):
+    """Every dataset, by slug."""
+
+    items = ma.fields.List(ma.fields.Nested(DatasetSchema), required=True)
     total = ma.fields.Integer(required=True)
 
 
@@ -225,7 +343,11 @@ class GroupStatsSchema(ma.Schema):
         metadata={"description": "The group's value: a string, or an integer for year/cylinders."},
     )
     count = ma.fields.Integer(required=True)
-    mpg_mean = ma.fields.Float(allow_none=True, required=True)
+    mpg_mean = ma.fields.Float(
+        allow_none=True,
+        required=True,
+        metadata={"description": f"Of combined_mpg, as are mpg_min/max: {FUEL_UNITS}"},
+    )
     mpg_min = ma.fields.Float(allow_none=True, required=True)
     mpg_max = ma.fields.Float(allow_none=True, required=True)
     horsepower_mean = ma.fields.Float(allow_none=True, required=True)

@@ -14,14 +14,17 @@ from werkzeug.exceptions import HTTPException
 from dashapp.view import figure_for
 from models import current_data_version, find_manufacturer, manufacturer_summaries
 from models.api_queries import GroupBy, Sort, get_vehicle, vehicle_page, vehicle_stats
+from models.datasets import dataset_summaries
 from models.db import db
 from models.export import iter_vehicles_csv
 from models.filters import VehicleFilter
 from server.api.problems import http_problem, problem, unexpected_problem
 from server.api.schemas import (
     MAX_LIMIT,
+    DatasetListSchema,
     FigureArgs,
     FigureSchema,
+    ManufacturerArgs,
     ManufacturerListSchema,
     StatsArgs,
     StatsSchema,
@@ -34,7 +37,7 @@ blp = Blueprint(
     "api",
     __name__,
     url_prefix="/api/v1",
-    description="Vehicles, manufacturers, statistics and figures, read-only.",
+    description="Datasets, vehicles, manufacturers, statistics and figures, read-only.",
 )
 blp.register_error_handler(HTTPException, http_problem)
 blp.register_error_handler(Exception, unexpected_problem)
@@ -94,16 +97,32 @@ def _not_modified(etag: str) -> Response | None:
     return Response(status=304, headers=_cache_headers(etag))
 
 
-@blp.route("/manufacturers")
-@blp.response(200, ManufacturerListSchema, headers=CACHE_HEADERS)
+@blp.route("/datasets")
+@blp.response(200, DatasetListSchema, headers=CACHE_HEADERS)
 @blp.alt_response(304, description=NOT_MODIFIED, success=True)
 @documented_errors()
-def list_manufacturers() -> Any:
-    """Every manufacturer with its vehicle count and plottable count."""
+def list_datasets() -> Any:
+    """Every dataset: where it comes from, its licence, its last import, the axes its
+    figures open on, and how many vehicles it holds."""
     etag = _etag(JSON)
     if cached := _not_modified(etag):
         return cached
-    items = manufacturer_summaries(db.session.connection())
+    items = dataset_summaries(db.session.connection())
+    return {"items": items, "total": len(items)}, 200, _cache_headers(etag)
+
+
+@blp.route("/manufacturers")
+@blp.arguments(ManufacturerArgs, location="query", as_kwargs=True)
+@blp.response(200, ManufacturerListSchema, headers=CACHE_HEADERS)
+@blp.alt_response(304, description=NOT_MODIFIED, success=True)
+@documented_errors()
+def list_manufacturers(dataset: str | None = None) -> Any:
+    """Every manufacturer with its vehicle count and plottable count, or those of one
+    dataset's manufacturers within it."""
+    etag = _etag(JSON)
+    if cached := _not_modified(etag):
+        return cached
+    items = manufacturer_summaries(db.session.connection(), dataset)
     return {"items": items, "total": len(items)}, 200, _cache_headers(etag)
 
 
@@ -215,8 +234,9 @@ def stats(vehicle_filter: VehicleFilter, group_by: GroupBy) -> Any:
 @blp.response(200, FigureSchema, headers=CACHE_HEADERS)
 @blp.alt_response(304, description=NOT_MODIFIED, success=True)
 @documented_errors(404)
-def fuel_efficiency_figure(manufacturer: str) -> Any:
-    """The dashboard's mpg-vs-horsepower figure for one manufacturer, as Plotly JSON.
+def fuel_efficiency_figure(manufacturer: str, dataset: str) -> Any:
+    """The dashboard's figure for one manufacturer in one dataset, on the dataset's default
+    axes (mpg against horsepower for auto-mpg), as Plotly JSON.
 
     Built by the same function as the dashboard's callback, and serialized the way Dash
     serializes it.
@@ -226,5 +246,5 @@ def fuel_efficiency_figure(manufacturer: str) -> Any:
         return cached
     if find_manufacturer(db.session.connection(), manufacturer) is None:
         return problem(404, f"There is no manufacturer named {manufacturer!r}.")
-    body = to_json_plotly(figure_for(manufacturer))
+    body = to_json_plotly(figure_for(manufacturer, dataset=dataset))
     return Response(body, mimetype=JSON, headers=_cache_headers(etag))

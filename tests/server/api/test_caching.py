@@ -7,12 +7,16 @@ from flask.testing import FlaskClient
 from tests.server.api.helpers import API, add_vehicles, vehicle_id
 
 URLS = [
+    f"{API}/datasets",
     f"{API}/manufacturers",
+    f"{API}/manufacturers?dataset=auto-mpg",
     f"{API}/vehicles?manufacturer=toyota",
     f"{API}/vehicles?format=csv",
     f"{API}/vehicles/{{first_id}}",
     f"{API}/stats?group_by=origin",
+    f"{API}/stats?group_by=dataset&fuel_type=regular",
     f"{API}/figures/fuel-efficiency?manufacturer=Ford",
+    f"{API}/figures/fuel-efficiency?manufacturer=Ford&dataset=auto-mpg",
 ]
 
 

@@ -130,6 +130,7 @@ def test_openapi_document_describes_every_endpoint(client: FlaskClient) -> None:
     spec = client.get(f"{API}/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
     assert set(spec["paths"]) == {
+        "/api/v1/datasets",
         "/api/v1/manufacturers",
         "/api/v1/vehicles",
         "/api/v1/vehicles/{vehicle_id}",

@@ -32,7 +32,7 @@ def dash_app_of(app: Flask) -> Dash:
 def break_the_store(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make the manufacturers query fail the way a bug would."""
 
-    def broken(_conn: object) -> None:
+    def broken(*_args: object) -> None:
         raise RuntimeError("secret internal detail")
 
     monkeypatch.setattr("server.api.views.manufacturer_summaries", broken)

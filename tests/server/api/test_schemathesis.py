@@ -20,6 +20,7 @@ from server.api.schemas import MAX_LIMIT
 pytestmark = pytest.mark.fuzz
 
 OPERATIONS = [
+    "/api/v1/datasets",
     "/api/v1/manufacturers",
     "/api/v1/vehicles",
     "/api/v1/vehicles/{vehicle_id}",
@@ -27,8 +28,9 @@ OPERATIONS = [
     "/api/v1/figures/fuel-efficiency",
 ]
 EXAMPLES = {"/api/v1/vehicles": 80, "/api/v1/stats": 40}
-#: Parameters with rules OpenAPI cannot state (ranges that must be ordered, cursor tokens).
-CROSS_PARAMETER_RULES = {"cursor", "year_min", "hp_min", "mpg_min"}
+#: Parameters with rules OpenAPI cannot state (ranges that must be ordered, cursor tokens,
+#: slugs that must name a stored dataset).
+CROSS_PARAMETER_RULES = {"cursor", "year_min", "hp_min", "mpg_min", "dataset"}
 
 
 def _schema(app: Flask) -> Any:
@@ -47,8 +49,8 @@ def test_every_operation_is_fuzzed(app: Flask) -> None:
 @pytest.mark.parametrize(
     ("path", "mode"),
     [(path, GenerationMode.POSITIVE) for path in OPERATIONS]
-    # /manufacturers takes no parameters, so nothing about it can be made invalid.
-    + [(path, GenerationMode.NEGATIVE) for path in OPERATIONS if path != "/api/v1/manufacturers"],
+    # /datasets takes no parameters, so nothing about it can be made invalid.
+    + [(path, GenerationMode.NEGATIVE) for path in OPERATIONS if path != "/api/v1/datasets"],
 )
 def test_api_matches_its_openapi_document(app: Flask, path: str, mode: GenerationMode) -> None:
     operation = _schema(app)[path]["GET"]
