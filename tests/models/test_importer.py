@@ -414,3 +414,23 @@ def test_guess_mapping_prefers_the_trusted_name() -> None:
         "Displacement": ColumnChoice("displacement", "cu in"),  # the auto-mpg sample's unit
         "Weight_in_lbs": ColumnChoice("weight", "lb"),
     }
+
+
+def test_cli_import_with_map_and_clear_errors(app: Flask, tmp_path: Path) -> None:
+    runner = app.test_cli_runner()
+    path = _write(tmp_path, "Marke,Typ,Verbrauch\nVW,Golf,5\n")
+    base = ["vehicles", "import", str(path), "--map", "Marke=manufacturer", "--map", "Typ=model"]
+    bad_map = runner.invoke(args=[*base, "--dataset", SAMPLE, "--map", "Verbrauch"])
+    assert bad_map.exit_code == 1 and bad_map.exception is not None
+    assert "'Verbrauch' is not COLUMN=FIELD[:UNIT]" in bad_map.output
+    unknown = runner.invoke(args=[*base, "--dataset", "nope"])
+    assert unknown.exit_code == 1
+    assert "no dataset is named 'nope'" in unknown.output
+    done = runner.invoke(
+        args=[*base, "--dataset", SAMPLE, "--map", "Verbrauch=combined_mpg:l/100km"]
+    )
+    assert done.exit_code == 0, done.output
+    assert "Imported 1 new and 0 updated vehicles." in done.output
+    with app.app_context(), db.engine.connect() as conn:
+        golf = conn.scalar(select(Vehicle.combined_mpg).where(Vehicle.model == "Golf"))
+    assert golf == pytest.approx(47.043, abs=1e-3)
