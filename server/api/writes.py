@@ -13,7 +13,13 @@ from flask import Response, g, request, url_for
 from models.api_queries import get_vehicle
 from models.audit import Actor
 from models.db import db
-from models.editing import create_vehicle, delete_vehicles, update_vehicle, write_transaction
+from models.editing import (
+    EditError,
+    create_vehicle,
+    delete_vehicles,
+    update_vehicle,
+    write_transaction,
+)
 from models.user import user_for_token
 from models.validation import RULES, parse_vehicle
 from server.api.problems import problem
@@ -121,6 +127,11 @@ def require_token_for_writes() -> Response | None:
     return None
 
 
+def _unknown_dataset(error: EditError) -> Response:
+    # Writing only fails this way when the dataset named does not exist.
+    return problem(422, f"Invalid parameter: dataset ({error}).", errors={"dataset": [str(error)]})
+
+
 def _vehicle_or_404(vehicle_id: int) -> dict[str, Any] | Response:
     found = get_vehicle(db.session.connection(), vehicle_id)
     if found is None:
@@ -136,8 +147,11 @@ def _vehicle_or_404(vehicle_id: int) -> dict[str, Any] | Response:
 @blp.doc(security=SECURITY)
 def create_one_vehicle(values: dict[str, Any]) -> Any:
     """Add a vehicle. Needs a bearer token; the change is audited."""
-    with write_transaction() as conn:
-        vehicle_id = create_vehicle(conn, g.api_actor, values)
+    try:
+        with write_transaction() as conn:
+            vehicle_id = create_vehicle(conn, g.api_actor, values)
+    except EditError as error:
+        return _unknown_dataset(error)
     location = url_for("api.get_one_vehicle", vehicle_id=vehicle_id)
     return _vehicle_or_404(vehicle_id), 201, {"Location": location}
 
@@ -151,8 +165,11 @@ def create_one_vehicle(values: dict[str, Any]) -> Any:
 @blp.doc(security=SECURITY)
 def update_one_vehicle(values: dict[str, Any], vehicle_id: int) -> Any:
     """Change some of a vehicle's values (only the fields sent). Needs a bearer token."""
-    with write_transaction() as conn:
-        found = update_vehicle(conn, g.api_actor, vehicle_id, values)
+    try:
+        with write_transaction() as conn:
+            found = update_vehicle(conn, g.api_actor, vehicle_id, values)
+    except EditError as error:
+        return _unknown_dataset(error)
     if not found:
         return problem(404, f"There is no vehicle with id {vehicle_id}.")
     return _vehicle_or_404(vehicle_id)

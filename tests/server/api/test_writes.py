@@ -211,3 +211,25 @@ def test_a_deleted_id_is_never_given_to_a_new_vehicle(client: FlaskClient, token
     again = client.post("/api/v1/vehicles", json=NEW_VEHICLE, headers=bearer(token)).get_json()
     assert again["id"] > newest["id"]
     assert client.get(f"/api/v1/vehicles/{newest['id']}").status_code == 404
+
+
+def test_a_write_names_an_existing_dataset(app: Flask, client: FlaskClient, token: str) -> None:
+    response = client.post(
+        "/api/v1/vehicles", json={**NEW_VEHICLE, "dataset": "nope"}, headers=bearer(token)
+    )
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["errors"] == {"dataset": ["no dataset is named 'nope'"]}
+    vehicle_id = first_vehicle_id(app, "corolla 1200")
+    before = snapshot(app, vehicle_id)
+    patched = client.patch(
+        f"/api/v1/vehicles/{vehicle_id}", json={"dataset": "nope"}, headers=bearer(token)
+    )
+    assert patched.status_code == 422
+    assert patched.get_json()["errors"] == {"dataset": ["no dataset is named 'nope'"]}
+    assert vehicle_count(app) == 406 and snapshot(app, vehicle_id) == before
+    assert audit_count(app) == 0
+    moved = client.patch(
+        f"/api/v1/vehicles/{vehicle_id}", json={"dataset": "epa-1984-2015"}, headers=bearer(token)
+    )
+    assert moved.get_json()["dataset"] == "epa-1984-2015"
