@@ -119,13 +119,14 @@ class VehicleFilter:
     def parameters(self) -> dict[str, Any]:
         """The values ``bound_conditions(self.shape())`` binds, by parameter name."""
         values: dict[str, Any] = {}
-        for prefix, items in (
+        lists: tuple[tuple[str, list[Any]], ...] = (
             ("f_manufacturer", self._manufacturer_names()),
             ("f_dataset", self._dataset_slugs()),
             *((f"f_{name}", self._lowered(name)) for name in TEXT_FILTERS),
             ("f_cylinders", self._cylinder_counts()),
             ("f_manufacturer_id", sorted(self.manufacturer_ids or ())),
-        ):
+        )
+        for prefix, items in lists:
             values.update({f"{prefix}_{i}": item for i, item in enumerate(items)})
         for low_name, high_name, _field in RANGES:
             for name in (low_name, high_name):

@@ -427,7 +427,7 @@ class ParsedRow:
 
 
 def _plan(header: list[str], mapping: Mapping) -> list[ColumnPlan]:
-    plans = []
+    plans: list[ColumnPlan] = []
     for index, column in enumerate(header):
         choice = mapping.get(column)
         if choice is not None and all(p.choice != choice for p in plans):
@@ -588,7 +588,8 @@ def _batches(
     header = [str(cell).strip() for cell in first[0]]
     report.columns = resolve_mapping(header, mapping)
     report.ignored = [c for c, choice in report.columns.items() if choice is None and c]
-    if not any(report.columns.get(c) and report.columns[c].field in FUEL_FIELDS for c in header):
+    mapped = {choice.field for choice in report.columns.values() if choice is not None}
+    if not mapped & set(FUEL_FIELDS):
         report.warnings.append(
             "no column is mapped to a fuel figure (city_mpg, highway_mpg or combined_mpg), "
             "so no vehicle would be plotted"
@@ -601,7 +602,7 @@ def _batches(
         stmt = select(Vehicle.source_id, Vehicle.id).where(
             Vehicle.dataset_id == target.id, Vehicle.source_id.is_not(None)
         )
-        sources = {source: vehicle_id for source, vehicle_id in conn.execute(stmt)}
+        sources = {str(source): vehicle_id for source, vehicle_id in conn.execute(stmt)}
     seen_sources: dict[str, int] = {}
     number = 1
     for chunk in _with_first(first[1:], chunks):

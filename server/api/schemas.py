@@ -109,10 +109,11 @@ class FilterArgs(ma.Schema):
 
     @staticmethod
     def _filter(data: dict[str, Any]) -> VehicleFilter:
-        return VehicleFilter(
-            **{name: tuple(data.get(param, ())) for param, name in FilterArgs.LIST_KEYS.items()},
-            **{key: data.get(key) for key in FilterArgs.FILTER_KEYS},
-        )
+        values: dict[str, Any] = {
+            name: tuple(data.get(param, ())) for param, name in FilterArgs.LIST_KEYS.items()
+        }
+        values.update({key: data.get(key) for key in FilterArgs.FILTER_KEYS})
+        return VehicleFilter(**values)
 
     @ma.validates_schema
     def _filter_is_usable(self, data: dict[str, Any], **_kwargs: Any) -> None:
