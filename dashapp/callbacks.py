@@ -48,7 +48,7 @@ from dashapp.layout import (
     details_panel,
 )
 from dashapp.state import from_controls, parse_query
-from dashapp.view import UNAVAILABLE, view_figure
+from dashapp.view import UNAVAILABLE, stored_default_axes, view_figure
 from models.db import db
 from models.explore import similar_vehicles, vehicle_details
 
@@ -220,7 +220,7 @@ def register_callbacks(dash_app: Dash) -> None:
         prevent_initial_call=True,
     )
     def restore_link(search: Any, first_year: Any, last_year: Any, defaults: Any) -> dict[str, Any]:
-        state = parse_query(search if isinstance(search, str) else "")
+        state = parse_query(search if isinstance(search, str) else "", stored_default_axes())
         if not state.manufacturers and isinstance(defaults, list):
             state = replace(state, manufacturers=tuple(defaults))
         years = [

@@ -40,8 +40,16 @@ TEXT_FILTERS = (
 )
 
 
-def default_axes(dataset: str) -> tuple[str, str]:
-    """The (x, y) a dataset opens on: a shipped dataset's own pair, else today's default."""
+#: Each dataset's (x, y) default axes by slug, as stored (``models.datasets.default_axes``).
+AxesByDataset = Mapping[str, tuple[str, str]]
+
+
+def default_axes(dataset: str, known: AxesByDataset | None = None) -> tuple[str, str]:
+    """The (x, y) a dataset opens on: its stored pair when ``known`` has it, a shipped
+    dataset's own pair, else the sample's."""
+    pair = (known or {}).get(dataset)
+    if pair is not None and all(axis in AXIS_FIELDS for axis in pair):
+        return pair
     info = SHIPPED.get(dataset)
     return (info.default_x, info.default_y) if info else (DEFAULT_X, DEFAULT_Y)
 
@@ -142,12 +150,17 @@ def _renamed(values: list[str]) -> list[str]:
     return [RENAMED_AXES.get(value, value) for value in values]
 
 
-def parse_query(search: str | None) -> ViewState:
-    """The view a query string (``?a=1&b=2`` or ``a=1&b=2``) describes; never raises."""
-    return view_from_params(parse_qs((search or "").lstrip("?"), keep_blank_values=False))
+def parse_query(search: str | None, known: AxesByDataset | None = None) -> ViewState:
+    """The view a query string (``?a=1&b=2`` or ``a=1&b=2``) describes; never raises.
+
+    ``known`` gives each dataset's default axes, for a link that names none."""
+    params = parse_qs((search or "").lstrip("?"), keep_blank_values=False)
+    return view_from_params(params, known)
 
 
-def view_from_params(params: Mapping[str, list[str]]) -> ViewState:
+def view_from_params(
+    params: Mapping[str, list[str]], known: AxesByDataset | None = None
+) -> ViewState:
     """The view that query parameters (name -> values, none blank) describe; never raises."""
     problems: list[str] = []
     manufacturers = _names(params.get("manufacturer", []), "Manufacturer", problems)
@@ -169,7 +182,7 @@ def view_from_params(params: Mapping[str, list[str]]) -> ViewState:
         year_min = year_max = None
     axes = tuple(AXIS_FIELDS)
     dataset = _dataset(params.get("dataset", []), problems)
-    x_default, y_default = default_axes(dataset)
+    x_default, y_default = default_axes(dataset, known)
     trend_values = params.get("trend", [])
     trend = bool(trend_values) and trend_values[-1] in ("1", "true", "on")
     if trend_values and trend_values[-1] not in ("0", "1", "true", "false", "on", "off"):
@@ -206,14 +219,14 @@ def filter_params(state: ViewState) -> list[tuple[str, str]]:
     return params
 
 
-def to_query(state: ViewState) -> str:
+def to_query(state: ViewState, known: AxesByDataset | None = None) -> str:
     """The query string (with its ``?``) that ``parse_query`` reads back as ``state``.
 
     Defaults are left out, so the plain dashboard URL stays plain; the axes' defaults are
     the dataset's.
     """
     params = [p for p in filter_params(state) if p != ("dataset", DEFAULT_DATASET)]
-    x_default, y_default = default_axes(state.dataset)
+    x_default, y_default = default_axes(state.dataset, known)
     if state.x != x_default:
         params.append(("x", state.x))
     if state.y != y_default:
@@ -266,6 +279,7 @@ def from_controls(
     vehicle_classes: Any = None,
     drives: Any = None,
     powertrains: Any = None,
+    known: AxesByDataset | None = None,
 ) -> ViewState:
     """The view the dashboard's control values describe, whatever a client sent.
 
@@ -289,7 +303,9 @@ def from_controls(
         "powertrain": list(_strings(powertrains)),
     }
     # As parse_qs leaves out blank values, so that "" means "not set" in both.
-    return view_from_params({name: [v for v in values if v] for name, values in params.items()})
+    return view_from_params(
+        {name: [v for v in values if v] for name, values in params.items()}, known
+    )
 
 
 def _integers(value: Any) -> list[int]:

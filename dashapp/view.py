@@ -16,6 +16,7 @@ from dashapp.cache import cached_by_data_version
 from dashapp.figures import Figure, empty_figure, selection_figure, summarize
 from dashapp.layout import TABLE_LIMIT, card_texts, table_columns
 from dashapp.state import ViewState, export_url, from_controls
+from models.datasets import default_axes
 from models.db import db
 from models.explore import Selection, plot_series
 
@@ -75,13 +76,23 @@ def view_figure(state: ViewState) -> Figure:
         return draw_view(state, UNAVAILABLE)
 
 
+def stored_default_axes() -> dict[str, tuple[str, str]]:
+    """Each dataset's default axes as stored; none (the shipped ones apply) when the store
+    cannot be read, which the figure then reports."""
+    try:
+        return default_axes(db.session.connection())
+    except SQLAlchemyError:
+        db.session.rollback()
+        return {}
+
+
 def figure_for(value: Any, dataset: str | None = None) -> Figure:
     """The figure the dashboard shows for a dropdown value alone, whatever the client sent,
     without what it carries for the page around the chart.
 
     The API's figure endpoint calls this, so both surfaces draw the same chart.
     """
-    state = from_controls(value, None, None, None, None, None, None, None, dataset=dataset)
+    state = from_controls(value, dataset=dataset, known=stored_default_axes())
     figure = view_figure(state)
     meta = {key: item for key, item in figure["layout"]["meta"].items() if key != "view"}
     return {**figure, "layout": {**figure["layout"], "meta": meta}}

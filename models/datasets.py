@@ -105,6 +105,12 @@ def create_dataset(conn: Connection, info: DatasetInfo) -> int:
     ).scalar_one()
 
 
+def default_axes(conn: Connection) -> dict[str, tuple[str, str]]:
+    """Each dataset's (x, y) default axes, by slug."""
+    stmt = select(Dataset.slug, Dataset.default_x, Dataset.default_y)
+    return {slug: (x, y) for slug, x, y in conn.execute(stmt)}
+
+
 def dataset_summaries(conn: Connection) -> list[DatasetSummary]:
     """Every dataset, by slug, with its vehicle count."""
     counts = (

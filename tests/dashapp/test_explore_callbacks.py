@@ -20,6 +20,7 @@ from dashapp.layout import (
     YEARS_ID,
 )
 from models import Vehicle, load_sample
+from models.datasets import DatasetInfo, create_dataset
 from models.db import db
 from tests.dashapp.helpers import (
     UPDATE_URL,
@@ -239,3 +240,20 @@ def test_the_point_budget_says_it_samples(make_app: Any) -> None:
     assert "showing a sample of" in figure["layout"]["title"]["subtitle"]["text"]
     assert "of 39 vehicles" in figure["layout"]["title"]["subtitle"]["text"]
     assert figure["layout"]["meta"]["available"] == 39
+
+
+def test_a_link_to_a_dataset_opens_on_its_stored_default_axes(
+    app: Flask, client: FlaskClient
+) -> None:
+    # A dataset made in the admin, with its own default pair: a link that names no axes
+    # opens on that pair, not on the sample's.
+    with app.app_context(), db.engine.begin() as conn:
+        create_dataset(
+            conn,
+            DatasetInfo(slug="fleet", name="Our fleet", default_x="weight", default_y="city_mpg"),
+        )
+    response = restored(client, "?dataset=fleet&manufacturer=Toyota")
+    assert response["x-axis"]["value"] == "weight"
+    assert response["y-axis"]["value"] == "city_mpg"
+    named = restored(client, "?dataset=fleet&manufacturer=Toyota&x=year")
+    assert named["x-axis"]["value"] == "year"
