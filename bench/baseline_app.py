@@ -19,7 +19,7 @@ from dashapp.figures import GRAPH_ID
 from dashapp.layout import DROPDOWN_ID
 
 QUERY = """
-SELECT m.name AS manufacturer, v.model, v.year, v.horsepower, v.mpg
+SELECT m.name AS manufacturer, v.model, v.year, v.horsepower, v.combined_mpg AS mpg
 FROM vehicles v JOIN manufacturers m ON m.id = v.manufacturer_id
 """
 

@@ -1,18 +1,22 @@
-"""Seeded benchmark stores: 406, 50,000 or 1,000,000 vehicles in SQLite or PostgreSQL.
+"""Seeded benchmark stores: 406, 50,000 or 1,000,000 vehicles in SQLite or PostgreSQL,
+and the store ``make run`` seeds, with both shipped datasets.
 
 The 406-row store is the sample itself. Larger stores are drawn from the sample's
 distributions: each row copies a random sample car (so missing horsepower or mpg keeps the
 sample's rate) with a little noise on the measurements, and is assigned to a manufacturer
 from a Zipf-like skew where a few makers hold most rows and the largest holds about 12%.
+Every generated vehicle belongs to the auto-mpg dataset.
 
 Loading takes the documented fast path into the real, migrated schema:
 - SQLite: one transaction, ``executemany`` of plain tuples in batches of 50,000;
 - PostgreSQL: ``COPY ... FROM STDIN`` through psycopg.
+The shipped store is filled by ``flask vehicles seed``: the sample and the EPA's list.
 
 Stores are cached: SQLite files under ``bench/data/`` and a marker file per PostgreSQL
-database, so a rerun with the same size and seed reuses them.
+database, so a rerun with the same size, seed and ``STORE_FORMAT`` reuses them.
 
     python -m bench.generate --size 50000 [--postgres URL]
+    python -m bench.generate --shipped [--postgres URL]
 """
 
 import argparse
@@ -21,30 +25,39 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, insert, text
 
-from models.sample import load_sample
+from models.datasets import SHIPPED
+from models.sample import SAMPLE_DATASET, load_sample
+from models.vehicle import Dataset
 
 REPO = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO / "bench" / "data"
 SIZES = (406, 50_000, 1_000_000)
 SEED = 20261124
+#: Bumped whenever the stored rows change shape, so that no cached store of an older
+#: schema is reused.
+STORE_FORMAT = 2
+#: Every generated vehicle joins the sample's dataset, the first one in the store.
+DATASET_ID = 1
 #: Manufacturers in a generated store: the sample's makers, then a long tail of marques.
 MAKERS = 100
 LARGEST_SHARE = 0.12
 BATCH = 50_000
 COLUMNS = (
+    "dataset_id",
     "manufacturer_id",
     "model",
     "year",
     "horsepower",
-    "mpg",
+    "combined_mpg",
     "cylinders",
     "displacement",
     "weight",
@@ -111,11 +124,12 @@ def rows(store: Store) -> list[tuple[object, ...]]:
         car = cars[index]
         out.append(
             (
+                DATASET_ID,
                 maker_id,
                 car.model,
                 car.year,
                 None if car.horsepower is None else round(car.horsepower * factor, 1),
-                None if car.mpg is None else round(car.mpg / factor, 1),
+                None if car.combined_mpg is None else round(car.combined_mpg / factor, 1),
                 car.cylinders,
                 car.displacement,
                 car.weight,
@@ -126,12 +140,26 @@ def rows(store: Store) -> list[tuple[object, ...]]:
     return out
 
 
-def migrate(url: str) -> None:
-    """Create the real schema with the project's migrations."""
+def _flask(url: str, *args: str) -> None:
+    """Run ``flask --app wsgi ARGS`` on the store at ``url``."""
     env = {**os.environ, "DATABASE_URL": url, "FUELDASH_ENV": "development"}
     flask = REPO / ".venv" / "bin" / "flask"
-    command = [str(flask) if flask.exists() else "flask", "--app", "wsgi", "db", "upgrade"]
+    command = [str(flask) if flask.exists() else "flask", "--app", "wsgi", *args]
     subprocess.run(command, cwd=REPO, env=env, check=True, capture_output=True)
+
+
+def migrate(url: str) -> None:
+    """Create the real schema with the project's migrations."""
+    _flask(url, "db", "upgrade")
+
+
+def _analyze(url: str) -> None:
+    # Statistics for the planner, and (PostgreSQL) the visibility map that lets the covering
+    # index answer without visiting the table, as autovacuum would set it in production.
+    engine = create_engine(url)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM ANALYZE" if conn.dialect.name == "postgresql" else "ANALYZE")
+    engine.dispose()
 
 
 def _load(url: str, store: Store) -> None:
@@ -140,6 +168,7 @@ def _load(url: str, store: Store) -> None:
     mark = "?" if url.startswith("sqlite") else "%s"
     placeholders = ", ".join(mark for _ in COLUMNS)
     with engine.begin() as conn:
+        conn.execute(insert(Dataset), {"id": DATASET_ID, **asdict(SHIPPED[SAMPLE_DATASET])})
         conn.exec_driver_sql(
             f"INSERT INTO manufacturers (id, name) VALUES ({mark}, {mark})",
             list(enumerate(store.makers, start=1)),
@@ -150,26 +179,32 @@ def _load(url: str, store: Store) -> None:
                 with cursor.copy(f"COPY vehicles ({', '.join(COLUMNS)}) FROM STDIN") as copy:
                     for row in data:
                         copy.write_row(row)
-                cursor.execute(
-                    "SELECT setval(pg_get_serial_sequence('manufacturers', 'id'), %s)",
-                    (len(store.makers),),
-                )
+                # Ids given explicitly above: move the sequences past them.
+                for table, last_id in (
+                    ("manufacturers", len(store.makers)),
+                    ("datasets", DATASET_ID),
+                ):
+                    cursor.execute(
+                        "SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)", (table, last_id)
+                    )
         else:
             sql = f"INSERT INTO vehicles ({', '.join(COLUMNS)}) VALUES ({placeholders})"
             for start in range(0, len(data), BATCH):
                 conn.exec_driver_sql(sql, data[start : start + BATCH])
         conn.execute(text("UPDATE data_version SET version = version + 1 WHERE id = 1"))
-    # Statistics for the planner, and (PostgreSQL) the visibility map that lets the covering
-    # index answer without visiting the table, as autovacuum would set it in production.
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.exec_driver_sql("VACUUM ANALYZE" if conn.dialect.name == "postgresql" else "ANALYZE")
     engine.dispose()
+    _analyze(url)
 
 
-def sqlite_store(size: int, seed: int = SEED) -> Path:
-    """The cached SQLite store of ``size`` vehicles, built on first use."""
+def seed_shipped(url: str) -> None:
+    """Fill a migrated, empty store with both shipped datasets, as ``make run`` does."""
+    _flask(url, "vehicles", "seed")
+    _analyze(url)
+
+
+def _sqlite_cached(name: str, fill: Callable[[str], None]) -> Path:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
-    path = DATA_DIR / f"store-{size}-{seed}.sqlite3"
+    path = DATA_DIR / f"{name}-v{STORE_FORMAT}.sqlite3"
     if path.exists():
         migrate(f"sqlite:///{path}")  # a cached store picks up newer migrations
         return path
@@ -178,7 +213,7 @@ def sqlite_store(size: int, seed: int = SEED) -> Path:
         leftover.unlink()
     url = f"sqlite:///{partial}"
     migrate(url)
-    _load(url, generate(size, seed))
+    fill(url)
     # One self-contained file: fold the write-ahead log back in before publishing it.
     with closing(sqlite3.connect(partial)) as raw:
         raw.execute("PRAGMA journal_mode=DELETE")
@@ -186,12 +221,11 @@ def sqlite_store(size: int, seed: int = SEED) -> Path:
     return path
 
 
-def postgres_store(admin_url: str, size: int, seed: int = SEED) -> str:
-    """A cached PostgreSQL database ``bench_<size>`` holding the store; returns its URL."""
-    name = f"bench_{size}"
+def _postgres_cached(admin_url: str, name: str, fill: Callable[[str], None]) -> str:
+    name = f"{name}_v{STORE_FORMAT}"
     base = admin_url.rsplit("/", 1)[0]
     url = f"{base}/{name}"
-    marker = DATA_DIR / f"pg-{name}-{seed}.done"
+    marker = DATA_DIR / f"pg-{name}.done"
     if marker.exists():
         migrate(url)  # a cached store picks up newer migrations
         return url
@@ -201,25 +235,51 @@ def postgres_store(admin_url: str, size: int, seed: int = SEED) -> str:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     admin.dispose()
     migrate(url)
-    _load(url, generate(size, seed))
+    fill(url)
     DATA_DIR.mkdir(parents=True, exist_ok=True)
-    marker.write_text(f"{size} {seed}\n")
+    marker.write_text(f"{name}\n")
     return url
+
+
+def sqlite_store(size: int, seed: int = SEED) -> Path:
+    """The cached SQLite store of ``size`` vehicles, built on first use."""
+    return _sqlite_cached(f"store-{size}-{seed}", lambda url: _load(url, generate(size, seed)))
+
+
+def postgres_store(admin_url: str, size: int, seed: int = SEED) -> str:
+    """A cached PostgreSQL database holding the store of ``size`` vehicles; returns its URL."""
+    return _postgres_cached(
+        admin_url, f"bench_{size}_{seed}", lambda url: _load(url, generate(size, seed))
+    )
+
+
+def sqlite_shipped_store() -> Path:
+    """The cached SQLite store with both shipped datasets, seeded on first use."""
+    return _sqlite_cached("store-shipped", seed_shipped)
+
+
+def postgres_shipped_store(admin_url: str) -> str:
+    """A cached PostgreSQL database with both shipped datasets; returns its URL."""
+    return _postgres_cached(admin_url, "bench_shipped", seed_shipped)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size", type=int, choices=SIZES, required=True)
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--size", type=int, choices=SIZES)
+    which.add_argument("--shipped", action="store_true", help="both shipped datasets")
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--postgres", help="a PostgreSQL URL on the server to use")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    where = (
-        postgres_store(args.postgres, args.size, args.seed)
-        if args.postgres
-        else sqlite_store(args.size, args.seed)
-    )
-    print(f"{args.size} vehicles in {where} ({time.perf_counter() - started:.1f} s)")
+    where: Path | str
+    if args.shipped:
+        where = postgres_shipped_store(args.postgres) if args.postgres else sqlite_shipped_store()
+    elif args.postgres:
+        where = postgres_store(args.postgres, args.size, args.seed)
+    else:
+        where = sqlite_store(args.size, args.seed)
+    print(f"store in {where} ({time.perf_counter() - started:.1f} s)")
     return 0
 
 

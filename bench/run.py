@@ -4,8 +4,10 @@ quick: the 406-car sample on SQLite, one client at a time, fueldash against the 
     baseline and a no-op Dash app. Its last line is ``callback_speedup_vs_seed_style=<x>``.
 full: every store size (406, 50,000, 1,000,000) on SQLite and PostgreSQL, 1 and 16
     clients, the dashboard callback for the smallest, a median and the largest maker, the
-    API and CSV export, Datasette beside fueldash; writes bench/out/results.json, then
-    bench/RESULTS.md and bench/latency.png.
+    API and CSV export, Datasette beside fueldash; then the store ``make run`` seeds, both
+    shipped datasets, with the callback for the EPA's Chevrolets; writes
+    bench/out/results.json, then bench/RESULTS.md and bench/latency.png.
+epa: only that last case, its rows printed.
 
 Every server listens on 127.0.0.1 and is stopped when its runs end; every load run is
 bounded by ``BENCH_DURATION`` seconds (default 5; quick uses ``BENCH_QUICK_DURATION``, 8).
@@ -26,11 +28,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.generate import SIZES, postgres_store, sqlite_store
+from bench.generate import (
+    SIZES,
+    postgres_shipped_store,
+    postgres_store,
+    sqlite_shipped_store,
+    sqlite_store,
+)
 from bench.load import ACCEPT_ENCODING, LoadResult, fetch_once, run_wrk
 from bench.servers import REPO, Server, datasette, gunicorn
 from dashapp.figures import GRAPH_ID
 from dashapp.layout import DROPDOWN_ID
+from models.datasets import DEFAULT_DATASET, SHIPPED
+from models.sample import EPA_DATASET
 
 OUT = REPO / "bench" / "out"
 UPDATE_PATH = "/dash/_dash-update-component"
@@ -46,13 +56,15 @@ PG_ADMIN_URL = os.environ.get(
 )
 #: fueldash without its figure cache: what a cache miss costs.
 UNCACHED = {"CACHE_TYPE": "NullCache"}
+#: The EPA's largest maker, drawn on its dataset's default axes.
+EPA_MAKER = "Chevrolet"
 
 
 def log(message: str) -> None:
     print(message, flush=True)
 
 
-def callback_body(manufacturer: str, app: str = "seed") -> str:
+def callback_body(manufacturer: str, app: str = "seed", dataset: str = DEFAULT_DATASET) -> str:
     """The body Dash's renderer posts when the dropdown changes.
 
     The baseline and the no-op app have the seed's one callback (dropdown -> figure);
@@ -60,7 +72,7 @@ def callback_body(manufacturer: str, app: str = "seed") -> str:
     the table rows and the CSV link, so it gets the body its own page sends.
     """
     if app == "fueldash":
-        return json.dumps(fueldash_callback_body(manufacturer))
+        return json.dumps(fueldash_callback_body(manufacturer, dataset))
     return json.dumps(
         {
             "output": f"{GRAPH_ID}.figure",
@@ -72,12 +84,20 @@ def callback_body(manufacturer: str, app: str = "seed") -> str:
     )
 
 
-def fueldash_callback_body(manufacturer: str) -> dict[str, Any]:
-    """The explorer's main callback for one maker, every other control at its default."""
+def fueldash_callback_body(manufacturer: str, dataset: str) -> dict[str, Any]:
+    """The explorer's main callback for one maker of ``dataset`` on its default axes, every
+    other control at its default."""
     from tests.dashapp.helpers import main_callback_body
 
+    info = SHIPPED[dataset]
     return main_callback_body(
-        {"manufacturers": [manufacturer], "x": "horsepower", "y": "mpg", "units": "mpg"}
+        {
+            "manufacturers": [manufacturer],
+            "x": info.default_x,
+            "y": info.default_y,
+            "units": "mpg",
+            "dataset": dataset,
+        }
     )
 
 
@@ -87,7 +107,7 @@ def makers_by_points(sqlite_path: Path) -> list[tuple[int, str, int]]:
         return conn.execute(
             "SELECT m.id, m.name, count(*) FROM vehicles v "
             "JOIN manufacturers m ON m.id = v.manufacturer_id "
-            "WHERE v.horsepower IS NOT NULL AND v.mpg IS NOT NULL "
+            "WHERE v.horsepower IS NOT NULL AND v.combined_mpg IS NOT NULL "
             "GROUP BY m.id, m.name ORDER BY count(*), m.name"
         ).fetchall()
 
@@ -101,13 +121,20 @@ def duration(quick: bool = False) -> float:
     return float(os.environ.get(key, default))
 
 
-def callback_load(server: Server, names: list[str], connections: int, seconds: float) -> LoadResult:
+def callback_load(
+    server: Server,
+    names: list[str],
+    connections: int,
+    seconds: float,
+    dataset: str = DEFAULT_DATASET,
+) -> LoadResult:
     app = "seed" if server.name in ("noop", "baseline") else "fueldash"
+    bodies = [callback_body(n, app, dataset) for n in names]
     warm = run_wrk(
         server.url,
         [UPDATE_PATH],
         method="POST",
-        bodies=[callback_body(n, app) for n in names],
+        bodies=bodies,
         connections=max(connections, WARM_UP_CONNECTIONS),
         duration_s=WARM_UP_S,
     )  # warm-up: every worker's connection, compiled statements and page cache
@@ -117,7 +144,7 @@ def callback_load(server: Server, names: list[str], connections: int, seconds: f
         server.url,
         [UPDATE_PATH],
         method="POST",
-        bodies=[callback_body(n, app) for n in names],
+        bodies=bodies,
         connections=connections,
         duration_s=seconds,
     )
@@ -297,6 +324,48 @@ def _api(
     )
 
 
+def epa_points(sqlite_path: Path) -> tuple[int, int]:
+    """(vehicles in the store, the EPA maker's points on its dataset's default axes)."""
+    info = SHIPPED[EPA_DATASET]
+    with sqlite3.connect(sqlite_path) as conn:
+        vehicles = conn.execute("SELECT count(*) FROM vehicles").fetchone()[0]
+        points = conn.execute(
+            "SELECT count(*) FROM vehicles v "
+            "JOIN manufacturers m ON m.id = v.manufacturer_id "
+            "JOIN datasets d ON d.id = v.dataset_id "
+            f"WHERE d.slug = ? AND m.name = ? AND v.{info.default_x} IS NOT NULL "
+            f"AND v.{info.default_y} IS NOT NULL",
+            (EPA_DATASET, EPA_MAKER),
+        ).fetchone()[0]
+    return vehicles, points
+
+
+def epa(results: list[dict[str, Any]], seconds: float) -> None:
+    """The EPA maker's callback, figure cache off, in the store with both shipped datasets."""
+    sqlite_path = sqlite_shipped_store()
+    stores = {"sqlite": f"sqlite:///{sqlite_path}"}
+    if os.environ.get("BENCH_POSTGRES", "1") != "0":
+        stores["postgresql"] = postgres_shipped_store(PG_ADMIN_URL)
+    vehicles, points = epa_points(sqlite_path)
+    log(f"== both shipped datasets, {vehicles} vehicles")
+    for store, url in stores.items():
+        with gunicorn("fueldash", "wsgi:app", url, OUT / "fueldash.log", UNCACHED) as s:
+            for clients in CONCURRENCY:
+                result = callback_load(s, [EPA_MAKER], clients, seconds, EPA_DATASET)
+                _record(
+                    results,
+                    server="fueldash",
+                    store=store,
+                    size=vehicles,
+                    endpoint="callback",
+                    dataset=EPA_DATASET,
+                    maker=f"EPA {EPA_MAKER}",
+                    points=points,
+                    clients=clients,
+                    **result.as_dict(),
+                )
+
+
 def full() -> list[dict[str, Any]]:
     """Every size, store and server; returns the result rows."""
     results: list[dict[str, Any]] = []
@@ -398,6 +467,7 @@ def full() -> list[dict[str, Any]]:
                     clients=clients,
                     **result.as_dict(),
                 )
+    epa(results, seconds)
     return results
 
 
@@ -417,6 +487,9 @@ def main(argv: list[str]) -> int:
         (OUT / "results.json").write_text(json.dumps(results, indent=1))
         write_report(results)
         log(f"(full benchmark took {time.monotonic() - started:.0f} s)")
+        return 0
+    if mode == "epa":
+        epa([], duration())
         return 0
     if mode == "report":  # set BENCH_DURATION as it was for the saved runs
         from bench.report import write_report
