@@ -183,6 +183,10 @@ def bump_data_version(conn: Connection) -> None:
         conn.execute(insert(DataVersion).values(id=1, version=2))
 
 
+#: Every cached dashboard request runs this; a statement is immutable, so one serves all.
+_CURRENT_VERSION = select(DataVersion.version).where(DataVersion.id == 1)
+
+
 def current_data_version(conn: Connection) -> int:
     """The store's version now; 1 for a store that was never written."""
-    return conn.scalar(select(DataVersion.version).where(DataVersion.id == 1)) or 1
+    return conn.scalar(_CURRENT_VERSION) or 1
