@@ -216,9 +216,9 @@ def bound_conditions(shape: FilterShape) -> tuple[ColumnElement[bool], ...]:
 def with_manufacturer_ids(conn: Connection, vehicle_filter: VehicleFilter) -> VehicleFilter:
     """The same filter with its manufacturer names looked up once and matched by id.
 
-    Matching by name takes a subquery the planner cannot see through, so PostgreSQL
-    walked the whole primary key for a page of one maker's vehicles (4 ms at a million
-    rows); matched by id, it reads the maker's index (0.4 ms).
+    Matched by name through a subquery, which the planner cannot see through, PostgreSQL
+    walks the whole primary key for a page of one maker's vehicles; matched by id, it
+    reads the maker's index (bench/optimisations.md, step 17).
     """
     if not vehicle_filter.manufacturers or vehicle_filter.manufacturer_ids is not None:
         return vehicle_filter

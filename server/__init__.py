@@ -52,7 +52,7 @@ def register_extensions(app: Flask) -> None:
     import models  # noqa: F401  (the tables must be known before migrations run)
 
     db.init_app(app)
-    init_cache(app)  # [issue-5]
+    init_cache(app)
     init_compression(app)
     migrate.init_app(
         app, db, directory=str(MIGRATIONS_DIR), compare_type=True, render_as_batch=True

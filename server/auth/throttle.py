@@ -1,8 +1,7 @@
 """Failed sign-ins counted per client address with the ``limits`` library.
 
-Only the login form is limited, so the count is checked in that view alone. Flask-Limiter,
-used before, ran hooks before, after and at the teardown of every request, dashboard
-callbacks included, which cost about 40 µs each time to limit one form.
+Only the login form is limited, so the count is checked in that view alone, not in hooks
+that run on every request (bench/optimisations.md says why Flask-Limiter went).
 
 Counts live in ``RATELIMIT_STORAGE_URI``: ``memory://`` keeps them per worker, Redis
 shares them across workers and machines. If the store cannot be reached, sign-in keeps
