@@ -20,10 +20,9 @@ from models.db import db
 from models.explore import (
     DETAIL_FIELDS,
     DatasetChoices,
-    FilterChoices,
     dataset_choices,
-    filter_choices,
     is_electric,
+    year_span,
 )
 
 DROPDOWN_ID = "manufacturer-dropdown"
@@ -66,7 +65,9 @@ TREND_ON = "on"
 EMPTY_DATASET = DatasetChoices(
     DEFAULT_DATASET, DEFAULT_DATASET, 0, DEFAULT_X, DEFAULT_Y, (DEFAULT_X, DEFAULT_Y), {}, ()
 )
-StoreView = tuple[dict[str, DatasetChoices], int, int, FilterChoices]
+#: The model years the store spans, first and last; None for an empty store.
+YearSpan = tuple[int | None, int | None]
+StoreView = tuple[dict[str, DatasetChoices], int, int, YearSpan]
 #: The filters whose options come from the chosen dataset: (choices key, id, title, blank).
 DATASET_FILTERS = (
     ("origins", ORIGINS_ID, "Origin", "Any origin"),
@@ -87,11 +88,11 @@ def _read_store() -> StoreView | None:
         conn = db.session.connection()
         datasets = dataset_choices(conn)
         hidden, total = count_unplottable(conn, DEFAULT_DATASET)
-        choices = filter_choices(conn)
+        years = year_span(conn)
     except SQLAlchemyError:
         db.session.rollback()
         return None
-    return datasets, hidden, total, choices
+    return datasets, hidden, total, years
 
 
 def default_manufacturer(makers: tuple[tuple[str, int], ...]) -> str | None:
@@ -154,9 +155,9 @@ def _axis_dropdown(control_id: str, options: dict[str, Any], axis: str) -> dcc.D
     )
 
 
-def _year_slider(choices: FilterChoices) -> dcc.RangeSlider:
-    low = choices.year_min if choices.year_min is not None else 1970
-    high = choices.year_max if choices.year_max is not None else low
+def _year_slider(years: YearSpan) -> dcc.RangeSlider:
+    low = years[0] if years[0] is not None else 1970
+    high = years[1] if years[1] is not None else low
     return dcc.RangeSlider(
         id=YEARS_ID,
         min=low,
@@ -180,7 +181,7 @@ def _controls(
     dataset: str,
     options: dict[str, Any],
     default: str | None,
-    choices: FilterChoices,
+    years: YearSpan,
 ) -> Any:
     return html.Div(
         className="controls",
@@ -215,7 +216,7 @@ def _controls(
                 ),
                 "control wide",
             ),
-            _labelled("Model years", YEARS_ID, _year_slider(choices), "control wide"),
+            _labelled("Model years", YEARS_ID, _year_slider(years), "control wide"),
             *(
                 _labelled(title, control_id, _multi(control_id, options[key], blank))
                 for key, control_id, title, blank in DATASET_FILTERS
@@ -253,9 +254,9 @@ def serve_layout() -> html.Div:
     datasets: dict[str, DatasetChoices] = {}
     if store is None:
         notice = "The vehicle store is unavailable right now; reload the page in a moment."
-        choices = FilterChoices(None, None, (), ())
+        years: YearSpan = (None, None)
     else:
-        datasets, hidden, total, choices = store
+        datasets, hidden, total, years = store
         notice = _store_notice(hidden, total)
     # The page opens on the default dataset, or on whichever the store holds.
     dataset = DEFAULT_DATASET if DEFAULT_DATASET in datasets else next(iter(datasets), None)
@@ -279,7 +280,7 @@ def serve_layout() -> html.Div:
             ),
             html.P(id=URL_NOTICE_ID, className="notice warning", role="status"),
             dcc.Store(id=CHOICES_ID, data=options),
-            _controls(datasets, shown.slug, dataset_options(shown), default, choices),
+            _controls(datasets, shown.slug, dataset_options(shown), default, years),
             html.P(notice, id=STORE_NOTICE_ID, className="notice"),
             html.Section(id=SUMMARY_ID, className="cards", **aria(live="polite")),
             dcc.Loading(

@@ -104,16 +104,6 @@ class Selection:
         return sum(s.plotted if s.available is None else s.available for s in self.series)
 
 
-@dataclass(frozen=True, slots=True)
-class FilterChoices:
-    """The values the store holds for each filter control."""
-
-    year_min: int | None
-    year_max: int | None
-    origins: tuple[str, ...]
-    cylinders: tuple[int, ...]
-
-
 #: Electric vehicles: their fuel figures are miles per gallon equivalent (MPGe).
 IS_ELECTRIC = or_(Vehicle.powertrain == "EV", Vehicle.fuel_type == "Electricity")
 
@@ -351,27 +341,10 @@ def _series(
     )
 
 
-def filter_choices(conn: Connection) -> FilterChoices:
-    """The year span, origins and cylinder counts present in the store."""
-    year_min, year_max = conn.execute(select(func.min(Vehicle.year), func.max(Vehicle.year))).one()
-    origins = conn.scalars(
-        select(Vehicle.origin)
-        .where(Vehicle.origin.is_not(None))
-        .distinct()
-        .order_by(Vehicle.origin)
-    ).all()
-    cylinders = conn.scalars(
-        select(Vehicle.cylinders)
-        .where(Vehicle.cylinders.is_not(None))
-        .distinct()
-        .order_by(Vehicle.cylinders)
-    ).all()
-    return FilterChoices(
-        year_min,
-        year_max,
-        tuple(o for o in origins if o is not None),
-        tuple(c for c in cylinders if c is not None),
-    )
+def year_span(conn: Connection) -> tuple[int | None, int | None]:
+    """The first and last model year in the store; None for an empty store."""
+    first, last = conn.execute(select(func.min(Vehicle.year), func.max(Vehicle.year))).one()
+    return first, last
 
 
 def dataset_choices(conn: Connection) -> dict[str, DatasetChoices]:
