@@ -8,8 +8,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 from models import current_data_version
-from models.audit import AuditEntry
+from models.audit import Actor, AuditEntry
 from models.db import db
+from models.editing import create_vehicle, write_transaction
 from models.vehicle import Vehicle
 from tests.dashapp.helpers import point_count, post_figure
 from tests.server.admin.helpers import (
@@ -319,3 +320,19 @@ def test_export_whole_store_and_filtered(client: FlaskClient, auth: Any) -> None
     rows = honda.splitlines()[1:]
     assert len(rows) == 13
     assert all(",auto-mpg,Honda," in row for row in rows)
+
+
+def test_the_list_labels_an_electric_vehicles_figures_mpge(
+    app: Flask, client: FlaskClient, auth: Any
+) -> None:
+    with app.app_context(), write_transaction() as conn:
+        create_vehicle(
+            conn,
+            Actor(name="test", source="cli"),
+            {"manufacturer": "Nissan", "model": "Leaf", "powertrain": "EV", "combined_mpg": 99.0},
+        )
+    auth.login()
+    leaf = client.get("/admin/vehicles?q=Leaf").get_data(as_text=True)
+    assert re.search(r"99\s*<abbr title=\"miles per gallon equivalent\">MPGe</abbr>", leaf)
+    datsun = client.get("/admin/vehicles?q=510").get_data(as_text=True)
+    assert "MPGe" not in datsun
