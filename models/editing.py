@@ -8,7 +8,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Insert, delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from models.audit import Actor, Change, record_changes, vehicle_snapshots
 from models.datasets import DEFAULT_DATASET, UnknownDataset, dataset_id_for
@@ -27,15 +28,25 @@ def _named(name: str) -> ColumnElement[bool]:
     return or_(Manufacturer.name == name, func.lower(Manufacturer.name) == name.lower())
 
 
+def _insert_or_ignore(conn: Connection) -> Insert:
+    """INSERT INTO manufacturers ... ON CONFLICT DO NOTHING, in this database's dialect."""
+    dialect = {"postgresql": postgresql, "sqlite": sqlite}[conn.dialect.name]
+    return dialect.insert(Manufacturer).on_conflict_do_nothing()
+
+
 def manufacturer_id_for(conn: Connection, name: str, cache: dict[str, int] | None = None) -> int:
     """The id of the manufacturer with this (normalized) name, created when missing."""
     key = name.lower()
     if cache is not None and key in cache:
         return cache[key]
-    found = conn.scalar(select(Manufacturer.id).where(_named(name)))
+    lookup = select(Manufacturer.id).where(_named(name))
+    found = conn.scalar(lookup)
     if found is None:
-        inserted = conn.execute(insert(Manufacturer).values(name=name).returning(Manufacturer.id))
-        found = inserted.scalar_one()
+        # Another transaction may be adding the same maker right now: on a clash, wait for
+        # it and use its row instead of failing with a unique violation.
+        conn.execute(_insert_or_ignore(conn).values(name=name))
+        exact = select(Manufacturer.id).where(Manufacturer.name == name)
+        found = conn.execute(exact).scalar_one()
     if cache is not None:
         cache[key] = found
     return found
