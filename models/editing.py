@@ -22,6 +22,35 @@ class EditError(ValueError):
     """A change cannot be made as asked; the message says why."""
 
 
+class StaleVehicle(Exception):
+    """The vehicle changed since the writer read it; nothing was written.
+
+    ``version`` and ``current`` are its version and values now, to show the writer.
+    """
+
+    def __init__(self, vehicle_id: int, version: int, current: dict[str, Any]) -> None:
+        super().__init__(f"vehicle {vehicle_id} is at version {version} now")
+        self.vehicle_id = vehicle_id
+        self.version = version
+        self.current = current
+
+
+def vehicle_version(conn: Connection, vehicle_id: int, *, lock: bool = False) -> int | None:
+    """The vehicle's version (None when there is no such vehicle). ``lock`` holds the row
+    until the transaction ends (SQLite's write transaction holds the whole database)."""
+    stmt = select(Vehicle.version).where(Vehicle.id == vehicle_id)
+    return conn.scalar(stmt.with_for_update() if lock else stmt)
+
+
+def check_version(conn: Connection, vehicle_id: int, expected: int | None) -> int | None:
+    """Lock the vehicle and return its version; raise StaleVehicle when it is not
+    ``expected`` (None expects any). None when there is no such vehicle."""
+    version = vehicle_version(conn, vehicle_id, lock=True)
+    if version is not None and expected is not None and version != expected:
+        raise StaleVehicle(vehicle_id, version, vehicle_snapshots(conn, [vehicle_id])[vehicle_id])
+    return version
+
+
 def _named(name: str) -> ColumnElement[bool]:
     """Manufacturers called ``name`` in any case. The exact match is there because SQLite's
     lower() folds ASCII only, and names are stored normalized (``Škoda``)."""
@@ -85,13 +114,22 @@ def _changed(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[dict,
 
 
 def update_vehicle(
-    conn: Connection, actor: Actor, vehicle_id: int, values: Mapping[str, Any]
+    conn: Connection,
+    actor: Actor,
+    vehicle_id: int,
+    values: Mapping[str, Any],
+    expected_version: int | None = None,
 ) -> bool:
-    """Apply validated values to one vehicle; False when there is no such vehicle."""
-    before = vehicle_snapshots(conn, [vehicle_id]).get(vehicle_id)
-    if before is None:
+    """Apply validated values to one vehicle; False when there is no such vehicle.
+
+    With ``expected_version``, raises StaleVehicle (and writes nothing) when the vehicle
+    has been changed since the caller read that version.
+    """
+    # The row lock also makes the audit's "before" the values this update replaces.
+    if check_version(conn, vehicle_id, expected_version) is None:
         return False
-    if values:
+    before = vehicle_snapshots(conn, [vehicle_id])[vehicle_id]
+    if _changed(before, values)[1]:  # an unchanged save keeps the version
         conn.execute(
             update(Vehicle).where(Vehicle.id == vehicle_id).values(**column_values(conn, values))
         )

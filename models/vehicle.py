@@ -18,6 +18,7 @@ from sqlalchemy import (
     false,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -145,6 +146,12 @@ class Vehicle(Model):
     co2_g_per_mile: Mapped[float | None]
     annual_fuel_cost_usd: Mapped[float | None]
     electric_range_miles: Mapped[float | None]
+
+    #: One more on every UPDATE of the row, whoever makes it: a save that names an older
+    #: version (the admin form's, the API's If-Match) would undo a change it never saw.
+    version: Mapped[int] = mapped_column(
+        Integer, default=1, server_default=text("1"), onupdate=text("version + 1")
+    )
 
     dataset: Mapped[Dataset] = relationship(back_populates="vehicles")
     manufacturer: Mapped[Manufacturer] = relationship(back_populates="vehicles")
