@@ -11,15 +11,30 @@ mapping overrides or completes the guess, with a unit where a field has several.
 validates again while writing in batches inside the caller's single transaction, and
 raises ``ImportRejected`` (so the caller rolls everything back) if any row is invalid.
 
+Every file is bounded before it is parsed, so that memory stays small whatever it holds:
+a CSV row may hold at most ``MAX_ROW_BYTES`` bytes and ``MAX_ROW_CELLS`` cells (one
+streaming pass over the raw bytes checks the lengths, as pandas would read a giant row
+whole); an XLSX workbook is refused when its zip members would inflate beyond
+``MAX_XLSX_UNCOMPRESSED`` bytes in all, or any member of more than ``MAX_XLSX_RATIO_FLOOR``
+bytes inflates more than ``MAX_XLSX_RATIO`` times (real sheets compress 5-30 times; a zip
+bomb, thousands). The environment variables of the same names with ``IMPORT_`` in front
+(``IMPORT_MAX_ROW_BYTES``, ...) override them.
+
+A fueldash export quotes cells that a spreadsheet would run as formulas with a leading
+apostrophe; importing a fueldash export (its header has ``fueldash_id``) removes it again.
+
 A file's own id column is stored as ``source_id``: a row whose source id the dataset
 already holds updates that vehicle, so importing a file again adds nothing. Only a
 fueldash export (its id column is ``fueldash_id``) updates vehicles by fueldash id. An
 update writes the fields the file has columns for, an empty cell meaning unknown.
 """
 
+import csv
 import gzip
 import io
+import os
 import re
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +45,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from models.audit import Actor, Change, record_changes, vehicle_snapshots
 from models.datasets import SHIPPED, DatasetInfo, UnknownDataset, dataset_id_for
 from models.editing import column_values
+from models.export import FORMULA_PREFIXES
 from models.normalize import split_car_name
 from models.user import utcnow
 from models.validation import (
@@ -49,6 +65,13 @@ PREVIEW_ROWS = 5
 SAMPLE_BYTES = 64 * 1024
 DELIMITERS = (",", ";", "\t")
 XLSX_MAGIC = b"PK\x03\x04"
+#: Bounds on a row, checked before parsing (see the module docstring).
+MAX_ROW_BYTES = 64 * 1024
+MAX_ROW_CELLS = 200
+#: Bounds on an XLSX workbook's zip members, checked before parsing.
+MAX_XLSX_UNCOMPRESSED = 256 * 1024 * 1024
+MAX_XLSX_RATIO = 100
+MAX_XLSX_RATIO_FLOOR = 1024 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
 
 FUEL_FIELDS = ("city_mpg", "highway_mpg", "combined_mpg")
@@ -306,6 +329,64 @@ def _kind(path: Path) -> str:
     return "csv"
 
 
+def _limit(name: str) -> int:
+    """A bound: ``IMPORT_<name>`` from the environment, else the module's default."""
+    default: int = globals()[name]
+    text = os.environ.get(f"IMPORT_{name}", "")
+    return int(text) if text.isascii() and text.isdigit() else default
+
+
+def _check_csv_rows(path: Path, kind: str) -> None:
+    """Refuse a CSV with a row over ``MAX_ROW_BYTES`` in one streaming pass of bounded
+    memory. A quoted cell may span lines, so a row ends at a newline outside quotes."""
+    max_bytes = _limit("MAX_ROW_BYTES")
+    row, length, quoted = 1, 0, False
+    try:
+        with gzip.open(path) if kind == "gzip" else path.open("rb") as handle:
+            while line := handle.readline(max_bytes + 1):
+                length += len(line)
+                if length > max_bytes:
+                    raise ImportFileError(
+                        f"row {row} is longer than {max_bytes} bytes; "
+                        "a row of vehicle data is far shorter"
+                    )
+                quoted ^= line.count(b'"') % 2 == 1
+                if line.endswith(b"\n") and not quoted:
+                    row, length = row + 1, 0
+    except (OSError, EOFError) as error:
+        raise ImportFileError(f"the file is not readable CSV: {error}") from None
+
+
+def _check_cells(header: list[Any]) -> None:
+    """Refuse a header with more than ``MAX_ROW_CELLS`` cells; pandas then refuses any
+    longer row ("Expected N fields")."""
+    max_cells = _limit("MAX_ROW_CELLS")
+    if len(header) > max_cells:
+        raise ImportFileError(f"row 1 has {len(header)} cells; at most {max_cells} are read")
+
+
+def _check_xlsx(path: Path) -> None:
+    """Refuse a workbook whose members would inflate too far (a zip bomb)."""
+    total_limit, ratio_limit = _limit("MAX_XLSX_UNCOMPRESSED"), _limit("MAX_XLSX_RATIO")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as error:
+        raise ImportFileError(f"the file is not a readable XLSX workbook ({error})") from None
+    total = sum(member.file_size for member in members)
+    if total > total_limit:
+        raise ImportFileError(
+            f"the workbook holds {total} bytes uncompressed; at most {total_limit} are read"
+        )
+    for member in members:
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size > MAX_XLSX_RATIO_FLOOR and ratio > ratio_limit:
+            raise ImportFileError(
+                f"the workbook's {member.filename} is compressed {ratio:.0f} times; "
+                f"at most {ratio_limit} is accepted (is it a zip bomb?)"
+            )
+
+
 def _sample(path: Path, kind: str) -> str:
     """The file's first whole lines within ``SAMPLE_BYTES``."""
     with gzip.open(path) if kind == "gzip" else path.open("rb") as handle:
@@ -335,10 +416,19 @@ def choose_delimiter(sample: str) -> str:
 def _csv_chunks(path: Path, kind: str) -> Iterator[list[list[str]]]:
     import pandas as pd
 
+    _check_csv_rows(path, kind)
+    sample = _sample(path, kind)
+    delimiter = choose_delimiter(sample)
+    # The header's width bounds every row's (pandas refuses longer ones), so check it
+    # before pandas parses a chunk of rows that wide.
+    try:
+        _check_cells(next(csv.reader(io.StringIO(sample), delimiter=delimiter), []))
+    except csv.Error as error:
+        raise ImportFileError(f"the file is not readable CSV: {error}") from None
     try:
         with pd.read_csv(
             path,
-            sep=choose_delimiter(_sample(path, kind)),
+            sep=delimiter,
             header=None,
             dtype=str,
             na_filter=False,
@@ -363,6 +453,7 @@ def _csv_chunks(path: Path, kind: str) -> Iterator[list[list[str]]]:
 def _xlsx_chunks(path: Path) -> Iterator[list[list[str]]]:
     import pandas as pd
 
+    _check_xlsx(path)
     try:
         with path.open("rb") as handle:  # openpyxl refuses paths whose suffix is not .xlsx
             frame = pd.read_excel(
@@ -375,6 +466,7 @@ def _xlsx_chunks(path: Path) -> Iterator[list[list[str]]]:
             )
     except Exception as error:  # openpyxl raises many types for a broken zip
         raise ImportFileError(f"the file is not a readable XLSX workbook ({error})") from None
+    _check_cells(frame.columns.tolist())
     rows = frame.to_numpy().tolist()
     for start in range(0, len(rows), BATCH_SIZE):
         yield rows[start : start + BATCH_SIZE]
@@ -398,12 +490,30 @@ def estimate_rows(path: Path) -> int:
     """Roughly how many data rows the file holds, for a progress bar (cheap, streaming)."""
     kind = _kind(path)
     if kind == "xlsx":
-        return sum(len(chunk) for chunk in _xlsx_chunks(path)) - 1
+        return _xlsx_rows(path)
     lines = 0
     with gzip.open(path) if kind == "gzip" else path.open("rb") as handle:
         while chunk := handle.read(1 << 20):
             lines += chunk.count(b"\n")
     return max(0, lines - 1)
+
+
+def _xlsx_rows(path: Path) -> int:
+    """The data rows the first sheet's dimension declares (0 when it declares none); read
+    from the sheet's head, not the whole sheet."""
+    import openpyxl
+
+    _check_xlsx(path)
+    try:
+        with path.open("rb") as handle:
+            book = openpyxl.load_workbook(handle, read_only=True)
+            try:
+                sheet = book.worksheets[0]
+                return max(0, (sheet.max_row or 1) - 1)
+            finally:
+                book.close()
+    except Exception as error:  # openpyxl raises many types for a broken zip
+        raise ImportFileError(f"the file is not a readable XLSX workbook ({error})") from None
 
 
 # --- validating ---------------------------------------------------------------------------
@@ -449,9 +559,16 @@ def _field_value(plan: ColumnPlan, text: str) -> Any:
     return value
 
 
+def _unquote_formula(text: str) -> str:
+    """``'=1+1`` as fueldash's export writes ``=1+1``, back to ``=1+1``."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_PREFIXES) else text
+
+
 def _parse_row(number: int, cells: list[str], plans: list[ColumnPlan]) -> ParsedRow | list:
     """The row's values (only the fields the file has columns for), or its problems."""
     texts = {p.choice.field: cells[p.index].strip() for p in plans}
+    if "fueldash_id" in texts:  # a fueldash export: undo its quoting of formula-like cells
+        texts = {name: _unquote_formula(text) for name, text in texts.items()}
     values: dict[str, Any] = {}
     problems: list[RowProblem] = []
     if "name" in texts:

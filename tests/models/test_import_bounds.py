@@ -1,0 +1,127 @@
+"""Imports are bounded: a giant row, a too-wide row and an XLSX zip bomb are refused before
+parsing; fueldash's own formula escaping round-trips."""
+
+import zipfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, select
+
+from models import importer
+from models.audit import Actor
+from models.importer import ImportFileError, commit_import, dry_run, estimate_rows, read_columns
+from models.vehicle import Vehicle
+
+ACTOR = Actor(name="test", source="cli")
+HEADER = "manufacturer,model,year,horsepower,combined_mpg\n"
+
+
+def _write(tmp_path: Path, text: str, name: str = "cars.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_giant_row_is_refused_before_parsing(conn: Connection, tmp_path: Path) -> None:
+    long_model = "x" * (importer.MAX_ROW_BYTES + 10)
+    path = _write(tmp_path, HEADER + "Ford,Pinto,1971,75,25\n" + f"Ford,{long_model},1971,75,25\n")
+    with pytest.raises(ImportFileError, match=r"row 3 is longer than 65536 bytes"):
+        dry_run(conn, path, "auto-mpg")
+
+
+def test_a_giant_quoted_multiline_cell_is_refused(conn: Connection, tmp_path: Path) -> None:
+    lines = "\n".join(["y" * 1000] * 100)  # many short lines inside one quoted cell
+    path = _write(tmp_path, HEADER + f'Ford,"{lines}",1971,75,25\n')
+    with pytest.raises(ImportFileError, match=r"row 2 is longer"):
+        dry_run(conn, path, "auto-mpg")
+
+
+def test_a_giant_row_in_gzip_is_refused(conn: Connection, tmp_path: Path) -> None:
+    import gzip
+
+    path = tmp_path / "cars.csv.gz"
+    path.write_bytes(gzip.compress((HEADER + "Ford," + "x" * 200_000 + ",1971,75,25\n").encode()))
+    with pytest.raises(ImportFileError, match=r"row 2 is longer"):
+        dry_run(conn, path, "auto-mpg")
+
+
+def test_too_many_cells_are_refused(conn: Connection, tmp_path: Path) -> None:
+    wide = ",".join(f"c{i}" for i in range(importer.MAX_ROW_CELLS + 1))
+    path = _write(tmp_path, f"manufacturer,model,{wide}\nFord,Pinto," + "," * 200 + "\n")
+    with pytest.raises(ImportFileError, match=r"row 1 has 203 cells; at most 200"):
+        read_columns(path)
+
+
+def test_a_row_longer_than_the_header_is_refused(conn: Connection, tmp_path: Path) -> None:
+    path = _write(tmp_path, HEADER + "Ford,Pinto,1971,75,25" + ",1" * 500 + "\n")
+    with pytest.raises(ImportFileError):
+        dry_run(conn, path, "auto-mpg")
+
+
+def test_rows_within_bounds_import(conn: Connection, tmp_path: Path) -> None:
+    path = _write(tmp_path, HEADER + 'Ford,"Pinto\nRunabout",1971,75,25\n')
+    assert dry_run(conn, path, "auto-mpg").new == 1
+
+
+def _xlsx_bomb(path: Path, size: int) -> Path:
+    """A workbook whose sheet is ``size`` bytes of highly compressible XML."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        archive.writestr("xl/worksheets/sheet1.xml", " " * size)
+    return path
+
+
+def test_an_xlsx_zip_bomb_is_refused(conn: Connection, tmp_path: Path) -> None:
+    path = _xlsx_bomb(tmp_path / "bomb.xlsx", 20 * 1024 * 1024)
+    assert path.stat().st_size < 100_000
+    with pytest.raises(ImportFileError, match="compressed"):
+        dry_run(conn, path, "auto-mpg")
+    with pytest.raises(ImportFileError, match="compressed"):
+        estimate_rows(path)
+
+
+def test_an_xlsx_too_large_uncompressed_is_refused(
+    conn: Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importer, "MAX_XLSX_UNCOMPRESSED", 1000)
+    monkeypatch.setattr(importer, "MAX_XLSX_RATIO", 10**9)
+    path = _xlsx_bomb(tmp_path / "big.xlsx", 5000)
+    with pytest.raises(ImportFileError, match="uncompressed"):
+        dry_run(conn, path, "auto-mpg")
+
+
+def _xlsx(path: Path, rows: list[list[object]]) -> Path:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+    return path
+
+
+def test_xlsx_row_estimate_reads_the_dimension(tmp_path: Path) -> None:
+    rows: list[list[object]] = [["manufacturer", "model", "year"]]
+    rows += [["Ford", f"M{i}", 1970] for i in range(30)]
+    path = _xlsx(tmp_path / "cars.xlsx", rows)
+    assert estimate_rows(path) == 30
+
+
+def test_formula_escaping_of_a_fueldash_export_is_undone(conn: Connection, tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "fueldash_id,manufacturer,model,year\n,Zedmotor,'=1+1,1971\n,Zedmotor,'-x,1972\n,Zedmotor,'plain,1973\n",
+    )
+    commit_import(conn, ACTOR, path, "auto-mpg")
+    written = ["=1+1", "-x", "'plain", "'=1+1", "'-x", "plain"]
+    models = set(conn.scalars(select(Vehicle.model).where(Vehicle.model.in_(written))))
+    assert models == {"=1+1", "-x", "'plain"}
+
+
+def test_other_files_keep_their_apostrophes(conn: Connection, tmp_path: Path) -> None:
+    path = _write(tmp_path, "manufacturer,model,year\nZedmotor,'=1+1,1971\n")
+    commit_import(conn, ACTOR, path, "auto-mpg")
+    assert set(conn.scalars(select(Vehicle.model).where(Vehicle.model.like("%1+1")))) == {"'=1+1"}
