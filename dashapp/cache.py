@@ -11,13 +11,18 @@ a hit is decoded with orjson rather than unpickled. (Flask-Caching's backends st
 what they store, here bytes.)
 
 A cache is only an optimisation: when the backend fails, the value is built and served
-anyway, and the failure is logged.
+anyway, and the failure is logged, once per ``FAILURE_LOG_INTERVAL`` seconds rather than
+with a traceback per request. Redis gets ``REDIS_SOCKET_TIMEOUT`` (0.5 s by default) to
+connect and to answer, so a hung Redis slows a request by that much, not by minutes.
 """
 
 import hashlib
 import logging
+import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import orjson
 from flask import Flask
@@ -57,9 +62,53 @@ def cache_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     return config
 
 
+#: Seconds Redis gets to connect and to answer, unless REDIS_SOCKET_TIMEOUT says otherwise.
+DEFAULT_REDIS_TIMEOUT = 0.5
+
+
+def with_socket_timeouts(url: str, seconds: float) -> str:
+    """``url`` with redis-py's ``socket_timeout`` and ``socket_connect_timeout`` query
+    parameters, unless it already sets them."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    query.setdefault("socket_timeout", str(seconds))
+    query.setdefault("socket_connect_timeout", str(seconds))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
 def init_cache(app: Flask) -> None:
     """Bind the shared cache to ``app`` with its configured backend."""
-    cache.init_app(app)
+    config = dict(app.config)
+    if url := config.get("CACHE_REDIS_URL"):
+        config["CACHE_REDIS_URL"] = with_socket_timeouts(
+            url, config.get("REDIS_SOCKET_TIMEOUT", DEFAULT_REDIS_TIMEOUT)
+        )
+    cache.init_app(app, config)
+
+
+#: Seconds between two warnings about cache failures.
+FAILURE_LOG_INTERVAL = 60.0
+_failures = {"last_logged": -FAILURE_LOG_INTERVAL, "unlogged": 0}
+_failures_lock = threading.Lock()
+
+
+def _log_failure(action: str, error: Exception) -> None:
+    """Warn about a failing cache backend at most once per interval, saying how many
+    failures went unlogged since, so an outage logs a line a minute, not one per request."""
+    now = time.monotonic()
+    with _failures_lock:
+        if now - _failures["last_logged"] < FAILURE_LOG_INTERVAL:
+            _failures["unlogged"] += 1
+            return
+        unlogged = int(_failures["unlogged"])
+        _failures.update(last_logged=now, unlogged=0)
+    log.warning(
+        "cache %s failed (%s: %s); serving uncached; %d more failures since the last warning",
+        action,
+        error.__class__.__name__,
+        error,
+        unlogged,
+    )
 
 
 def selection_key(namespace: str, version: int, selection: object) -> str:
@@ -81,14 +130,14 @@ def cached_by_data_version(
     key = selection_key(namespace, current_data_version(conn), selection)
     try:
         stored = cache.get(key)
-    except Exception:  # any backend failure: serve uncached rather than fail the request
-        log.warning("cache read failed for %s", key, exc_info=True)
+    except Exception as error:  # any backend failure: serve uncached, not fail the request
+        _log_failure("read", error)
         return build()
     if isinstance(stored, bytes):
         return orjson.loads(stored)
     value = build()
     try:
         cache.set(key, to_json_plotly(value).encode())
-    except Exception:
-        log.warning("cache write failed for %s", key, exc_info=True)
+    except Exception as error:
+        _log_failure("write", error)
     return value

@@ -13,6 +13,14 @@ from dashapp.cache import CACHE_DEFAULTS, cache_environment
 
 DEV_SECRET_KEY = "dev-only-insecure-secret-key"
 
+#: Seconds to wait on the database and Redis before answering that they are unavailable.
+TIMEOUT_DEFAULTS: dict[str, float] = {
+    "DATABASE_CONNECT_TIMEOUT": 3,
+    "DATABASE_STATEMENT_TIMEOUT": 10,
+    "DATABASE_POOL_TIMEOUT": 3,
+    "REDIS_SOCKET_TIMEOUT": 0.5,
+}
+
 
 class ConfigError(RuntimeError):
     """The configuration cannot be used; the message says what to change."""
@@ -42,6 +50,8 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_KEY_PREFIX": "fueldash",
         "DASH_LOGIN_REQUIRED": False,
         "IMPORT_MAX_BYTES": 512 * 1024 * 1024,
+        # Outages fail fast (seconds): see engine_defaults, dashapp/cache.py, throttle.py.
+        **TIMEOUT_DEFAULTS,
         # The figure cache (dashapp/cache.py) and the point budget (dashapp/budget.py).
         **CACHE_DEFAULTS,
         "DASH_POINT_BUDGET": DEFAULT_POINT_BUDGET,
@@ -73,6 +83,7 @@ def environment_config(instance_path: str) -> dict[str, Any]:
     if manufacturer := os.environ.get("DASH_DEFAULT_MANUFACTURER"):
         config["DASH_DEFAULT_MANUFACTURER"] = manufacturer
     config.update(_account_config())
+    config.update(_timeout_config())
     # REDIS_URL / CACHE_TYPE / CACHE_KEY_PREFIX, and the dashboard's point budget.
     config.update(cache_environment(os.environ))
     if budget := os.environ.get("DASH_POINT_BUDGET"):
@@ -99,6 +110,21 @@ def _account_config() -> dict[str, Any]:
     return config
 
 
+def _timeout_config() -> dict[str, float]:
+    """The database and Redis timeouts from the environment, in seconds."""
+    config: dict[str, float] = {}
+    for name in TIMEOUT_DEFAULTS:
+        if value := os.environ.get(name):
+            try:
+                seconds = float(value)
+            except ValueError:
+                seconds = -1
+            if not 0 < seconds < 86400:
+                raise ConfigError(f"{name}={value!r} must be a number of seconds above 0")
+            config[name] = seconds
+    return config
+
+
 def secure_cookies_default(config: dict[str, Any]) -> None:
     """Cookies are Secure in production unless SESSION_COOKIE_SECURE says otherwise."""
     if "SESSION_COOKIE_SECURE" not in config or config["SESSION_COOKIE_SECURE"] is None:
@@ -107,7 +133,8 @@ def secure_cookies_default(config: dict[str, Any]) -> None:
 
 
 def engine_defaults(config: dict[str, Any]) -> None:
-    """Test pooled connections before use, where a server can drop them (PostgreSQL).
+    """Test pooled connections before use, where a server can drop them (PostgreSQL), and
+    bound every wait on it, so an outage answers 503 in seconds rather than hanging.
 
     An SQLite file has no server to go away, so there the ping would only add a query
     to every request.
@@ -115,6 +142,17 @@ def engine_defaults(config: dict[str, Any]) -> None:
     options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})  # never the caller's dict
     if not str(config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
         options.setdefault("pool_pre_ping", True)
+        timeouts = {**TIMEOUT_DEFAULTS, **config}
+        options.setdefault("pool_timeout", timeouts["DATABASE_POOL_TIMEOUT"])
+        connect_seconds = timeouts["DATABASE_CONNECT_TIMEOUT"]
+        statement_ms = round(timeouts["DATABASE_STATEMENT_TIMEOUT"] * 1000)
+        connect_args = dict(options.get("connect_args") or {})
+        # libpq takes whole seconds (at least 2 are used); tcp_user_timeout ends a
+        # connection whose sends go unacknowledged (a partition) instead of waiting ~15 min.
+        connect_args.setdefault("connect_timeout", max(1, round(connect_seconds)))
+        connect_args.setdefault("tcp_user_timeout", round(connect_seconds * 1000))
+        connect_args.setdefault("options", f"-c statement_timeout={statement_ms}")
+        options["connect_args"] = connect_args
     config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 

@@ -4,9 +4,16 @@ API's one error shape) when JSON was asked for, as a page otherwise."""
 import logging
 
 from flask import Flask, Response, render_template, request
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from server.api.problems import API_PREFIX, carried_headers, http_problem
+from server.api.problems import (
+    API_PREFIX,
+    DATABASE_OUTAGES,
+    carried_headers,
+    database_unavailable,
+    http_problem,
+)
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +39,29 @@ def unexpected_error(error: Exception) -> Response | tuple[str, int, dict[str, s
     return http_error(InternalServerError())
 
 
+#: The page a browser gets when the database is down. It is not rendered from the site's
+#: templates: their sign-in menu loads the signed-in user, from the database that is down.
+OUTAGE_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>503 Service Unavailable · fueldash</title>
+<link rel="stylesheet" href="/static/site.css"></head>
+<body><main><h1>503 Service Unavailable</h1><p>{description}</p>
+<p><a href="/">Back to the start page</a></p></main></body></html>
+"""
+
+
+def database_outage(error: Exception) -> Response | tuple[str, int, dict[str, str]]:
+    """The database is down or too slow: 503 with Retry-After, one log line, no traceback."""
+    log.warning("database unavailable on %s %s: %s", request.method, request.path, error)
+    unavailable = database_unavailable()
+    if _wants_json():
+        return http_problem(unavailable)
+    page = OUTAGE_PAGE.format(description=escape(unavailable.description or ""))
+    return page, 503, carried_headers(unavailable)
+
+
 def register_error_handlers(app: Flask) -> None:
     """Install the handlers on the whole app."""
     app.register_error_handler(HTTPException, http_error)
+    for outage in DATABASE_OUTAGES:
+        app.register_error_handler(outage, database_outage)
     app.register_error_handler(Exception, unexpected_error)

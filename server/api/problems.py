@@ -11,12 +11,29 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import Response, json, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy import exc as sa_exc
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 API_PREFIX = "/api/"
+
+#: The database cannot be reached or did not answer in time (connect, statement or pool
+#: timeout): the request may succeed later, so these answer 503, not 500.
+DATABASE_OUTAGES: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,
+)
+#: Seconds a client is asked to wait after a 503 for a database outage.
+OUTAGE_RETRY_AFTER = 5
+DATABASE_UNAVAILABLE = "The database is unavailable right now; try again in a few seconds."
+
+
+def database_unavailable() -> ServiceUnavailable:
+    """The 503 a database outage answers, carrying ``Retry-After``."""
+    return ServiceUnavailable(DATABASE_UNAVAILABLE, retry_after=OUTAGE_RETRY_AFTER)
 
 
 def problem(
@@ -91,5 +108,8 @@ def unexpected_problem(error: Exception) -> Response:
     """Log the real failure; tell the client only that it happened."""
     if isinstance(error, HTTPException):
         return http_problem(error)
+    if isinstance(error, DATABASE_OUTAGES):
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, error)
+        return http_problem(database_unavailable())
     log.exception("unhandled API error on %s %s", request.method, request.path, exc_info=error)
     return http_problem(InternalServerError())

@@ -6,7 +6,8 @@ that run on every request (bench/optimisations.md says why Flask-Limiter went).
 Counts live in ``RATELIMIT_STORAGE_URI``: ``memory://`` keeps them per worker, Redis
 shares them across workers and machines. If the store cannot be reached, sign-in keeps
 working unthrottled and the failure is logged: the limit slows guessing, it is not what
-keeps accounts safe.
+keeps accounts safe. Redis gets ``REDIS_SOCKET_TIMEOUT`` seconds to connect and answer, so
+a hung Redis delays a sign-in by that much rather than by minutes.
 """
 
 import logging
@@ -33,8 +34,13 @@ def init_login_throttle(app: Flask) -> None:
             f"LOGIN_RATE_LIMIT={app.config['LOGIN_RATE_LIMIT']!r} is not a rate limit; "
             "write it like '5 per minute' or '5 per minute; 20 per hour'"
         ) from None
+    uri = app.config["RATELIMIT_STORAGE_URI"]
+    options: dict[str, float] = {}
+    if uri.startswith(("redis", "valkey")):  # limits hands these on to the Redis client
+        seconds = app.config["REDIS_SOCKET_TIMEOUT"]
+        options = {"socket_timeout": seconds, "socket_connect_timeout": seconds}
     try:
-        storage = storage_from_string(app.config["RATELIMIT_STORAGE_URI"])
+        storage = storage_from_string(uri, **options)
     except Exception as error:
         raise ConfigError(
             f"RATELIMIT_STORAGE_URI={app.config['RATELIMIT_STORAGE_URI']!r} cannot be used: {error}"
