@@ -5,7 +5,10 @@ from pathlib import Path
 from typing import Any
 
 from dash import Dash
-from flask import Flask, Response, request
+from dash.exceptions import DependencyException
+from flask import Flask, Response, abort, request
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import NotFound
 
 from dashapp.callbacks import register_callbacks
 from dashapp.layout import serve_layout
@@ -36,7 +39,24 @@ def init_dashboard(server: Flask) -> Dash:
     dash_app.layout = serve_layout
     register_callbacks(dash_app)
     _guard_update_requests(server, dash_app)
+    _unknown_paths_are_not_found(server)
     return dash_app
+
+
+def _unknown_paths_are_not_found(server: Flask) -> None:
+    """Answer 404, not the dashboard or a 500, for paths under /dash/ that name nothing."""
+
+    @server.before_request
+    def refuse_catchall() -> None:
+        # Dash serves its page on any /dash/<path> for multi-page apps; this one has a page.
+        rule = request.url_rule
+        if rule is not None and rule.rule == f"{URL_BASE}<path:path>":
+            abort(404)
+
+    @server.errorhandler(DependencyException)
+    def missing_component_suite(error: DependencyException) -> ResponseReturnValue:
+        # Raised for a _dash-component-suites path naming no registered library or file.
+        return server.handle_http_exception(NotFound())
 
 
 def _dependencies_mismatch(sent: Any, expected: list[dict[str, Any]], key: str) -> str | None:

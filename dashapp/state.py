@@ -4,6 +4,7 @@ Pure: no Dash, no database. ``parse_query`` never raises; whatever it cannot rea
 back to the default and is named in the returned problems, which the page shows.
 """
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -322,7 +323,10 @@ def _truthy(value: Any) -> bool:
 def _year_params(years: Any, first_year: Any, last_year: Any) -> dict[str, list[str]]:
     if not (isinstance(years, list) and len(years) == 2):
         return {}
-    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in years):
+    # JSON's NaN and Infinity arrive as floats that int() cannot convert.
+    if not all(
+        isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in years
+    ):
         return {}
     low, high = int(years[0]), int(years[1])
     params = {}

@@ -3,7 +3,7 @@ API's one error shape) when JSON was asked for, as a page otherwise."""
 
 import logging
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, abort, render_template, request
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -59,8 +59,25 @@ def database_outage(error: Exception) -> Response | tuple[str, int, dict[str, st
     return page, 503, carried_headers(unavailable)
 
 
+def refuse_deeply_nested_json() -> None:
+    """Answer 400 to a JSON body nested too deeply to parse, such as ``[[[[...]]]]`` 1,000
+    deep, before any view reads it.
+
+    Python's ``json`` recurses once per level, so such a body raises RecursionError, which
+    Flask's ``get_json(silent=True)``, Dash and the API's webargs all let through as a 500.
+    Parsing it here once also caches it for Flask's later readers.
+    """
+    if not request.is_json or not request.content_length:
+        return
+    try:
+        request.get_json(silent=True)
+    except RecursionError:
+        abort(400, "The JSON body is nested too deeply to read.")
+
+
 def register_error_handlers(app: Flask) -> None:
-    """Install the handlers on the whole app."""
+    """Install the handlers on the whole app, and the check for JSON nested too deeply."""
+    app.before_request(refuse_deeply_nested_json)
     app.register_error_handler(HTTPException, http_error)
     for outage in DATABASE_OUTAGES:
         app.register_error_handler(outage, database_outage)
