@@ -38,8 +38,10 @@ def typed_array(values: npt.NDArray[Any]) -> dict[str, str]:
 
 
 def plot_text(value: str) -> str:
-    """Escape user-controlled text for Plotly, which renders a subset of HTML in titles."""
-    return escape(value, quote=True)
+    """Escape user-controlled text for Plotly, which renders a subset of HTML in names,
+    titles and hover labels. Only ``&``, ``<`` and ``>``: plotly decodes ``&amp;``,
+    ``&lt;`` and ``&gt;`` but not ``&quot;``, and a quote outside a tag is plain text."""
+    return escape(value, quote=False)
 
 
 def empty_figure(message: str) -> Figure:
@@ -194,7 +196,7 @@ def selection_figure(selection: Selection, units: str = "mpg", trend: bool = Fal
     if selection.plotted == 0:
         return empty_figure(_nothing_plotted(selection, missing))
     hovertemplate = (
-        "<b>%{text}</b><br>"
+        "<b>%{hovertext}</b><br>"
         + _hover_value("x", x_field, units)
         + ", "
         + _hover_value("y", y_field, units)
@@ -219,6 +221,9 @@ def selection_figure(selection: Selection, units: str = "mpg", trend: bool = Fal
                 "x": typed_array(x),
                 "y": typed_array(y),
                 "customdata": typed_array(id_array(series.ids)),
+                # Escaped for the hover label; ``text`` stays raw for the table the
+                # browser builds from this trace (it is not shown by plotly here).
+                "hovertext": [plot_text(str(label)) for label in series.label.tolist()],
                 "text": series.label.tolist(),
                 "hovertemplate": _hover_templates(hovertemplate, series.electric),
                 "marker": {"size": 9, "opacity": 0.8, "color": colour},
