@@ -1,12 +1,16 @@
 """Text from the store reaches plotly escaped: plotly renders a subset of HTML in names,
 titles and hover labels, so markup in a model or manufacturer name must show as text."""
 
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 
 from dashapp.figures import plot_text, selection_figure
 from models.explore import Selection, Series
 from tests.dashapp.helpers import marker_traces
 
+BUNDLE = Path(__file__).resolve().parents[2] / "dashapp/assets/plotly-cartesian-4.1.1.min.js"
 MARKUP = "<span style=font-size:90px>big</span> <b>bold</b> <a href='//x'>link</a>"
 
 
@@ -52,3 +56,29 @@ def test_a_quote_in_a_manufacturer_shows_as_a_quote() -> None:
     assert traces[1]["name"].startswith(escaped + " trend")
     assert figure["layout"]["title"]["text"].startswith(escaped + ":")
     assert "&quot;" not in str(figure)
+
+
+def test_plotly_shows_the_escaped_text_as_text(page: Any) -> None:
+    """In Chromium, with the plotly.js bundle the dashboard serves: the hover label and
+    the legend show the names as typed, markup and quotes included."""
+    import json
+
+    series = _series('Say "Hi" <b>&</b>', [MARKUP, "plain (1970)"])
+    figure = selection_figure(Selection("horsepower", "combined_mpg", (series,), ()))
+    trace = marker_traces(figure)[0]
+    keys = ("type", "mode", "name", "text", "hovertext", "hovertemplate")
+    plain = {key: trace[key] for key in keys if key in trace}
+    plain |= {"x": [60.0, 80.0], "y": [20.0, 30.0]}
+    page.set_content("<div id='plot' style='width:800px;height:500px'></div>")
+    page.add_script_tag(path=str(BUNDLE))
+    page.evaluate(
+        "async (trace) => { await Plotly.newPlot('plot', [trace], "
+        "{showlegend: true, hovermode: 'closest'}); "
+        "Plotly.Fx.hover('plot', [{curveNumber: 0, pointNumber: 0}]); }",
+        json.loads(json.dumps(plain)),
+    )
+    hover = page.locator(".hoverlayer").text_content()
+    assert "<span style=font-size:90px>big</span> <b>bold</b>" in hover
+    assert page.locator(".hoverlayer [style*='90px']").count() == 0
+    assert page.locator(".hoverlayer a").count() == 0
+    assert page.locator(".legendtext").first.text_content() == 'Say "Hi" <b>&</b>'
