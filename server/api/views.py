@@ -1,6 +1,7 @@
 """The ``/api/v1`` endpoints. Views stay thin: parse (schemas), query (``models``), reply."""
 
 import hashlib
+import json
 from collections.abc import Iterator
 from http import HTTPStatus
 from typing import Any
@@ -9,6 +10,7 @@ from urllib.parse import urlencode
 from flask import Response, request, stream_with_context
 from flask_smorest import Blueprint
 from plotly.io.json import to_json_plotly
+from sqlalchemy import Connection
 from werkzeug.exceptions import HTTPException
 
 from dashapp.view import figure_for
@@ -16,6 +18,7 @@ from models import current_data_version, find_manufacturer, manufacturer_summari
 from models.api_queries import GroupBy, Sort, get_vehicle, vehicle_page, vehicle_stats
 from models.datasets import dataset_summaries
 from models.db import db
+from models.editing import vehicle_version
 from models.export import iter_vehicles_csv
 from models.filters import VehicleFilter
 from server.api.problems import http_problem, problem, unexpected_problem
@@ -202,14 +205,27 @@ def _csv_response(vehicle_filter: VehicleFilter, sort: Sort, etag: str) -> Respo
 @blp.alt_response(304, description=NOT_MODIFIED, success=True)
 @documented_errors(404)
 def get_one_vehicle(vehicle_id: int) -> Any:
-    """One vehicle by id."""
-    etag = _etag(JSON)
-    if cached := _not_modified(etag):
-        return cached
-    vehicle = get_vehicle(db.session.connection(), vehicle_id)
+    """One vehicle by id.
+
+    Its ETag changes only when this vehicle does; send it back as `If-Match` with a PATCH
+    or DELETE to have the write refused (412) if someone changed the vehicle meanwhile.
+    """
+    conn = db.session.connection()
+    vehicle = get_vehicle(conn, vehicle_id)
     if vehicle is None:
         return problem(404, f"There is no vehicle with id {vehicle_id}.")
+    etag = vehicle_etag(conn, vehicle)
+    if cached := _not_modified(etag):
+        return cached
     return vehicle, 200, _cache_headers(etag)
+
+
+def vehicle_etag(conn: Connection, vehicle: dict[str, Any]) -> str:
+    """One vehicle's ETag: its version, plus a digest of what is shown, which also
+    changes when its manufacturer or dataset is renamed."""
+    version = vehicle_version(conn, vehicle["id"])
+    shown = json.dumps(vehicle, sort_keys=True, default=str)
+    return f"{vehicle['id']}.{version}-{hashlib.sha256(shown.encode()).hexdigest()[:16]}"
 
 
 @blp.route("/stats")

@@ -9,12 +9,14 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Response, g, request, url_for
+from sqlalchemy import Connection
 
 from models.api_queries import get_vehicle
 from models.audit import Actor
 from models.db import db
 from models.editing import (
     EditError,
+    check_version,
     create_vehicle,
     delete_vehicles,
     update_vehicle,
@@ -24,7 +26,18 @@ from models.user import user_for_token
 from models.validation import RULES, parse_vehicle
 from server.api.problems import problem
 from server.api.schemas import VehicleSchema
-from server.api.views import blp
+from server.api.views import blp, vehicle_etag
+
+#: PATCH and DELETE take the ETag of GET /vehicles/{id} as a precondition.
+IF_MATCH = {
+    "in": "header",
+    "name": "If-Match",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "The vehicle's ETag as last read; the write is refused with 412 if the "
+    "vehicle has changed since. Without it the write goes ahead.",
+}
+PRECONDITION_FAILED = "PRECONDITION_FAILED"
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 BEARER = "bearerAuth"
@@ -132,11 +145,32 @@ def _unknown_dataset(error: EditError) -> Response:
     return problem(422, f"Invalid parameter: dataset ({error}).", errors={"dataset": [str(error)]})
 
 
-def _vehicle_or_404(vehicle_id: int) -> dict[str, Any] | Response:
-    found = get_vehicle(db.session.connection(), vehicle_id)
+def _vehicle_or_404(vehicle_id: int) -> Any:
+    """The vehicle as the reply, with its new ETag."""
+    conn = db.session.connection()
+    found = get_vehicle(conn, vehicle_id)
     if found is None:
         return problem(404, f"There is no vehicle with id {vehicle_id}.")
-    return found
+    return found, {"ETag": f'"{vehicle_etag(conn, found)}"'}
+
+
+def _if_match_fails(conn: Connection, vehicle_id: int) -> Response | None:
+    """A 412 when If-Match names a version of the vehicle other than the current one.
+
+    The row is locked first, so it cannot change between this check and the write.
+    """
+    if not request.if_match or check_version(conn, vehicle_id, None) is None:
+        return None  # no precondition; or no vehicle, which is a 404
+    vehicle = get_vehicle(conn, vehicle_id)
+    etag = vehicle_etag(conn, vehicle) if vehicle else ""
+    if not vehicle or request.if_match.contains(etag):
+        return None
+    return problem(
+        412,
+        f"Vehicle {vehicle_id} has changed since the If-Match ETag was read; nothing was "
+        "written. GET it again, and send its new ETag.",
+        headers={"ETag": f'"{etag}"'},
+    )
 
 
 @blp.route("/vehicles", methods=["POST"])
@@ -153,7 +187,8 @@ def create_one_vehicle(values: dict[str, Any]) -> Any:
     except EditError as error:
         return _unknown_dataset(error)
     location = url_for("api.get_one_vehicle", vehicle_id=vehicle_id)
-    return _vehicle_or_404(vehicle_id), 201, {"Location": location}
+    body, headers = _vehicle_or_404(vehicle_id)
+    return body, 201, {**headers, "Location": location}
 
 
 @blp.route("/vehicles/<int:vehicle_id>", methods=["PATCH"])
@@ -161,12 +196,15 @@ def create_one_vehicle(values: dict[str, Any]) -> Any:
 @blp.response(200, VehicleSchema)
 @blp.alt_response(401, response="UNAUTHORIZED")
 @blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(412, response=PRECONDITION_FAILED)
 @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
-@blp.doc(security=SECURITY)
+@blp.doc(security=SECURITY, parameters=[IF_MATCH])
 def update_one_vehicle(values: dict[str, Any], vehicle_id: int) -> Any:
     """Change some of a vehicle's values (only the fields sent). Needs a bearer token."""
     try:
         with write_transaction() as conn:
+            if refused := _if_match_fails(conn, vehicle_id):
+                return refused
             found = update_vehicle(conn, g.api_actor, vehicle_id, values)
     except EditError as error:
         return _unknown_dataset(error)
@@ -179,10 +217,13 @@ def update_one_vehicle(values: dict[str, Any], vehicle_id: int) -> Any:
 @blp.response(204)
 @blp.alt_response(401, response="UNAUTHORIZED")
 @blp.alt_response(404, response="NOT_FOUND")
-@blp.doc(security=SECURITY)
+@blp.alt_response(412, response=PRECONDITION_FAILED)
+@blp.doc(security=SECURITY, parameters=[IF_MATCH])
 def delete_one_vehicle(vehicle_id: int) -> Any:
     """Delete a vehicle. Needs a bearer token; the change is audited."""
     with write_transaction() as conn:
+        if refused := _if_match_fails(conn, vehicle_id):
+            return refused
         deleted = delete_vehicles(conn, g.api_actor, [vehicle_id])
     if not deleted:
         return problem(404, f"There is no vehicle with id {vehicle_id}.")

@@ -69,6 +69,7 @@ def test_every_update_bumps_the_version(app: Flask) -> None:
         assert vehicle_version(conn, vehicle_id) == first + 1
     with app.app_context(), write_transaction() as conn:
         assert vehicle_version(conn, 10**9) is None
+        assert vehicle_version(conn, 2**31) is None  # out of int4 range on PostgreSQL
 
 
 def test_an_update_against_an_old_version_is_refused_and_changes_nothing(app: Flask) -> None:

@@ -12,7 +12,6 @@ URLS = [
     f"{API}/manufacturers?dataset=auto-mpg",
     f"{API}/vehicles?manufacturer=toyota",
     f"{API}/vehicles?format=csv",
-    f"{API}/vehicles/{{first_id}}",
     f"{API}/stats?group_by=origin",
     f"{API}/stats?group_by=dataset&fuel_type=regular",
     f"{API}/figures/fuel-efficiency?manufacturer=Ford",
