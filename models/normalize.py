@@ -3,6 +3,11 @@
 The sample's manufacturer is the first word of the car's name, and that word carries
 misspellings and nicknames. ``MANUFACTURER_ALIASES`` is the one mapping that fixes them;
 imports use it too, so "chevy" in a CSV lands on the same row as "chevrolet".
+
+A name typed in a form, the API or a manufacturer column keeps the case it was given
+("FormulaCo", "GMC", "İstanbul Motors"): only the alias table changes it. Stored names are
+matched ignoring case, so "toyota" still lands on "Toyota". Only all-lower-case car names,
+as the sample writes them, are title-cased by ``split_car_name``.
 """
 
 import re
@@ -23,7 +28,7 @@ MANUFACTURER_ALIASES: dict[str, str] = {
     "hi": "International Harvester",
 }
 
-#: Names whose display form is not simple title case.
+#: Sample names whose display form is not simple title case.
 DISPLAY_NAMES: dict[str, str] = {
     "amc": "AMC",
     "bmw": "BMW",
@@ -38,22 +43,29 @@ _SPACES = re.compile(r"\s+")
 
 
 def normalize_manufacturer(raw: str) -> str:
-    """Return the canonical display name for a manufacturer as written anywhere."""
-    key = _SPACES.sub(" ", raw.strip()).lower()
+    """The manufacturer's name with runs of spaces collapsed and the alias table applied;
+    otherwise in the case it was given."""
+    name = _SPACES.sub(" ", raw.strip())
+    if not name:
+        raise ValueError("manufacturer name is empty")
+    return MANUFACTURER_ALIASES.get(name.lower(), name)
+
+
+def _sample_display_name(word: str) -> str:
+    """A car name's first word as a display name: the sample writes all in lower case, so
+    "amc" becomes "AMC" and "ford" "Ford"; a word with capitals ("GMC") is kept."""
+    key = word.lower()
     if not key:
         raise ValueError("manufacturer name is empty")
-    if key in MANUFACTURER_ALIASES:
-        return MANUFACTURER_ALIASES[key]
-    if key in DISPLAY_NAMES:
-        return DISPLAY_NAMES[key]
-    return key.title()
+    fallback = word.title() if word.islower() else word
+    return MANUFACTURER_ALIASES.get(key) or DISPLAY_NAMES.get(key) or fallback
 
 
 def split_car_name(name: str) -> tuple[str, str]:
     """Split a sample name such as "chevy c20" into ("Chevrolet", "c20")."""
     words = _SPACES.sub(" ", name.strip()).split(" ")
     first = words[0]
-    manufacturer = normalize_manufacturer(first)
+    manufacturer = _sample_display_name(first)
     if first.lower() in _MODEL_NAME_ALIASES:
         return manufacturer, " ".join(words)
     model = " ".join(words[1:]) or first

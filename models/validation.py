@@ -6,6 +6,7 @@ with the same words.
 """
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +37,13 @@ LITRES_PER_CUBIC_INCH = 0.016387064
 CITY_SHARE = 0.55
 #: Longest text a filter takes (a search or a name to match); longer can match nothing.
 MAX_TEXT = 200
+#: Highest page number a list accepts; beyond it offsets would overflow the database's.
+MAX_PAGE = MAX_ID
+#: A number as people write it: ASCII digits, an optional sign and decimal point. Python's
+#: int() and float() also take "1_000", "1.98e3" and other scripts' digits ("١٩٨٠").
+_PLAIN_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_PLAIN_WHOLE = re.compile(r"[+-]?[0-9]+")
+NOT_PLAIN = "not a plain decimal number (use digits 0-9 and a decimal point only)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,17 +107,33 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+def parse_whole(text: str, low: int, high: int) -> int:
+    """A whole number written in plain ASCII digits within [low, high]; FieldError otherwise."""
+    text = text.strip()
+    if not _PLAIN_WHOLE.fullmatch(text):
+        raise FieldError("is not a whole number (use digits 0-9 only)")
+    # int() refuses more than 4,300 digits; anything over 30 is out of range anyway.
+    number = int(text) if len(text.lstrip("+-0")) <= 30 else high + 1
+    if not low <= number <= high:
+        raise FieldError(f"must be between {low} and {high}")
+    return number
+
+
 def _number(value: Any, rule: FieldRule) -> int | float:
     if isinstance(value, bool):
         raise FieldError("not a number")
+    # JSON numbers stay numbers; text (forms, files, query strings) must be plain decimals.
+    text = None if isinstance(value, int | float) else str(value).strip()
     try:
-        number: float = float(value if isinstance(value, int | float) else str(value).strip())
+        number: float = float(value if text is None else text)
     except OverflowError:  # an integer too large for any float, e.g. 10**400
         raise FieldError("not a finite number") from None
     except ValueError:
         raise FieldError("not a number") from None
     if not math.isfinite(number):
         raise FieldError("not a finite number")
+    if text is not None and not _PLAIN_DECIMAL.fullmatch(text):
+        raise FieldError(NOT_PLAIN)
     if rule.kind == "int":
         if not number.is_integer():
             raise FieldError("not a whole number")
@@ -135,15 +159,16 @@ def parse_field(name: str, value: Any) -> Any:
     text = " ".join(value.split())
     if not is_storable_text(text):
         raise FieldError("contains a character that cannot be stored (NUL or a lone surrogate)")
-    if rule.max_length is not None and len(text) > rule.max_length:
-        raise FieldError(f"is longer than {rule.max_length} characters")
     if rule.choices is not None:
         by_lower = {choice.lower(): choice for choice in rule.choices}
         if text.lower() not in by_lower:
             raise FieldError(f"must be one of {', '.join(rule.choices)}")
         return by_lower[text.lower()]
     if name == "manufacturer":
-        return normalize_manufacturer(text)
+        text = normalize_manufacturer(text)
+    # Checked on the value that is stored, after any normalizing.
+    if rule.max_length is not None and len(text) > rule.max_length:
+        raise FieldError(f"is longer than {rule.max_length} characters")
     return text
 
 

@@ -10,6 +10,7 @@ from werkzeug.datastructures import MultiDict
 
 from models.filters import VehicleFilter
 from models.listing import MAX_PER_PAGE, SORTS
+from models.validation import MAX_PAGE, MAX_YEAR, MIN_YEAR, FieldError, parse_whole
 
 FILTER_KEYS = ("q", "dataset", "manufacturer", "origin", "year_min", "year_max")
 
@@ -45,14 +46,17 @@ class ListArgs:
         return {k: v for k, v in self.query().items() if k in FILTER_KEYS}
 
 
-def _int(args: MultiDict[str, str], key: str, problems: dict[str, str]) -> int | None:
+def _int(
+    args: MultiDict[str, str], key: str, problems: dict[str, str], low: int, high: int
+) -> int | None:
+    """The whole number in ``key``, or None with the reason in ``problems``."""
     raw = (args.get(key) or "").strip()
     if not raw:
         return None
     try:
-        return int(raw)
-    except ValueError:
-        problems[key] = f'{key} "{raw[:40]}" is not a whole number'
+        return parse_whole(raw, low, high)
+    except FieldError as error:
+        problems[key] = f'{key} "{raw[:40]}" {error}'
         return None
 
 
@@ -67,21 +71,21 @@ def list_args(args: MultiDict[str, str]) -> ListArgs:
         datasets=_names(args, "dataset"),
         manufacturers=_names(args, "manufacturer"),
         origins=_names(args, "origin"),
-        year_min=_int(args, "year_min", problems),
-        year_max=_int(args, "year_max", problems),
+        year_min=_int(args, "year_min", problems, MIN_YEAR, MAX_YEAR),
+        year_max=_int(args, "year_max", problems, MIN_YEAR, MAX_YEAR),
         q=(args.get("q") or "").strip() or None,
     )
     if filter_problems := vehicle_filter.problems():
         problems.update(filter_problems)
         vehicle_filter = VehicleFilter()
     sort = args.get("sort", "id")
-    page = _int(args, "page", problems) or 1
-    per_page = _int(args, "per_page", problems) or 50
+    page = _int(args, "page", problems, 1, MAX_PAGE) or 1
+    per_page = _int(args, "per_page", problems, 1, MAX_PAGE) or 50
     return ListArgs(
         vehicle_filter=vehicle_filter,
         sort=sort if sort in SORTS else "id",
         descending=args.get("dir") == "desc",
-        page=max(1, page),
-        per_page=max(1, min(per_page, MAX_PER_PAGE)),
+        page=page,
+        per_page=min(per_page, MAX_PER_PAGE),
         problems=problems,
     )

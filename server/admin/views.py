@@ -58,7 +58,7 @@ from models.listing import manufacturer_names, origins, vehicle_page
 from models.normalize import MANUFACTURER_ALIASES
 from models.queries import manufacturer_summaries
 from models.user import ApiToken, issue_token, utcnow
-from models.validation import MAX_NAME_LENGTH
+from models.validation import MAX_ID, MAX_NAME_LENGTH, MAX_PAGE, FieldError, parse_whole
 from server.admin.forms import (
     BulkDeleteForm,
     ConfirmForm,
@@ -217,10 +217,13 @@ def delete(vehicle_id: int) -> ResponseReturnValue:
 
 
 def _selected_ids() -> list[int]:
+    """The posted vehicle ids; anything that is not a plain id in range is skipped."""
     ids = []
     for raw in request.form.getlist("ids"):
-        if raw.isdigit():
-            ids.append(int(raw))
+        try:
+            ids.append(parse_whole(raw, 1, MAX_ID))
+        except FieldError:
+            continue
     return sorted(set(ids))[:1000]
 
 
@@ -482,14 +485,25 @@ def import_confirm() -> ResponseReturnValue:
 # --- audit --------------------------------------------------------------------------------
 
 
+def _whole_or_none(raw: str, high: int) -> int | None:
+    """A plain whole number from 1 to ``high``, or None (for "²", "1_0", "-3", ...)."""
+    try:
+        return parse_whole(raw, 1, high)
+    except FieldError:
+        return None
+
+
 @bp.get("/audit")
 def audit() -> str:
     """The change log, newest first, filterable by vehicle id and by user."""
     vehicle_raw = (request.args.get("vehicle") or "").strip()
-    vehicle_id = int(vehicle_raw) if vehicle_raw.isdigit() else None
+    vehicle_id = _whole_or_none(vehicle_raw, MAX_ID)
     actor = (request.args.get("user") or "").strip() or None
-    page_raw = request.args.get("page", "1")
-    page = int(page_raw) if page_raw.isdigit() and int(page_raw) > 0 else 1
+    page_raw = (request.args.get("page") or "1").strip()
+    page = _whole_or_none(page_raw, MAX_PAGE)
+    if page is None:
+        flash(f"“{page_raw[:40]}” is not a page number; showing page 1.", "error")
+        page = 1
     result = audit_page(
         db.session, vehicle_id=vehicle_id, actor=actor, page=page, per_page=AUDIT_PER_PAGE
     )

@@ -10,20 +10,21 @@ from models.normalize import MANUFACTURER_ALIASES, normalize_manufacturer, split
     [
         ("chevy", "Chevrolet"),
         ("chevroelt", "Chevrolet"),
-        ("chevrolet", "Chevrolet"),
+        ("CHEVY", "Chevrolet"),
         ("vw", "Volkswagen"),
         ("vokswagen", "Volkswagen"),
         ("toyouta", "Toyota"),
         ("maxda", "Mazda"),
         ("mercedes", "Mercedes-Benz"),
-        ("mercedes-benz", "Mercedes-Benz"),
         ("capri", "Ford"),
         ("hi", "International Harvester"),
-        ("bmw", "BMW"),
-        ("amc", "AMC"),
-        ("  TOYOTA ", "Toyota"),
-        ("rolls-royce", "Rolls-Royce"),
-        ("alfa   romeo", "Alfa Romeo"),
+        # Anything else keeps the case it was given; only spaces are tidied.
+        ("  TOYOTA ", "TOYOTA"),
+        ("FormulaCo", "FormulaCo"),
+        ("GMC", "GMC"),
+        ("İstanbul Motors", "İstanbul Motors"),
+        ("alfa   romeo", "alfa romeo"),
+        ("ß" * 80, "ß" * 80),
     ],
 )
 def test_normalize_manufacturer(raw: str, expected: str) -> None:
@@ -48,6 +49,11 @@ def test_empty_name_is_refused() -> None:
         ("capri ii", ("Ford", "capri ii")),
         ("hi 1200d", ("International Harvester", "1200d")),
         ("mercedes benz 300d", ("Mercedes-Benz", "benz 300d")),
+        ("chevrolet malibu", ("Chevrolet", "malibu")),
+        ("amc hornet", ("AMC", "hornet")),
+        ("bmw 2002", ("BMW", "2002")),
+        ("rolls-royce phantom", ("Rolls-Royce", "phantom")),
+        ("GMC sierra", ("GMC", "sierra")),
     ],
 )
 def test_split_car_name(name: str, expected: tuple[str, str]) -> None:

@@ -144,7 +144,7 @@ def test_confirm_writes_exactly_the_rows_and_audits_them(
         "origin": "USA",
     }
     three = snapshot(app, first_vehicle_id(app, "import three"))
-    assert three["manufacturer"] == "Newco" and three["horsepower"] is None  # type: ignore[index]
+    assert three["manufacturer"] == "NewCo" and three["horsepower"] is None  # type: ignore[index]
     with app.app_context():
         entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
         assert [(e.action, e.source, e.actor) for e in entries] == [
