@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from dashapp.cache import init_cache
 from models.db import db
@@ -25,6 +26,10 @@ from server.extensions import login_manager, migrate
 from server.security import responses_ignore_cookies
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+#: The admin import's upload route, whose bodies are bounded by IMPORT_MAX_BYTES.
+UPLOAD_ENDPOINTS = frozenset({"admin.import_file"})
+#: Room for the multipart framing and form fields around an upload of IMPORT_MAX_BYTES.
+UPLOAD_OVERHEAD = 64 * 1024
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -39,12 +44,31 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     check_config(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
+    register_request_limits(app)  # first, so no other hook reads a body past its limit
     register_extensions(app)
     register_blueprints(app)
     register_cli(app)
     register_dashapps(app)
     bootstrap_admin(app)
     return app
+
+
+def register_request_limits(app: Flask) -> None:
+    """Bound every request body: uploads by IMPORT_MAX_BYTES, all else by REQUEST_MAX_BYTES.
+
+    A body over its limit is a 413 before anything reads it, whoever sends it; a body
+    without a Content-Length (chunked) is cut off at the limit as it is read.
+    """
+
+    @app.before_request
+    def limit_request_body() -> None:
+        if request.endpoint in UPLOAD_ENDPOINTS:
+            limit = app.config["IMPORT_MAX_BYTES"] + UPLOAD_OVERHEAD
+        else:
+            limit = app.config["REQUEST_MAX_BYTES"]
+        request.max_content_length = limit  # per request, as Flask 3.1 allows
+        if request.content_length is not None and request.content_length > limit:
+            raise RequestEntityTooLarge()
 
 
 def register_extensions(app: Flask) -> None:

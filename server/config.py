@@ -50,6 +50,8 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_KEY_PREFIX": "fueldash",
         "DASH_LOGIN_REQUIRED": False,
         "IMPORT_MAX_BYTES": 512 * 1024 * 1024,
+        # Every other request body: Dash callbacks, API JSON, forms (see server/__init__.py).
+        "REQUEST_MAX_BYTES": 1024 * 1024,
         # Outages fail fast (seconds): see engine_defaults, dashapp/cache.py, throttle.py.
         **TIMEOUT_DEFAULTS,
         # The figure cache (dashapp/cache.py) and the point budget (dashapp/budget.py).
@@ -88,6 +90,8 @@ def environment_config(instance_path: str) -> dict[str, Any]:
     config.update(cache_environment(os.environ))
     if budget := os.environ.get("DASH_POINT_BUDGET"):
         config["DASH_POINT_BUDGET"] = budget
+    if max_bytes := os.environ.get("REQUEST_MAX_BYTES"):
+        config["REQUEST_MAX_BYTES"] = int(max_bytes)
     return config
 
 

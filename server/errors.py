@@ -5,7 +5,7 @@ import logging
 
 from flask import Flask, Response, abort, render_template, request
 from markupsafe import escape
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
 from server.api.problems import (
     API_PREFIX,
@@ -75,9 +75,20 @@ def refuse_deeply_nested_json() -> None:
         abort(400, "The JSON body is nested too deeply to read.")
 
 
+def body_too_large(error: RequestEntityTooLarge) -> Response | tuple[str, int, dict[str, str]]:
+    """A 413 that says the limit (``server.register_request_limits``) the body went over."""
+    limit = request.max_content_length
+    if limit is None:
+        return http_error(error)
+    return http_error(
+        RequestEntityTooLarge(f"The request body is larger than the {limit:,} bytes accepted here.")
+    )
+
+
 def register_error_handlers(app: Flask) -> None:
     """Install the handlers on the whole app, and the check for JSON nested too deeply."""
     app.before_request(refuse_deeply_nested_json)
+    app.register_error_handler(RequestEntityTooLarge, body_too_large)
     app.register_error_handler(HTTPException, http_error)
     for outage in DATABASE_OUTAGES:
         app.register_error_handler(outage, database_outage)
