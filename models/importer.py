@@ -1,8 +1,9 @@
 """Bulk import of vehicles from CSV or XLSX into a dataset, shared by /admin/import and the CLI.
 
-Files are parsed with pandas (imported here only, so that ``import models`` stays light):
-CSV in chunks with the C engine, its delimiter chosen from a bounded sample; XLSX through
-openpyxl in read-only mode. ``guess_mapping`` recognises the columns of fueldash's own
+Files are parsed with pandas and openpyxl (imported here only, so that ``import models``
+stays light):
+CSV in chunks with the C engine, its delimiter chosen from a bounded sample; XLSX streamed
+by openpyxl in read-only mode. ``guess_mapping`` recognises the columns of fueldash's own
 export, the EPA's ``vehicles.csv``, the shared EPA file's renamed columns, the auto-mpg
 sample's names and the short names of car data (``cyl``, ``hwy``, ...); an explicit
 mapping overrides or completes the guess, with a unit where a field has several.
@@ -450,26 +451,54 @@ def _csv_chunks(path: Path, kind: str) -> Iterator[list[list[str]]]:
         raise ImportFileError(f"the file is not readable CSV: {error}") from None
 
 
+def _xlsx_text(value: Any) -> str:
+    """A cell's value as text, as pandas would give it: whole floats without ``.0``."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _xlsx_chunks(path: Path) -> Iterator[list[list[str]]]:
-    import pandas as pd
+    """The first sheet's rows, streamed by openpyxl in read-only mode a chunk at a time,
+    each row checked against the bounds and made as wide as the header."""
+    import openpyxl
 
     _check_xlsx(path)
+    max_cells, max_bytes = _limit("MAX_ROW_CELLS"), _limit("MAX_ROW_BYTES")
     try:
         with path.open("rb") as handle:  # openpyxl refuses paths whose suffix is not .xlsx
-            frame = pd.read_excel(
-                handle,
-                engine="openpyxl",
-                engine_kwargs={"read_only": True},
-                header=None,
-                dtype=str,
-                na_filter=False,
-            )
+            book = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+            try:
+                sheet = book.worksheets[0]
+                sheet.reset_dimensions()  # a forged dimension must not pad every row
+                chunk: list[list[str]] = []
+                width = 0
+                for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                    if len(values) > max_cells:
+                        raise ImportFileError(
+                            f"row {number} has {len(values)} cells; at most {max_cells} are read"
+                        )
+                    row = [_xlsx_text(value) for value in values]
+                    if sum(len(cell.encode()) for cell in row) > max_bytes:
+                        raise ImportFileError(
+                            f"row {number} is longer than {max_bytes} bytes; "
+                            "a row of vehicle data is far shorter"
+                        )
+                    width = width or len(row)
+                    chunk.append((row + [""] * width)[:width])
+                    if len(chunk) == BATCH_SIZE:
+                        yield chunk
+                        chunk = []
+                if chunk:
+                    yield chunk
+            finally:
+                book.close()
+    except ImportFileError:
+        raise
     except Exception as error:  # openpyxl raises many types for a broken zip
         raise ImportFileError(f"the file is not a readable XLSX workbook ({error})") from None
-    _check_cells(frame.columns.tolist())
-    rows = frame.to_numpy().tolist()
-    for start in range(0, len(rows), BATCH_SIZE):
-        yield rows[start : start + BATCH_SIZE]
 
 
 def read_chunks(path: Path) -> Iterator[list[list[str]]]:

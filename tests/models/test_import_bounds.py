@@ -125,3 +125,41 @@ def test_other_files_keep_their_apostrophes(conn: Connection, tmp_path: Path) ->
     path = _write(tmp_path, "manufacturer,model,year\nZedmotor,'=1+1,1971\n")
     commit_import(conn, ACTOR, path, "auto-mpg")
     assert set(conn.scalars(select(Vehicle.model).where(Vehicle.model.like("%1+1")))) == {"'=1+1"}
+
+
+def test_an_xlsx_row_with_too_many_cells_is_refused(conn: Connection, tmp_path: Path) -> None:
+    rows: list[list[object]] = [["manufacturer", "model", "year"], ["Ford", "Pinto", 1971]]
+    rows.append(["Ford", "Wide", 1971, *range(importer.MAX_ROW_CELLS)])
+    path = _xlsx(tmp_path / "wide.xlsx", rows)
+    with pytest.raises(ImportFileError, match=r"row 3 has 203 cells; at most 200"):
+        dry_run(conn, path, "auto-mpg")
+
+
+def test_an_xlsx_row_too_long_is_refused(conn: Connection, tmp_path: Path) -> None:
+    rows: list[list[object]] = [["manufacturer", "model", "year"]]
+    rows.append(["Ford", "x" * 30_000, 1971])
+    rows.append(["Ford", "y" * 40_000, "z" * 40_000])
+    path = _xlsx(tmp_path / "long.xlsx", rows)
+    with pytest.raises(ImportFileError, match=r"row 3 is longer than 65536 bytes"):
+        dry_run(conn, path, "auto-mpg")
+
+
+def test_an_xlsx_with_a_forged_dimension_reads_only_its_rows(
+    conn: Connection, tmp_path: Path
+) -> None:
+    """A sheet claiming A1:XFD1048576 must not be padded to 16,384 columns a row."""
+    path = _xlsx(
+        tmp_path / "forged.xlsx",
+        [["manufacturer", "model", "year", "mpg"], ["Zedmotor", "Forged", 1971, 25.5]],
+    )
+    forged = tmp_path / "forged2.xlsx"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(forged, "w") as target:
+        for member in source.infolist():
+            data = source.read(member)
+            if member.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b'<dimension ref="A1:D2" />', b'<dimension ref="A1:XFD2" />')
+                assert b"XFD2" in data
+            target.writestr(member, data)
+    report = dry_run(conn, forged, "auto-mpg")
+    assert report.new == 1 and report.invalid == 0
+    assert report.preview[0]["combined_mpg"] == 25.5
