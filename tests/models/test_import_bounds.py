@@ -163,3 +163,18 @@ def test_an_xlsx_with_a_forged_dimension_reads_only_its_rows(
     report = dry_run(conn, forged, "auto-mpg")
     assert report.new == 1 and report.invalid == 0
     assert report.preview[0]["combined_mpg"] == 25.5
+
+
+def test_refusing_a_giant_row_takes_little_memory(conn: Connection, tmp_path: Path) -> None:
+    import tracemalloc
+
+    path = tmp_path / "giant.csv"
+    path.write_bytes((HEADER + "Ford," + "x" * 20_000_000 + ",1971,75,25\n").encode())
+    tracemalloc.start()
+    try:
+        with pytest.raises(ImportFileError, match="row 2 is longer"):
+            dry_run(conn, path, "auto-mpg")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 * 1024 * 1024
