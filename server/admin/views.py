@@ -36,11 +36,13 @@ from models.datasets import (
 from models.db import db
 from models.editing import (
     EditError,
+    StaleVehicle,
     create_vehicle,
     delete_vehicles,
     merge_manufacturers,
     rename_manufacturer,
     update_vehicle,
+    vehicle_version,
     write_transaction,
 )
 from models.export import iter_vehicles_csv
@@ -60,6 +62,8 @@ from models.queries import manufacturer_summaries
 from models.user import ApiToken, issue_token, utcnow
 from models.validation import MAX_ID, MAX_NAME_LENGTH, MAX_PAGE, FieldError, parse_whole
 from server.admin.forms import (
+    FORM_FIELDS,
+    VEHICLE_LABELS,
     BulkDeleteForm,
     ConfirmForm,
     DatasetForm,
@@ -181,14 +185,44 @@ def _snapshot_or_404(vehicle_id: int) -> dict[str, Any]:
     return found
 
 
+def _posted_version() -> int | None:
+    """The version the edit form was opened on; None when the form sends none."""
+    raw = request.form.get("version")
+    if raw is None:
+        return None
+    if not (raw.isascii() and raw.isdecimal() and len(raw) <= 10):
+        abort(400, "The form's vehicle version is not a number; reload the page.")
+    return int(raw)
+
+
 @bp.route("/vehicles/<int:vehicle_id>/edit", methods=["GET", "POST"])
 def edit(vehicle_id: int) -> ResponseReturnValue:
     stored = _snapshot_or_404(vehicle_id)
+    version = vehicle_version(db.session.connection(), vehicle_id)
     form = _vehicle_form()
+    if request.method == "POST":
+        version = _posted_version() or version
     if form.validate_on_submit():
         db.session.rollback()  # release the read transaction before writing
-        with write_transaction() as conn:
-            found = update_vehicle(conn, form_actor(), vehicle_id, form.clean)
+        try:
+            with write_transaction() as conn:
+                found = update_vehicle(conn, form_actor(), vehicle_id, form.clean, version)
+        except StaleVehicle as stale:
+            # Someone saved since this form was opened: keep the editor's input, show what
+            # is stored now, and let a second Save overwrite it knowingly.
+            newer = [
+                (VEHICLE_LABELS[name], plain(stale.current.get(name)))
+                for name in FORM_FIELDS
+                if stale.current.get(name) != form.clean.get(name, stored.get(name))
+            ]
+            page = render_template(
+                "admin/vehicle_form.html",
+                form=form,
+                vehicle_id=vehicle_id,
+                version=stale.version,
+                newer=newer,
+            )
+            return page, 409
         if not found:
             abort(404, f"There is no vehicle {vehicle_id}.")
         flash(f"Vehicle {vehicle_id} saved.", "info")
@@ -196,7 +230,9 @@ def edit(vehicle_id: int) -> ResponseReturnValue:
     refuse_forged(form)
     if request.method == "GET":
         form.fill(stored)
-    return render_template("admin/vehicle_form.html", form=form, vehicle_id=vehicle_id)
+    return render_template(
+        "admin/vehicle_form.html", form=form, vehicle_id=vehicle_id, version=version
+    )
 
 
 @bp.route("/vehicles/<int:vehicle_id>/delete", methods=["GET", "POST"])
