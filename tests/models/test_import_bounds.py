@@ -3,6 +3,7 @@ parsing; fueldash's own formula escaping round-trips."""
 
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Connection, select
@@ -178,3 +179,25 @@ def test_refusing_a_giant_row_takes_little_memory(conn: Connection, tmp_path: Pa
     finally:
         tracemalloc.stop()
     assert peak < 2 * 1024 * 1024
+
+
+def test_the_admin_upload_refuses_a_giant_row_and_a_zip_bomb(
+    app: Any, client: Any, auth: Any, tmp_path: Path
+) -> None:
+    from sqlalchemy import func
+
+    from models.db import db
+    from tests.server.admin.test_import import upload
+
+    auth.login()
+    with app.app_context():
+        before = db.session.scalar(select(func.count()).select_from(Vehicle))
+    response = upload(client, HEADER + "Ford," + "x" * 100_000 + ",1971,75,25\n")
+    assert response.status_code == 400
+    assert "row 2 is longer than 65536 bytes" in response.get_data(as_text=True)
+    bomb = _xlsx_bomb(tmp_path / "bomb.xlsx", 20 * 1024 * 1024).read_bytes()
+    response = upload(client, bomb, "bomb.xlsx")
+    assert response.status_code == 400
+    assert "zip bomb" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Vehicle)) == before
