@@ -201,3 +201,22 @@ def test_the_admin_upload_refuses_a_giant_row_and_a_zip_bomb(
     assert "zip bomb" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Vehicle)) == before
+
+
+def test_an_export_imported_again_changes_nothing(conn: Connection, tmp_path: Path) -> None:
+    from models.export import iter_vehicles_csv
+    from models.filters import VehicleFilter
+
+    path = _write(tmp_path, "manufacturer,model,year\nZedmotor,=1+1,1971\nZedmotor,@cmd,1972\n")
+    commit_import(conn, ACTOR, path, "auto-mpg")
+    conn.commit()
+    # The export streams from a server-side cursor, on a connection of its own as in the app.
+    with conn.engine.connect() as reader:
+        exported = "".join(iter_vehicles_csv(reader, VehicleFilter(manufacturers=("Zedmotor",))))
+    assert "'=1+1" in exported and "'@cmd" in exported
+    again = _write(tmp_path, exported, "export.csv")
+    report = commit_import(conn, ACTOR, again, "auto-mpg")
+    assert report.updated == 2 and report.new == 0
+    models = set(conn.scalars(select(Vehicle.model).where(Vehicle.year.in_([1971, 1972]))))
+    assert {"=1+1", "@cmd"} <= models
+    assert not any(model.startswith("'=") or model.startswith("'@") for model in models)
