@@ -9,6 +9,7 @@ are being added.
 import base64
 import binascii
 import json
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -24,7 +25,7 @@ from sqlalchemy import (
 )
 
 from models.filters import NUMERIC_FIELDS, VehicleFilter, with_manufacturer_ids
-from models.validation import VEHICLE_FIELDS, is_vehicle_id
+from models.validation import MAX_ID, VEHICLE_FIELDS, is_storable_text, is_vehicle_id
 from models.vehicle import Dataset, Manufacturer, Vehicle
 
 #: The fields every vehicle row carries, in the order the API and CSV show them: the id,
@@ -167,16 +168,27 @@ def decode_cursor(token: str, sort: Sort) -> tuple[Any, int]:
         raise BadCursor("cursor is not one this API issued") from error
     if sort_text != str(sort):
         raise BadCursor(f"cursor was issued for sort={sort_text}, not sort={sort}")
-    expected = str if sort.field in TEXT_SORT_FIELDS else (int, float)
-    if (
-        not isinstance(last_id, int)
-        or isinstance(last_id, bool)
-        or not (value is None or (isinstance(value, expected) and not isinstance(value, bool)))
-        or abs(last_id) > 2**62
-        or (isinstance(value, int) and abs(value) > 2**62)
-    ):
+    if not _is_id(last_id) or not (value is None or _fits(sort, value)):
         raise BadCursor("cursor is not one this API issued")
     return value, last_id
+
+
+def _is_id(value: Any) -> bool:
+    # Ids are 32-bit: PostgreSQL refuses to compare an int4 column with a larger parameter.
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_ID
+
+
+def _fits(sort: Sort, value: Any) -> bool:
+    """Whether ``value`` is a value the sort's column could hold (and the database bind)."""
+    if sort.field == "id":
+        return _is_id(value)
+    if sort.field in TEXT_SORT_FIELDS:
+        return isinstance(value, str) and is_storable_text(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if isinstance(value, int):
+        return abs(value) <= MAX_ID
+    return math.isfinite(value)  # json.loads takes NaN and Infinity
 
 
 @dataclass(frozen=True, slots=True)

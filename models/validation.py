@@ -43,6 +43,8 @@ MAX_PAGE = MAX_ID
 #: int() and float() also take "1_000", "1.98e3" and other scripts' digits ("١٩٨٠").
 _PLAIN_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _PLAIN_WHOLE = re.compile(r"[+-]?[0-9]+")
+#: What an API query's decimal may also be: a JSON number's syntax, exponent included.
+_JSON_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 NOT_PLAIN = "not a plain decimal number (use digits 0-9 and a decimal point only)"
 
 
@@ -107,10 +109,17 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+def is_plain_number(text: str, *, whole: bool = False, exponent: bool = False) -> bool:
+    """Whether ``text`` is written as a plain decimal in ASCII digits: a whole number with
+    ``whole``; with ``exponent``, as JSON writes numbers ("1e-05")."""
+    pattern = _PLAIN_WHOLE if whole else _JSON_DECIMAL if exponent else _PLAIN_DECIMAL
+    return bool(pattern.fullmatch(text.strip()))
+
+
 def parse_whole(text: str, low: int, high: int) -> int:
     """A whole number written in plain ASCII digits within [low, high]; FieldError otherwise."""
     text = text.strip()
-    if not _PLAIN_WHOLE.fullmatch(text):
+    if not is_plain_number(text, whole=True):
         raise FieldError("is not a whole number (use digits 0-9 only)")
     # int() refuses more than 4,300 digits; anything over 30 is out of range anyway.
     number = int(text) if len(text.lstrip("+-0")) <= 30 else high + 1
@@ -132,7 +141,7 @@ def _number(value: Any, rule: FieldRule) -> int | float:
         raise FieldError("not a number") from None
     if not math.isfinite(number):
         raise FieldError("not a finite number")
-    if text is not None and not _PLAIN_DECIMAL.fullmatch(text):
+    if text is not None and not is_plain_number(text):
         raise FieldError(NOT_PLAIN)
     if rule.kind == "int":
         if not number.is_integer():

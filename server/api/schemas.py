@@ -14,7 +14,14 @@ from models.api_queries import GROUP_FIELDS, SORT_CHOICES, BadCursor, Sort, deco
 from models.datasets import DEFAULT_DATASET
 from models.db import db
 from models.filters import TEXT_FILTERS, VehicleFilter, unknown_datasets
-from models.validation import MAX_CYLINDERS, MAX_TEXT, MAX_YEAR, MIN_YEAR, POWERTRAINS
+from models.validation import (
+    MAX_CYLINDERS,
+    MAX_TEXT,
+    MAX_YEAR,
+    MIN_YEAR,
+    POWERTRAINS,
+    is_plain_number,
+)
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -59,6 +66,25 @@ def _one_dataset(description: str, **options: Any) -> ma.fields.String:
     )
 
 
+class PlainInteger(ma.fields.Integer):
+    """A whole number in ASCII digits; int() alone would take "1_000" and "١٩٨٠" too."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str) and not is_plain_number(value, whole=True):
+            raise ma.ValidationError("Not a whole number written in digits 0-9.")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class PlainFloat(ma.fields.Float):
+    """A number as JSON writes it (ASCII digits, "1e-05" too); float() alone would also take
+    "1_0", "nan" and other scripts' digits."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str) and not is_plain_number(value, exponent=True):
+            raise ma.ValidationError("Not a number written in digits 0-9.")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class FilterArgs(ma.Schema):
     """Filters shared by /vehicles and /stats; loads into ``{"vehicle_filter": VehicleFilter}``."""
 
@@ -73,18 +99,18 @@ class FilterArgs(ma.Schema):
     drive = _names("Drive (e.g. Front-Wheel Drive), case-insensitive; repeat for several.")
     powertrain = _names(f"Powertrain ({', '.join(POWERTRAINS)}), case-insensitive; repeat.")
     cylinders = ma.fields.List(
-        ma.fields.Integer(validate=validate.Range(min=1, max=MAX_CYLINDERS)),
+        PlainInteger(validate=validate.Range(min=1, max=MAX_CYLINDERS)),
         validate=validate.Length(max=100),
         metadata={"description": "Cylinder count; repeat for several."},
     )
-    year_min = ma.fields.Integer(validate=YEARS, metadata={"description": "Earliest year."})
-    year_max = ma.fields.Integer(validate=YEARS, metadata={"description": "Latest year."})
-    hp_min = ma.fields.Float(validate=MEASURE, metadata={"description": "Least horsepower."})
-    hp_max = ma.fields.Float(validate=MEASURE, metadata={"description": "Most horsepower."})
-    mpg_min = ma.fields.Float(
+    year_min = PlainInteger(validate=YEARS, metadata={"description": "Earliest year."})
+    year_max = PlainInteger(validate=YEARS, metadata={"description": "Latest year."})
+    hp_min = PlainFloat(validate=MEASURE, metadata={"description": "Least horsepower."})
+    hp_max = PlainFloat(validate=MEASURE, metadata={"description": "Most horsepower."})
+    mpg_min = PlainFloat(
         validate=MEASURE, metadata={"description": "Least combined mpg (MPGe for EVs)."}
     )
-    mpg_max = ma.fields.Float(
+    mpg_max = PlainFloat(
         validate=MEASURE, metadata={"description": "Most combined mpg (MPGe for EVs)."}
     )
     q = _text("Text to find in model names (plain text, not a pattern).")
@@ -142,7 +168,7 @@ class VehicleListArgs(FilterArgs):
             "text sorts byte-wise; ties break on id."
         },
     )
-    limit = ma.fields.Integer(
+    limit = PlainInteger(
         load_default=DEFAULT_LIMIT,
         validate=validate.Range(min=1),
         metadata={"description": f"Page size; default {DEFAULT_LIMIT}, capped at {MAX_LIMIT}."},
