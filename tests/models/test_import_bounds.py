@@ -220,3 +220,16 @@ def test_an_export_imported_again_changes_nothing(conn: Connection, tmp_path: Pa
     models = set(conn.scalars(select(Vehicle.model).where(Vehicle.year.in_([1971, 1972]))))
     assert {"=1+1", "@cmd"} <= models
     assert not any(model.startswith("'=") or model.startswith("'@") for model in models)
+
+
+def test_the_bounds_are_settings(
+    conn: Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _write(tmp_path, HEADER + "Ford,Pinto,1971,75,25\n")
+    monkeypatch.setenv("IMPORT_MAX_ROW_BYTES", "30")
+    with pytest.raises(ImportFileError, match="row 1 is longer than 30 bytes"):
+        dry_run(conn, path, "auto-mpg")
+    monkeypatch.setenv("IMPORT_MAX_ROW_BYTES", "not a number")  # the default holds
+    monkeypatch.setenv("IMPORT_MAX_ROW_CELLS", "4")
+    with pytest.raises(ImportFileError, match="row 1 has 5 cells; at most 4"):
+        dry_run(conn, path, "auto-mpg")
