@@ -104,3 +104,18 @@ def test_an_alias_still_maps_and_case_still_matches(
     assert after.keys() == before.keys()
     assert after["Chevrolet"][1] == before["Chevrolet"][1] + 1
     assert after["Toyota"][1] == before["Toyota"][1] + 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("year", "1.98e3"), ("horsepower", "1_000"), ("weight", "\u0662\u0660\u0660\u0660")],
+)
+def test_form_numbers_must_be_plain_decimals(
+    app: Flask, client: FlaskClient, auth: Any, field: str, value: str
+) -> None:
+    auth.login()
+    before = vehicle_count(app)
+    response = post_form(client, "/admin/vehicles/new", {**VEHICLE_FORM, field: value})
+    assert response.status_code == 200
+    assert "not a plain decimal number" in response.get_data(as_text=True)
+    assert vehicle_count(app) == before
