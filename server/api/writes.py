@@ -131,6 +131,10 @@ def require_token_for_writes() -> Response | None:
     scheme, _, secret = (request.headers.get("Authorization") or "").partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         return _unauthorized("Send 'Authorization: Bearer <token>'; tokens are at /admin/tokens.")
+    # The lookup also records last_used_at: on SQLite take the write lock up front, as
+    # write_transaction does, or a parallel writer makes the upgrade fail as "locked".
+    db.session.rollback()  # nothing is written yet; the options need a fresh transaction
+    db.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
     user = user_for_token(db.session(), secret.strip())
     if user is None:
         db.session.rollback()
