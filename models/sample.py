@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, text, update
 
 from models.audit import Actor
 from models.datasets import dataset_id_for
@@ -89,8 +89,12 @@ def load_sample() -> list[SampleCar]:
 def _lock_for_seeding(conn: Connection) -> None:
     """Serialize concurrent seeders, so that workers starting together insert once."""
     if conn.dialect.name == "postgresql":
+        # A seeder waits as long as another one's import takes: the statement timeout is
+        # for request paths, not for this one-off wait.
+        conn.execute(text("SET LOCAL statement_timeout = 0"))
         conn.execute(select(func.pg_advisory_xact_lock(SEED_LOCK_KEY)))
-    # SQLite: the transaction was opened with BEGIN IMMEDIATE, which holds the write lock.
+    # SQLite: the transaction was opened with BEGIN IMMEDIATE, which holds the write lock
+    # (the seed command waits for it longer than requests do: server/cli.py).
 
 
 def seed_sample(conn: Connection) -> int:

@@ -2,15 +2,18 @@
 
 import getpass
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
+from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from models.audit import Actor
 from models.datasets import UnknownDataset
-from models.db import db
+from models.db import SQLITE_BUSY_TIMEOUT_MS, db
 from models.editing import write_transaction
 from models.importer import (
     ImportFileError,
@@ -22,6 +25,9 @@ from models.importer import (
 )
 from models.importer import dry_run as check_import
 from models.sample import seed_shipped
+
+#: How long a seeder waits for another one to finish (the EPA import takes seconds).
+SEED_WAIT_S = 600
 
 
 @click.group("vehicles")
@@ -35,7 +41,7 @@ def seed_command() -> None:
     """Fill an empty store with the shipped datasets (the 406-car sample and the EPA's
     1984-2015 list). Safe to run again, and concurrently."""
     try:
-        with db.engine.connect() as conn:
+        with db.engine.connect() as conn, _waiting_for_other_seeders(conn):
             conn = conn.execution_options(sqlite_begin="IMMEDIATE")
             with conn.begin():
                 seeded = seed_shipped(conn, _cli_actor())
@@ -53,6 +59,26 @@ def seed_command() -> None:
         )
     else:
         click.echo("The store already holds vehicles; nothing seeded.")
+
+
+@contextmanager
+def _waiting_for_other_seeders(conn: Connection) -> Iterator[None]:
+    """On SQLite, wait for another seeder's write lock as long as its import may take.
+
+    Requests give up after the connection's usual busy timeout; a seeder started beside
+    others (gunicorn workers, several hosts) must instead wait its turn. The pragma goes
+    to the driver, outside any transaction, and is put back before the pool reuses it.
+    """
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    driver.execute(f"PRAGMA busy_timeout={SEED_WAIT_S * 1000}")
+    try:
+        yield
+    finally:
+        driver.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
 
 def _cli_actor() -> Actor:
