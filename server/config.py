@@ -49,6 +49,8 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_KEY_PREFIX": "fueldash",
         "DASH_LOGIN_REQUIRED": False,
+        # A private deployment: every read needs sign-in or a token (server/auth/access.py).
+        "FUELDASH_PRIVATE": False,
         "IMPORT_MAX_BYTES": 512 * 1024 * 1024,
         # Every other request body: Dash callbacks, API JSON, forms (see server/__init__.py).
         "REQUEST_MAX_BYTES": 1024 * 1024,
@@ -108,7 +110,7 @@ def _account_config() -> dict[str, Any]:
     # Several workers must share one counter store, or each counts failures apart.
     if storage := os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL"):
         config["RATELIMIT_STORAGE_URI"] = storage
-    for name in ("DASH_LOGIN_REQUIRED", "SESSION_COOKIE_SECURE"):
+    for name in ("DASH_LOGIN_REQUIRED", "SESSION_COOKIE_SECURE", "FUELDASH_PRIVATE"):
         if (value := os.environ.get(name)) is not None:
             config[name] = _flag(value)
     return config

@@ -2,12 +2,14 @@
 
 ``init_api(app)`` configures the OpenAPI document (``/api/v1/openapi.json``), the Swagger UI
 page (``/api/v1/docs``, assets served from the installed ``swagger-ui-bundle`` package, no
-CDN) and registers the API blueprint.
+CDN) and registers the API blueprint. With ``FUELDASH_PRIVATE`` every read also needs a
+signed-in session or a bearer token; the docs page and the spec stay open.
 """
 
 import http
 
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, Response, current_app, request
+from flask_login import current_user
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from swagger_ui_bundle import swagger_ui_path
@@ -16,6 +18,7 @@ from server.api.problems import PROBLEM_CONTENT_TYPE
 from server.api.schemas import ProblemSchema
 
 API_URL_PREFIX = "/api/v1"
+READ_METHODS = frozenset({"GET", "HEAD"})
 DOCS_ASSETS_PATH = f"{API_URL_PREFIX}/docs/assets"
 
 
@@ -44,6 +47,34 @@ class ProblemApi(Api):
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
+def _private_api_request() -> bool:
+    from server.api.views import blp
+
+    return bool(current_app.config["FUELDASH_PRIVATE"]) and request.blueprint == blp.name
+
+
+def require_sign_in_for_reads() -> Response | None:
+    """With FUELDASH_PRIVATE, a read needs a signed-in session or a valid bearer token.
+
+    Writes check their token in ``server.api.writes``; the docs and the spec are served by
+    another blueprint, so they stay open.
+    """
+    if not _private_api_request() or request.method not in READ_METHODS:
+        return None
+    if current_user.is_authenticated:
+        return None
+    from server.api.writes import check_bearer_token
+
+    return check_bearer_token("Sign in at /login or send 'Authorization: Bearer <token>'.")
+
+
+def private_answers(response: Response) -> Response:
+    """With FUELDASH_PRIVATE, answers depend on who asks: no shared cache may keep them."""
+    if _private_api_request():
+        response.cache_control.private = True
+    return response
+
+
 def init_api(app: Flask) -> ProblemApi:
     """Configure the OpenAPI document and docs page, and register ``/api/v1``."""
     from server.api.views import blp
@@ -66,6 +97,9 @@ def init_api(app: Flask) -> ProblemApi:
         },
     )
     document_bearer_auth(api)
+    # App hooks limited to blp's views: blp is a module global, set up once per process.
+    app.before_request(require_sign_in_for_reads)
+    app.after_request(private_answers)
     api.register_blueprint(blp)
     app.register_blueprint(
         Blueprint(

@@ -125,12 +125,21 @@ def _unauthorized(detail: str) -> Response:
 
 @blp.before_request
 def require_token_for_writes() -> Response | None:
-    """Every write method under /api/v1 needs a valid bearer token; reads stay open."""
+    """Every write method under /api/v1 needs a valid bearer token; reads stay open
+    unless FUELDASH_PRIVATE (see ``server.api.require_sign_in_for_reads``)."""
     if request.method not in WRITE_METHODS:
         return None
+    return check_bearer_token()
+
+
+def check_bearer_token(
+    missing: str = "Send 'Authorization: Bearer <token>'; tokens are at /admin/tokens.",
+) -> Response | None:
+    """None when the request carries a valid token (its user becomes ``g.api_actor``),
+    else the 401 problem to answer; ``missing`` explains a request without one."""
     scheme, _, secret = (request.headers.get("Authorization") or "").partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
-        return _unauthorized("Send 'Authorization: Bearer <token>'; tokens are at /admin/tokens.")
+        return _unauthorized(missing)
     # The lookup also records last_used_at: on SQLite take the write lock up front, as
     # write_transaction does, or a parallel writer makes the upgrade fail as "locked".
     db.session.rollback()  # nothing is written yet; the options need a fresh transaction

@@ -39,7 +39,7 @@ DASH_PAGES = ("/dash", "/dash/")
 
 
 def dash_login_gate() -> ResponseReturnValue | None:
-    """With DASH_LOGIN_REQUIRED, /dash/ needs a signed-in user.
+    """With DASH_LOGIN_REQUIRED (or FUELDASH_PRIVATE), /dash/ needs a signed-in user.
 
     The page itself redirects to /login; Dash's XHR routes (layout, dependencies,
     callbacks, component suites, assets) answer 401 JSON, which the renderer can report,
@@ -56,7 +56,13 @@ def dash_login_gate() -> ResponseReturnValue | None:
 
 
 def register_access(app: Flask) -> None:
-    """Bind Flask-Login's settings and the dashboard gate to ``app``."""
+    """Bind Flask-Login's settings and the dashboard gate to ``app``.
+
+    FUELDASH_PRIVATE turns DASH_LOGIN_REQUIRED on, so the gate and every other check of
+    it (such as ``Vary: Cookie`` on callbacks, server/security.py) follow one setting.
+    """
+    if app.config.get("FUELDASH_PRIVATE"):
+        app.config["DASH_LOGIN_REQUIRED"] = True
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Sign in to see that page."
     login_manager.login_message_category = "info"
