@@ -1,7 +1,9 @@
 """People who may change the data: users with a role, and their personal API tokens.
 
 Passwords are stored as werkzeug scrypt hashes; API tokens only as the SHA-256 of the
-secret, so a leaked database reveals neither.
+secret, so a leaked database reveals neither. A session names the user together with
+their ``session_generation``; signing out or changing the password moves it on, so every
+cookie issued before then stops working, wherever it was copied to.
 """
 
 import hashlib
@@ -9,7 +11,7 @@ import secrets
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, select
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -37,11 +39,24 @@ class User(UserMixin, Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Server-side default only, so inserts written for older schemas (migration tests) work.
+    session_generation: Mapped[int] = mapped_column(Integer, server_default="1")
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user")
 
     def set_password(self, password: str) -> None:
+        """Store a new password hash and end every session signed in with the old one."""
         self.password_hash = generate_password_hash(password, method="scrypt")
+        if self.session_generation is not None:  # None: a new user, not yet flushed
+            self.end_sessions()
+
+    def end_sessions(self) -> None:
+        """Make every session cookie issued so far for this user invalid."""
+        self.session_generation += 1
+
+    def get_id(self) -> str:
+        """Flask-Login's alternative token: the id and the current session generation."""
+        return f"{self.id}:{self.session_generation}"
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

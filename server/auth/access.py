@@ -15,11 +15,20 @@ from server.extensions import login_manager
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    """The signed-in user from the session's id; None (signed out) if it is gone."""
-    try:
-        return db.session.get(User, int(user_id))
-    except ValueError:
+    """The signed-in user from the session's ``id:generation`` (``User.get_id``).
+
+    None (signed out) if the user is gone or the generation is not the current one:
+    the session was issued before a sign-out or a password change.
+    """
+    # The session is signed, so this is an id we wrote; a cookie from before generations
+    # (a bare id) has none and signs its user out once.
+    id_text, _, generation = user_id.partition(":")
+    if not (id_text.isdecimal() and generation.isdecimal()):
         return None
+    user = db.session.get(User, int(id_text))
+    if user is None or str(user.session_generation) != generation:
+        return None
+    return user
 
 
 def admin_required(view: Callable[..., Any]) -> Callable[..., Any]:

@@ -2,7 +2,16 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -36,7 +45,25 @@ def safe_next(target: str | None) -> str | None:
     return target if not parts.scheme and not parts.netloc else None
 
 
+SECURE_COOKIE_HINT = (
+    "The session cookie is marked Secure, so a browser sends it back only over HTTPS."
+)
+
 TOO_MANY_FAILURES = "Too many failed sign-ins; wait a minute and try again."
+
+
+def secure_cookie_lost(form: LoginForm) -> bool:
+    """The CSRF check failed over plain HTTP while the session cookie is Secure.
+
+    A browser then never sends the cookie back (except on loopback names), so the form's
+    token can match nothing and nobody can sign in until HTTPS is used or the cookie is
+    no longer Secure.
+    """
+    return (
+        bool(form.csrf_token.errors)
+        and not request.is_secure
+        and bool(current_app.config.get("SESSION_COOKIE_SECURE"))
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -54,6 +81,8 @@ def login() -> ResponseReturnValue:
         user = find_user(db.session(), form.username.data or "")
         password = form.password.data or ""
         if user is not None and user.check_password(password):
+            # A new CSRF secret, so a token seen before signing in is worthless after.
+            session.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
             login_user(user)
             return redirect(next_url or url_for("admin.vehicles"))
         if user is None:
@@ -62,6 +91,9 @@ def login() -> ResponseReturnValue:
         flash(LOGIN_FAILED, "error")
     elif request.method == "POST":
         record_failure()
+        if secure_cookie_lost(form):
+            hint = SECURE_COOKIE_HINT
+            return render_template("auth/login.html", form=form, next_url=next_url, hint=hint), 400
         refuse_forged(form)
         flash(LOGIN_FAILED, "error")
     if current_user.is_authenticated and request.method == "GET":
@@ -74,6 +106,10 @@ def logout() -> ResponseReturnValue:
     """Sign out (a POST with a CSRF token, so a link elsewhere cannot sign you out)."""
     form = FlaskForm()
     if form.validate_on_submit():
+        if current_user.is_authenticated:
+            # Ends this session everywhere: a copy of the cookie no longer signs in.
+            current_user.end_sessions()
+            db.session.commit()
         logout_user()
         flash("You are signed out.", "info")
     return redirect(url_for("main.index"))

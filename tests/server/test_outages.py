@@ -97,7 +97,7 @@ def test_sign_in_answers_a_friendly_503_page(refusing_app: Flask) -> None:
 def test_admin_of_a_signed_in_user_answers_503(refusing_app: Flask) -> None:
     client = refusing_app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = "1"  # Flask-Login loads the user from the database
+        session["_user_id"] = "1:1"  # Flask-Login loads the user (id:generation) from the db
     response = client.get("/admin/vehicles")
     assert response.status_code == 503
     assert response.mimetype == "text/html"
