@@ -211,6 +211,17 @@ class AuthActions:
 
 
 @pytest.fixture
+def token(app: Flask, users: dict[str, int]) -> str:
+    """The secret of an API token belonging to the admin."""
+    from models.user import User, issue_token
+
+    with app.app_context():
+        _token, secret = issue_token(db.session(), db.session.get(User, users["admin"]), "test")
+        db.session.commit()
+    return secret
+
+
+@pytest.fixture
 def auth(client: FlaskClient, users: dict[str, int]) -> AuthActions:
     """``auth.login()`` / ``auth.logout()`` for the ``client`` fixture."""
     return AuthActions(client)

@@ -7,8 +7,6 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from models.db import db
-from models.user import User, issue_token
 from tests.conftest import AuthActions
 from tests.dashapp.helpers import UPDATE_URL, callback_payload
 from tests.server.api.helpers import bearer
@@ -22,15 +20,6 @@ def private(make_app: Any, app: Flask, users: dict[str, int]) -> Flask:
     """An app on the seeded store, with the users, in private mode."""
     built: Flask = make_app(FUELDASH_PRIVATE=True)
     return built
-
-
-@pytest.fixture
-def token(app: Flask, users: dict[str, int]) -> str:
-    """The secret of an API token belonging to the editor."""
-    with app.app_context():
-        _token, secret = issue_token(db.session, db.session.get(User, users["editor"]), "test")
-        db.session.commit()
-    return secret
 
 
 @pytest.mark.parametrize("path", READS)

@@ -4,23 +4,11 @@ is refused, shows the newer values, changes nothing and is not audited."""
 import re
 from typing import Any
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from models.db import db
-from models.user import User, issue_token
 from tests.server.admin.helpers import audit_count, first_vehicle_id, post_form, snapshot
 from tests.server.api.helpers import API, bearer
-
-
-@pytest.fixture
-def token(app: Flask, users: dict[str, int]) -> str:
-    """The secret of an API token belonging to the admin."""
-    with app.app_context():
-        _token, secret = issue_token(db.session, db.session.get(User, users["admin"]), "test")
-        db.session.commit()
-    return secret
 
 
 def _open(client: FlaskClient, vehicle_id: int) -> tuple[str, dict[str, str]]:
