@@ -89,6 +89,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Attach the Flask surfaces."""
+    from server.admin import transfer  # noqa: F401  (its routes join the admin blueprint)
     from server.admin.views import bp as admin_bp
     from server.api import init_api
     from server.auth.access import register_access

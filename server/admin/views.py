@@ -2,35 +2,28 @@
 token management requires an admin. Views parse input and call ``models``; they hold no
 queries or rules of their own."""
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 from wtforms import SelectChoice
 
-from models.api_queries import ROW_FIELDS
 from models.audit import Actor, audit_page, vehicle_snapshots
 from models.dataset_editing import add_dataset, delete_dataset, describe_dataset
 from models.datasets import (
     DEFAULT_DATASET,
     SHIPPED,
     DatasetSummary,
-    UnknownDataset,
     dataset_summaries,
 )
 from models.db import db
@@ -45,17 +38,6 @@ from models.editing import (
     vehicle_version,
     write_transaction,
 )
-from models.export import iter_vehicles_csv
-from models.importer import (
-    IMPORT_FIELDS,
-    ImportFileError,
-    ImportRejected,
-    Mapping,
-    commit_import,
-    dry_run,
-    guess_mapping,
-    read_columns,
-)
 from models.listing import manufacturer_names, origins, vehicle_page
 from models.normalize import MANUFACTURER_ALIASES
 from models.queries import manufacturer_summaries
@@ -67,23 +49,13 @@ from server.admin.forms import (
     BulkDeleteForm,
     ConfirmForm,
     DatasetForm,
-    ImportForm,
-    ImportStepForm,
     MergeForm,
     RenameForm,
     TokenForm,
     VehicleForm,
     plain,
 )
-from server.admin.mapping import (
-    UNIT_LABELS,
-    mapping_from_json,
-    mapping_rows,
-    mapping_to_json,
-    posted_mapping,
-)
 from server.admin.query_args import list_args
-from server.admin.uploads import UploadTooLarge, save_upload, stored_upload
 from server.auth.access import admin_required
 from server.security import refuse_forged
 
@@ -132,22 +104,6 @@ def vehicles() -> str:
         manufacturers=[name for _, name in manufacturer_names(conn)],
         origins=origins(conn),
         bulk_form=BulkDeleteForm(),
-    )
-
-
-@bp.get("/vehicles/export.csv")
-def export_csv() -> Response:
-    """The whole store, or the list's current filter, as CSV, streamed."""
-    args = list_args(request.args)
-
-    def generate() -> Iterator[str]:
-        with db.engine.connect() as conn:
-            yield from iter_vehicles_csv(conn, args.vehicle_filter)
-
-    return Response(
-        stream_with_context(generate()),
-        mimetype="text/csv",
-        headers={"Content-Disposition": 'attachment; filename="vehicles.csv"'},
     )
 
 
@@ -396,126 +352,6 @@ def remove_dataset(dataset_id: int) -> ResponseReturnValue:
         return redirect(url_for("admin.datasets"))
     refuse_forged(form)
     return render_template("admin/dataset_delete.html", form=form, dataset=stored)
-
-
-# --- import -------------------------------------------------------------------------------
-
-
-def _import_form() -> ImportForm:
-    form = ImportForm()
-    form.dataset.choices = _dataset_choices()
-    return form
-
-
-@bp.route("/import", methods=["GET", "POST"])
-def import_file() -> ResponseReturnValue:
-    """Upload a file into a dataset; the next page maps its columns and shows the dry run.
-    Nothing is written until the confirm."""
-    form = _import_form()
-    form.dataset.data = form.dataset.data or request.args.get("dataset") or DEFAULT_DATASET
-    if not form.validate_on_submit():
-        refuse_forged(form)
-        return render_template("admin/import.html", form=form)
-    try:
-        token, path = save_upload(form.file.data)
-    except UploadTooLarge as error:
-        form.file.errors = [str(error)]
-        return render_template("admin/import.html", form=form), 413
-    try:
-        columns = read_columns(path)
-    except ImportFileError as error:
-        path.unlink(missing_ok=True)
-        form.file.errors = [str(error)]
-        return render_template("admin/import.html", form=form), 400
-    step = ImportStepForm(formdata=None, token=token, dataset=form.dataset.data)
-    return _mapping_step(step, path, columns, guess_mapping(columns), form.file.data.filename)
-
-
-def _mapping_step(
-    step: ImportStepForm,
-    path: Path,
-    columns: list[str],
-    mapping: Mapping,
-    filename: str,
-    problems: list[str] | None = None,
-) -> ResponseReturnValue:
-    """The columns with their fields and units, and the dry run of that mapping."""
-    dataset = step.dataset.data or ""
-    problems = list(problems or [])
-    report = None
-    try:
-        if not problems:
-            report = dry_run(db.session.connection(), path, dataset, mapping)
-    except UnknownDataset as error:
-        path.unlink(missing_ok=True)
-        flash(f"Nothing can be imported: {error}.", "error")
-        return redirect(url_for("admin.import_file"))
-    except ImportFileError as error:  # the columns as mapped cannot make vehicles
-        problems.append(f"Nothing can be imported: {error}.")
-    step.mapping.data = mapping_to_json(mapping)
-    preview = report.preview if report else []
-    # The preview's columns: the fields that hold a value in any of its rows.
-    preview_fields = [f for f in ROW_FIELDS if any(row.get(f) is not None for row in preview)]
-    return render_template(
-        "admin/import_mapping.html",
-        step=step,
-        rows=mapping_rows(columns, mapping),
-        fields=IMPORT_FIELDS,
-        unit_labels=UNIT_LABELS,
-        problems=problems,
-        report=report,
-        preview_fields=preview_fields,
-        filename=filename,
-    )
-
-
-def _posted_step() -> tuple[ImportStepForm, Path | None]:
-    """The step form of a POST and its stored upload (None when that is gone)."""
-    step = ImportStepForm()
-    if not step.validate_on_submit():
-        abort(400, "The form expired or was not sent from this site; upload the file again.")
-    return step, stored_upload(step.token.data or "")
-
-
-def _upload_gone() -> ResponseReturnValue:
-    flash("That upload is no longer available; upload the file again.", "error")
-    return redirect(url_for("admin.import_file"))
-
-
-@bp.post("/import/check")
-def import_check() -> ResponseReturnValue:
-    """The mapping as changed on the page, checked again."""
-    step, path = _posted_step()
-    if path is None:
-        return _upload_gone()
-    columns = read_columns(path)
-    mapping, problems = posted_mapping(columns, request.form)
-    return _mapping_step(step, path, columns, mapping, request.form.get("filename", ""), problems)
-
-
-@bp.post("/import/confirm")
-def import_confirm() -> ResponseReturnValue:
-    """Write the file as its dry run mapped it, in one transaction, or nothing at all."""
-    step, path = _posted_step()
-    if path is None:
-        return _upload_gone()
-    mapping = mapping_from_json(step.mapping.data or "", read_columns(path))
-    if mapping is None:
-        abort(400, "The mapping was not one this page made; upload the file again.")
-    actor = Actor.for_user(current_user, "import")
-    try:
-        with write_transaction() as conn:
-            report = commit_import(conn, actor, path, step.dataset.data or "", mapping)
-    except ImportRejected as rejected:
-        flash(f"Nothing imported: {rejected}.", "error")
-        return redirect(url_for("admin.import_file"))
-    except (ImportFileError, UnknownDataset, SQLAlchemyError) as error:
-        flash(f"Nothing imported: {error.__class__.__name__}: {error}".splitlines()[0], "error")
-        return redirect(url_for("admin.import_file"))
-    finally:
-        path.unlink(missing_ok=True)
-    flash(f"Imported: {report.new} new vehicles, {report.updated} updated.", "info")
-    return redirect(url_for("admin.vehicles", dataset=step.dataset.data))
 
 
 # --- audit --------------------------------------------------------------------------------

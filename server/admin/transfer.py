@@ -1,0 +1,187 @@
+"""The admin's file transfers under ``/admin/``: importing a file into a dataset (upload,
+column mapping with a dry run, confirm) and exporting the vehicle list as CSV. Registered
+on the admin blueprint, so it shares its sign-in requirement and endpoint names."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from flask import (
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
+
+from models.api_queries import ROW_FIELDS
+from models.audit import Actor
+from models.datasets import DEFAULT_DATASET, UnknownDataset
+from models.db import db
+from models.editing import write_transaction
+from models.export import iter_vehicles_csv
+from models.importer import (
+    IMPORT_FIELDS,
+    ImportFileError,
+    ImportRejected,
+    Mapping,
+    commit_import,
+    dry_run,
+    guess_mapping,
+    read_columns,
+)
+from server.admin.forms import ImportForm, ImportStepForm
+from server.admin.mapping import (
+    UNIT_LABELS,
+    mapping_from_json,
+    mapping_rows,
+    mapping_to_json,
+    posted_mapping,
+)
+from server.admin.query_args import list_args
+from server.admin.uploads import UploadTooLarge, save_upload, stored_upload
+from server.admin.views import _dataset_choices, bp
+from server.security import refuse_forged
+
+# --- export -------------------------------------------------------------------------------
+
+
+@bp.get("/vehicles/export.csv")
+def export_csv() -> Response:
+    """The whole store, or the list's current filter, as CSV, streamed."""
+    args = list_args(request.args)
+
+    def generate() -> Iterator[str]:
+        with db.engine.connect() as conn:
+            yield from iter_vehicles_csv(conn, args.vehicle_filter)
+
+    return Response(
+        stream_with_context(generate()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="vehicles.csv"'},
+    )
+
+
+# --- import -------------------------------------------------------------------------------
+
+
+def _import_form() -> ImportForm:
+    form = ImportForm()
+    form.dataset.choices = _dataset_choices()
+    return form
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def import_file() -> ResponseReturnValue:
+    """Upload a file into a dataset; the next page maps its columns and shows the dry run.
+    Nothing is written until the confirm."""
+    form = _import_form()
+    form.dataset.data = form.dataset.data or request.args.get("dataset") or DEFAULT_DATASET
+    if not form.validate_on_submit():
+        refuse_forged(form)
+        return render_template("admin/import.html", form=form)
+    try:
+        token, path = save_upload(form.file.data)
+    except UploadTooLarge as error:
+        form.file.errors = [str(error)]
+        return render_template("admin/import.html", form=form), 413
+    try:
+        columns = read_columns(path)
+    except ImportFileError as error:
+        path.unlink(missing_ok=True)
+        form.file.errors = [str(error)]
+        return render_template("admin/import.html", form=form), 400
+    step = ImportStepForm(formdata=None, token=token, dataset=form.dataset.data)
+    return _mapping_step(step, path, columns, guess_mapping(columns), form.file.data.filename)
+
+
+def _mapping_step(
+    step: ImportStepForm,
+    path: Path,
+    columns: list[str],
+    mapping: Mapping,
+    filename: str,
+    problems: list[str] | None = None,
+) -> ResponseReturnValue:
+    """The columns with their fields and units, and the dry run of that mapping."""
+    dataset = step.dataset.data or ""
+    problems = list(problems or [])
+    report = None
+    try:
+        if not problems:
+            report = dry_run(db.session.connection(), path, dataset, mapping)
+    except UnknownDataset as error:
+        path.unlink(missing_ok=True)
+        flash(f"Nothing can be imported: {error}.", "error")
+        return redirect(url_for("admin.import_file"))
+    except ImportFileError as error:  # the columns as mapped cannot make vehicles
+        problems.append(f"Nothing can be imported: {error}.")
+    step.mapping.data = mapping_to_json(mapping)
+    preview = report.preview if report else []
+    # The preview's columns: the fields that hold a value in any of its rows.
+    preview_fields = [f for f in ROW_FIELDS if any(row.get(f) is not None for row in preview)]
+    return render_template(
+        "admin/import_mapping.html",
+        step=step,
+        rows=mapping_rows(columns, mapping),
+        fields=IMPORT_FIELDS,
+        unit_labels=UNIT_LABELS,
+        problems=problems,
+        report=report,
+        preview_fields=preview_fields,
+        filename=filename,
+    )
+
+
+def _posted_step() -> tuple[ImportStepForm, Path | None]:
+    """The step form of a POST and its stored upload (None when that is gone)."""
+    step = ImportStepForm()
+    if not step.validate_on_submit():
+        abort(400, "The form expired or was not sent from this site; upload the file again.")
+    return step, stored_upload(step.token.data or "")
+
+
+def _upload_gone() -> ResponseReturnValue:
+    flash("That upload is no longer available; upload the file again.", "error")
+    return redirect(url_for("admin.import_file"))
+
+
+@bp.post("/import/check")
+def import_check() -> ResponseReturnValue:
+    """The mapping as changed on the page, checked again."""
+    step, path = _posted_step()
+    if path is None:
+        return _upload_gone()
+    columns = read_columns(path)
+    mapping, problems = posted_mapping(columns, request.form)
+    return _mapping_step(step, path, columns, mapping, request.form.get("filename", ""), problems)
+
+
+@bp.post("/import/confirm")
+def import_confirm() -> ResponseReturnValue:
+    """Write the file as its dry run mapped it, in one transaction, or nothing at all."""
+    step, path = _posted_step()
+    if path is None:
+        return _upload_gone()
+    mapping = mapping_from_json(step.mapping.data or "", read_columns(path))
+    if mapping is None:
+        abort(400, "The mapping was not one this page made; upload the file again.")
+    actor = Actor.for_user(current_user, "import")
+    try:
+        with write_transaction() as conn:
+            report = commit_import(conn, actor, path, step.dataset.data or "", mapping)
+    except ImportRejected as rejected:
+        flash(f"Nothing imported: {rejected}.", "error")
+        return redirect(url_for("admin.import_file"))
+    except (ImportFileError, UnknownDataset, SQLAlchemyError) as error:
+        flash(f"Nothing imported: {error.__class__.__name__}: {error}".splitlines()[0], "error")
+        return redirect(url_for("admin.import_file"))
+    finally:
+        path.unlink(missing_ok=True)
+    flash(f"Imported: {report.new} new vehicles, {report.updated} updated.", "info")
+    return redirect(url_for("admin.vehicles", dataset=step.dataset.data))
