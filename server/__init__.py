@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask, request
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dashapp.cache import init_cache
 from models.db import db
@@ -44,6 +45,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     check_config(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
+    trust_proxies(app)
     register_request_limits(app)  # first, so no other hook reads a body past its limit
     register_extensions(app)
     register_blueprints(app)
@@ -51,6 +53,18 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     register_dashapps(app)
     bootstrap_admin(app)
     return app
+
+
+def trust_proxies(app: Flask) -> None:
+    """Take the client address, scheme and host from the last TRUSTED_PROXIES proxies.
+
+    With the default 0 the X-Forwarded-* headers are ignored, since any client could
+    send them: the login throttle would count forged addresses.
+    """
+    if proxies := app.config["TRUSTED_PROXIES"]:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
 
 
 def register_request_limits(app: Flask) -> None:

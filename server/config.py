@@ -2,11 +2,17 @@
 
 Production mode (``FUELDASH_ENV=production``) refuses to start with the development
 secret key, so a forgotten ``SECRET_KEY`` cannot sign real sessions.
+
+Deployment settings live here too: how many proxies to trust (``TRUSTED_PROXIES``), and
+the PostgreSQL connection pool and statement preparation (``DATABASE_POOL_SIZE`` ...,
+``DATABASE_PREPARE_THRESHOLD``), which ``engine_defaults`` turns into engine options.
 """
 
 import os
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy.engine import make_url
 
 from dashapp.budget import DEFAULT_POINT_BUDGET
 from dashapp.cache import CACHE_DEFAULTS, cache_environment
@@ -20,6 +26,25 @@ TIMEOUT_DEFAULTS: dict[str, float] = {
     "DATABASE_POOL_TIMEOUT": 3,
     "REDIS_SOCKET_TIMEOUT": 0.5,
 }
+
+
+#: Pool settings (PostgreSQL only) and the SQLAlchemy engine option each one sets.
+POOL_SETTINGS: dict[str, str] = {
+    "DATABASE_POOL_SIZE": "pool_size",
+    "DATABASE_MAX_OVERFLOW": "max_overflow",
+    "DATABASE_POOL_RECYCLE": "pool_recycle",
+    "DATABASE_POOL_PRE_PING": "pool_pre_ping",
+}
+#: The smallest whole number each numeric pool setting accepts.
+POOL_MINIMUMS: dict[str, int] = {
+    "DATABASE_POOL_SIZE": 1,
+    "DATABASE_MAX_OVERFLOW": 0,
+    "DATABASE_POOL_RECYCLE": 1,
+}
+#: Words DATABASE_POOL_PRE_PING may be written as.
+FLAG_WORDS = frozenset({"1", "true", "yes", "on", "0", "false", "no", "off"})
+#: psycopg's connection argument, also accepted (as text) in DATABASE_URL's query.
+PREPARE_THRESHOLD = "prepare_threshold"
 
 
 class ConfigError(RuntimeError):
@@ -37,6 +62,8 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "DASH_DEFAULT_MANUFACTURER": "Toyota",
         "SEED_SAMPLE_ON_START": False,
         "JSON_SORT_KEYS": False,
+        # Proxies in front that set X-Forwarded-For/-Proto/-Host (see server/__init__.py).
+        "TRUSTED_PROXIES": 0,
         # Accounts and sessions (see server/security.py).
         "ADMIN_USERNAME": None,
         "ADMIN_PASSWORD": None,
@@ -94,6 +121,50 @@ def environment_config(instance_path: str) -> dict[str, Any]:
         config["DASH_POINT_BUDGET"] = budget
     if max_bytes := os.environ.get("REQUEST_MAX_BYTES"):
         config["REQUEST_MAX_BYTES"] = int(max_bytes)
+    if proxies := os.environ.get("TRUSTED_PROXIES"):
+        config["TRUSTED_PROXIES"] = whole_number("TRUSTED_PROXIES", proxies, minimum=0)
+    config.update(_database_config())
+    return config
+
+
+def whole_number(name: str, value: str, minimum: int) -> int:
+    """``value`` as an int of at least ``minimum``, or a ConfigError naming ``name``."""
+    try:
+        number = int(value.strip())
+    except ValueError:
+        number = minimum - 1
+    if number < minimum:
+        raise ConfigError(f"{name}={value!r} must be a whole number of at least {minimum}")
+    return number
+
+
+def prepare_threshold(name: str, value: str) -> int | None:
+    """psycopg's ``prepare_threshold`` from text: a whole number, or ``none`` (never prepare)."""
+    if value.strip().lower() == "none":
+        return None
+    try:
+        return whole_number(name, value, minimum=0)
+    except ConfigError:
+        raise ConfigError(
+            f"{name}={value!r} must be a whole number of at least 0, or 'none' to never "
+            "prepare statements (what PgBouncer in transaction pooling mode needs)"
+        ) from None
+
+
+def _database_config() -> dict[str, Any]:
+    """The PostgreSQL pool and statement-preparation settings from the environment."""
+    config: dict[str, Any] = {}
+    for name, minimum in POOL_MINIMUMS.items():
+        if value := os.environ.get(name):
+            config[name] = whole_number(name, value, minimum)
+    if value := os.environ.get("DATABASE_POOL_PRE_PING"):
+        if value.strip().lower() not in FLAG_WORDS:
+            raise ConfigError(f"DATABASE_POOL_PRE_PING={value!r} must be 1 or 0 (true or false)")
+        config["DATABASE_POOL_PRE_PING"] = _flag(value)
+    if value := os.environ.get("DATABASE_PREPARE_THRESHOLD"):
+        config["DATABASE_PREPARE_THRESHOLD"] = prepare_threshold(
+            "DATABASE_PREPARE_THRESHOLD", value
+        )
     return config
 
 
@@ -143,10 +214,15 @@ def engine_defaults(config: dict[str, Any]) -> None:
     bound every wait on it, so an outage answers 503 in seconds rather than hanging.
 
     An SQLite file has no server to go away, so there the ping would only add a query
-    to every request.
+    to every request. The pool settings (``DATABASE_POOL_SIZE`` ...) and
+    ``DATABASE_PREPARE_THRESHOLD`` apply to PostgreSQL too; options given outright in
+    ``SQLALCHEMY_ENGINE_OPTIONS`` win over them.
     """
     options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})  # never the caller's dict
     if not str(config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
+        for setting, option in POOL_SETTINGS.items():
+            if config.get(setting) is not None:
+                options.setdefault(option, config[setting])
         options.setdefault("pool_pre_ping", True)
         timeouts = {**TIMEOUT_DEFAULTS, **config}
         options.setdefault("pool_timeout", timeouts["DATABASE_POOL_TIMEOUT"])
@@ -158,8 +234,29 @@ def engine_defaults(config: dict[str, Any]) -> None:
         connect_args.setdefault("connect_timeout", max(1, round(connect_seconds)))
         connect_args.setdefault("tcp_user_timeout", round(connect_seconds * 1000))
         connect_args.setdefault("options", f"-c statement_timeout={statement_ms}")
+        if "DATABASE_PREPARE_THRESHOLD" in config:
+            connect_args.setdefault(PREPARE_THRESHOLD, config["DATABASE_PREPARE_THRESHOLD"])
+        _prepare_threshold_from_url(config, connect_args)
         options["connect_args"] = connect_args
     config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def _prepare_threshold_from_url(config: dict[str, Any], connect_args: dict[str, Any]) -> None:
+    """Move ``?prepare_threshold=`` out of the database URL into ``connect_args``.
+
+    SQLAlchemy hands URL query values to psycopg as text, which psycopg then compares
+    with a number (a TypeError on the first query); as a connect argument it is typed.
+    A value given as a setting wins over the URL's.
+    """
+    url = make_url(config["SQLALCHEMY_DATABASE_URI"])
+    if PREPARE_THRESHOLD not in url.query:
+        return
+    given = url.query[PREPARE_THRESHOLD]
+    text = given if isinstance(given, str) else given[-1]  # repeated: the last one counts
+    threshold = prepare_threshold("DATABASE_URL's prepare_threshold", text)
+    connect_args.setdefault(PREPARE_THRESHOLD, threshold)
+    without = url.difference_update_query([PREPARE_THRESHOLD])
+    config["SQLALCHEMY_DATABASE_URI"] = without.render_as_string(hide_password=False)
 
 
 def check_config(config: dict[str, Any]) -> None:

@@ -1,5 +1,9 @@
 """Failed sign-ins counted per client address with the ``limits`` library.
 
+The address is ``request.remote_addr``. Behind a load balancer set ``TRUSTED_PROXIES``
+(server/__init__.py wraps the app in Werkzeug's ProxyFix), or every client counts as the
+proxy's address and one attacker locks everyone out.
+
 Only the login form is limited, so the count is checked in that view alone, not in hooks
 that run on every request (bench/optimisations.md says why Flask-Limiter went).
 
