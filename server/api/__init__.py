@@ -3,11 +3,13 @@
 ``init_api(app)`` configures the OpenAPI document (``/api/v1/openapi.json``), the Swagger UI
 page (``/api/v1/docs``, assets served from the installed ``swagger-ui-bundle`` package, no
 CDN) and registers the API blueprint. With ``FUELDASH_PRIVATE`` every read also needs a
-signed-in session or a bearer token; the docs page and the spec stay open.
+signed-in session or a bearer token, and the document says so on every GET operation; the
+docs page and the spec stay open.
 """
 
 import http
 
+from apispec import APISpec, BasePlugin
 from flask import Blueprint, Flask, Response, current_app, request
 from flask_login import current_user
 from flask_smorest import Api
@@ -19,6 +21,8 @@ from server.api.schemas import ProblemSchema
 
 API_URL_PREFIX = "/api/v1"
 READ_METHODS = frozenset({"GET", "HEAD"})
+#: The security scheme of a signed-in browser session (private mode's reads accept it).
+SESSION_COOKIE = "signInSession"
 DOCS_ASSETS_PATH = f"{API_URL_PREFIX}/docs/assets"
 
 
@@ -45,6 +49,36 @@ class ProblemApi(Api):
         response = {"description": "Any other error", "schema": self.ERROR_SCHEMA}
         prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+
+class ReadsNeedCredentials(BasePlugin):
+    """With FUELDASH_PRIVATE: every GET operation documents that it needs a bearer token or
+    a signed-in session, and its 401 answer. Writes already name the bearer token."""
+
+    def __init__(self, session_cookie: str) -> None:
+        self.session_cookie = session_cookie
+
+    def init_spec(self, spec: APISpec) -> None:
+        super().init_spec(spec)
+        spec.components.security_scheme(
+            SESSION_COOKIE,
+            {
+                "type": "apiKey",
+                "in": "cookie",
+                "name": self.session_cookie,
+                "description": "The session cookie of a sign-in at /login.",
+            },
+        )
+
+    def operation_helper(
+        self, path: str | None = None, operations: dict | None = None, **kwargs: object
+    ) -> None:
+        from server.api.writes import BEARER
+
+        read = (operations or {}).get("get")
+        if read is not None:
+            read.setdefault("security", [{BEARER: []}, {SESSION_COOKIE: []}])
+            read.setdefault("responses", {}).setdefault("401", http.HTTPStatus(401).name)
 
 
 def _private_api_request() -> bool:
@@ -87,13 +121,15 @@ def init_api(app: Flask) -> ProblemApi:
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
     app.config.setdefault("OPENAPI_SWAGGER_UI_PATH", "docs")
     app.config.setdefault("OPENAPI_SWAGGER_UI_URL", f"{DOCS_ASSETS_PATH}/")
+    private = [ReadsNeedCredentials(app.config["SESSION_COOKIE_NAME"])]
     api = ProblemApi(
         app,
         spec_kwargs={
             "info": {
                 "description": "Vehicle fuel-efficiency data. Errors are RFC 9457 problem "
                 "details; responses carry an ETag tied to the store's data version."
-            }
+            },
+            "extra_plugins": private if app.config["FUELDASH_PRIVATE"] else [],
         },
     )
     document_bearer_auth(api)

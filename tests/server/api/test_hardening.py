@@ -95,3 +95,44 @@ def test_json_numbers_stay_numbers(client: FlaskClient, token: str) -> None:
     response = client.post(f"{API}/vehicles", json=body, headers=bearer(token))
     assert response.status_code == 201, response.get_data(as_text=True)
     assert (response.get_json()["year"], response.get_json()["horsepower"]) == (1980, 100.0)
+
+
+def _spec_operations(app: Flask) -> tuple[dict[str, Any], dict[tuple[str, str], Any]]:
+    """The OpenAPI document and its operations by (method, path)."""
+    spec = app.test_client().get(f"{API}/openapi.json").get_json()
+    operations = {
+        (method.upper(), path): operation
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+        if method in {"get", "post", "put", "patch", "delete"}
+    }
+    return spec, operations
+
+
+def test_private_spec_marks_every_read_as_needing_credentials(make_app: Any, app: Flask) -> None:
+    spec, operations = _spec_operations(make_app(FUELDASH_PRIVATE=True))
+    reads = {path: op for (method, path), op in operations.items() if method == "GET"}
+    assert len(reads) == 6
+    for path, operation in reads.items():
+        assert operation["security"] == [{"bearerAuth": []}, {"signInSession": []}], path
+        assert operation["responses"]["401"] == {"$ref": "#/components/responses/UNAUTHORIZED"}
+    # Writes take a token only, as before.
+    writes = [op for (method, _path), op in operations.items() if method != "GET"]
+    assert len(writes) == 3
+    assert all(op["security"] == [{"bearerAuth": []}] for op in writes)
+    assert spec["components"]["securitySchemes"]["signInSession"] == {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "session",
+        "description": "The session cookie of a sign-in at /login.",
+    }
+
+
+def test_default_spec_leaves_reads_open(app: Flask) -> None:
+    spec, operations = _spec_operations(app)
+    reads = [op for (method, _path), op in operations.items() if method == "GET"]
+    assert len(reads) == 6
+    assert all("security" not in op and "401" not in op["responses"] for op in reads)
+    writes = [op for (method, _path), op in operations.items() if method != "GET"]
+    assert all(op["security"] == [{"bearerAuth": []}] for op in writes)
+    assert "signInSession" not in spec["components"]["securitySchemes"]
