@@ -583,9 +583,15 @@ def _field_value(plan: ColumnPlan, text: str) -> Any:
         return None
     text = VALUE_CODES.get(name, {}).get(text.lower(), text)
     value = parse_field(name, text)
-    if value is not None and plan.choice.unit in TO_STORED_UNIT:
-        value = TO_STORED_UNIT[plan.choice.unit](value)
-    return value
+    unit = plan.choice.unit
+    if value is None or unit not in TO_STORED_UNIT:
+        return value
+    # A valid value can leave the field's range once converted: 1e-320 cu in is 0 litres,
+    # which the database's "> 0" check refuses, and 1e306 thousand lb is infinite.
+    try:
+        return parse_field(name, TO_STORED_UNIT[unit](value))
+    except FieldError as error:
+        raise FieldError(f"{error} once converted from {unit} to {FIELD_UNITS[name][0]}") from None
 
 
 def _unquote_formula(text: str) -> str:
@@ -701,6 +707,12 @@ def _classify(
         if row.vehicle_id is not None and row.vehicle_id not in known_ids:
             reason = f"no vehicle in {target.slug} has this id"
             report.add_problems([RowProblem(row.row, "fueldash_id", str(row.vehicle_id), reason)])
+            continue
+        holder = sources.get(source or "")
+        if row.vehicle_id is not None and holder not in (None, row.vehicle_id):
+            # The dataset's source ids are unique: the database would refuse this update.
+            reason = f"vehicle {holder} in {target.slug} already has this id"
+            report.add_problems([RowProblem(row.row, "source_id", str(source), reason)])
             continue
         existing = row.vehicle_id or sources.get(source or "")
         if existing:
