@@ -23,7 +23,7 @@ from server.config import (
     environment_config,
     secure_cookies_default,
 )
-from server.extensions import login_manager, migrate
+from server.extensions import bootstrap, login_manager, migrate
 from server.security import responses_ignore_cookies
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -99,6 +99,8 @@ def register_extensions(app: Flask) -> None:
     app.after_request(responses_ignore_cookies)
     login_manager.init_app(app)
     init_login_throttle(app)
+    bootstrap.init_app(app)
+    app.config["BOOTSTRAP_SERVE_LOCAL"] = True  # never a CDN
 
 
 def register_blueprints(app: Flask) -> None:

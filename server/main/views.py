@@ -1,5 +1,5 @@
-"""Routes for ``/`` (a landing page) and ``/healthz`` (database and Redis status for load
-balancers).
+"""Routes for ``/`` (a landing page), ``/favicon.ico`` and ``/healthz`` (database and Redis
+status for load balancers).
 
 ``/healthz`` answers within ``HEALTH_DEADLINE`` seconds whatever its dependencies do: each
 check runs on a small thread pool and one that has not answered by then counts as
@@ -42,6 +42,12 @@ def index() -> str:
     except SQLAlchemyError:
         manufacturers = hidden = total = None
     return render_template("index.html", manufacturers=manufacturers, hidden=hidden, total=total)
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """The site's one icon, where browsers look for it first (the Dash page links it too)."""
+    return current_app.send_static_file("favicon.ico")
 
 
 def _database_status(engine: Engine) -> dict[str, Any]:

@@ -175,7 +175,7 @@ def test_form_offers_the_datasets_and_no_source_id(
 ) -> None:
     auth.login()
     html = client.get("/admin/vehicles/new").get_data(as_text=True)
-    assert re.search(r'<select id="dataset" name="dataset">', html)
+    assert re.search(r'<select [^>]*id="dataset" name="dataset"', html)
     assert '<option selected value="auto-mpg">Auto MPG, 1970-82 (auto-mpg)</option>' in html
     assert '<option value="epa-1984-2015">EPA fuel economy, 1984-2015 (epa-1984-2015)</option>' in (
         html
