@@ -101,10 +101,17 @@ def login() -> ResponseReturnValue:
     return render_template("auth/login.html", form=form, next_url=next_url)
 
 
-@bp.post("/logout")
+@bp.route("/logout", methods=["GET", "POST"])
 def logout() -> ResponseReturnValue:
-    """Sign out (a POST with a CSRF token, so a link elsewhere cannot sign you out)."""
+    """Sign out (a POST with a CSRF token, so a link elsewhere cannot sign you out).
+
+    A GET, where a page has only a link (the dashboard's header), asks to confirm.
+    """
     form = FlaskForm()
+    if request.method == "GET":
+        if not current_user.is_authenticated:
+            return redirect(url_for("main.index"))
+        return render_template("auth/logout.html", form=form)
     if form.validate_on_submit():
         if current_user.is_authenticated:
             # Ends this session everywhere: a copy of the cookie no longer signs in.
