@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app wsgi
 PORT ?= 8050
 export PORT
 
-.PHONY: run dev install install-dev db test lint screenshot clean bench bench-quick bench-tools wrk-tool plotly-bundle
+.PHONY: run dev install install-dev db test lint screenshot clean cluster-test bench bench-quick bench-tools wrk-tool plotly-bundle
 
 $(VENV)/.installed-run: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,12 @@ test: install-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## Two app hosts in network namespaces behind nginx, sharing PostgreSQL (TEST_DATABASE_URL,
+## recreated) and Redis (db 5): sign-in, writes, throttle, migrations, a rolling restart.
+## Needs root, nginx and socat (.ci/run installs them); see tests/cluster/.
+cluster-test: install-dev
+	$(BIN)/pytest -m cluster tests/cluster $(PYTEST_ARGS)
 
 ## Refresh the README's screenshot of the dashboard with headless Chromium.
 screenshot: install-dev
