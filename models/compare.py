@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import Connection, String, cast, func, or_, select
+from sqlalchemy import Connection, Select, String, cast, func, or_, select
 
 from models.api_queries import vehicle_columns, with_names
 from models.validation import MAX_ID, MAX_TEXT, is_plain_number
@@ -144,6 +144,27 @@ class VehicleMatch:
         return " · ".join(parts)
 
 
+def _select_matches() -> Select[*tuple[Any, ...]]:
+    """The fields of a ``VehicleMatch``, joined to the maker's and dataset's names."""
+    return (
+        select(
+            Vehicle.id,
+            Dataset.slug,
+            Manufacturer.name,
+            Vehicle.model,
+            Vehicle.year,
+            Vehicle.displacement,
+            Vehicle.cylinders,
+            Vehicle.transmission,
+            Vehicle.drive,
+            Vehicle.fuel_type,
+            Vehicle.combined_mpg,
+        )
+        .join(Manufacturer, Manufacturer.id == Vehicle.manufacturer_id)
+        .join(Dataset, Dataset.id == Vehicle.dataset_id)
+    )
+
+
 def search_vehicles(
     conn: Connection,
     text: str,
@@ -167,21 +188,7 @@ def search_vehicles(
             matches = or_(matches, cast(Vehicle.year, String) == word)
         conditions.append(matches)
     stmt = (
-        select(
-            Vehicle.id,
-            Dataset.slug,
-            Manufacturer.name,
-            Vehicle.model,
-            Vehicle.year,
-            Vehicle.displacement,
-            Vehicle.cylinders,
-            Vehicle.transmission,
-            Vehicle.drive,
-            Vehicle.fuel_type,
-            Vehicle.combined_mpg,
-        )
-        .join(Manufacturer, Manufacturer.id == Vehicle.manufacturer_id)
-        .join(Dataset, Dataset.id == Vehicle.dataset_id)
+        _select_matches()
         .where(*conditions)
         .order_by(Vehicle.year.desc().nulls_last(), Manufacturer.name, Vehicle.model, Vehicle.id)
         .limit(max(1, min(limit, SEARCH_LIMIT * 5)))
@@ -189,6 +196,18 @@ def search_vehicles(
     if dataset is not None:
         stmt = stmt.where(Dataset.slug == dataset)
     return [VehicleMatch(*row) for row in conn.execute(stmt)]
+
+
+def find_vehicles(conn: Connection, ids: Sequence[int]) -> list[VehicleMatch]:
+    """The vehicles ``ids`` that exist, in the order given (what a page lists as picked)."""
+    wanted = [vehicle_id for vehicle_id in ids if 0 < vehicle_id <= MAX_ID]
+    if not wanted:
+        return []
+    found = {
+        row.id: VehicleMatch(*row)
+        for row in conn.execute(_select_matches().where(Vehicle.id.in_(wanted)))
+    }
+    return [found[vehicle_id] for vehicle_id in wanted if vehicle_id in found]
 
 
 # --- the request --------------------------------------------------------------------------
@@ -278,7 +297,7 @@ def parse_ids(text: str | None) -> tuple[int, ...]:
         check_ids([0] * len(parts))
     for part in parts:
         # int() would also take "1_000" and other scripts' digits; 11 digits pass MAX_ID.
-        if not is_plain_number(part, whole=True) or len(part) > 11 or part.startswith("-"):
+        if not is_plain_number(part, whole=True) or len(part.lstrip("+0")) > 11 or "-" in part:
             shown = part[:40] or "an empty id"
             raise CompareError(
                 {"ids": f"{shown!r} is not a vehicle id; ids are whole numbers, comma-separated."}
@@ -290,7 +309,8 @@ def parse_miles(text: str | None) -> int:
     """Miles per year as typed; the default when empty. CompareError when unusable."""
     if text is None or not text.strip():
         return DEFAULT_MILES_PER_YEAR
-    if not is_plain_number(text, whole=True) or len(text.strip()) > 12:
+    # int() refuses over 4,300 digits; anything over 12 is out of range anyway.
+    if not is_plain_number(text, whole=True) or len(text.strip().lstrip("+-0")) > 12:
         return check_miles(-1)
     return check_miles(int(text))
 
@@ -299,7 +319,7 @@ def parse_price(key: str, text: str | None) -> float | None:
     """A fuel price as typed, in dollars; None when empty. CompareError when unusable."""
     if text is None or not text.strip():
         return None
-    if not is_plain_number(text) or len(text.strip()) > 20:
+    if not is_plain_number(text, exponent=True):  # as JSON writes numbers: "1e-05" too
         return check_price(key, -1.0)
     return check_price(key, float(text))
 

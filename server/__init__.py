@@ -110,11 +110,13 @@ def register_blueprints(app: Flask) -> None:
     from server.api import init_api
     from server.auth.access import register_access
     from server.auth.views import bp as auth_bp
+    from server.compare.views import bp as compare_bp
     from server.errors import register_error_handlers
     from server.main.views import bp as main_bp
     from server.security import register_security
 
     app.register_blueprint(main_bp)
+    app.register_blueprint(compare_bp)
     init_api(app)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)

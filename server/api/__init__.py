@@ -111,6 +111,7 @@ def private_answers(response: Response) -> Response:
 
 def init_api(app: Flask) -> ProblemApi:
     """Configure the OpenAPI document and docs page, and register ``/api/v1``."""
+    from server.api import compare  # noqa: F401  (adds GET /compare to blp)
     from server.api.views import blp
     from server.api.writes import document_bearer_auth  # adds the write routes to blp
 

@@ -136,6 +136,7 @@ def test_openapi_document_describes_every_endpoint(client: FlaskClient) -> None:
         "/api/v1/vehicles/{vehicle_id}",
         "/api/v1/stats",
         "/api/v1/figures/fuel-efficiency",
+        "/api/v1/compare",
     }
     vehicles = spec["paths"]["/api/v1/vehicles"]["get"]
     names = {parameter["name"] for parameter in vehicles["parameters"]}

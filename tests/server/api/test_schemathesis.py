@@ -26,11 +26,12 @@ OPERATIONS = [
     "/api/v1/vehicles/{vehicle_id}",
     "/api/v1/stats",
     "/api/v1/figures/fuel-efficiency",
+    "/api/v1/compare",
 ]
 EXAMPLES = {"/api/v1/vehicles": 80, "/api/v1/stats": 40}
 #: Parameters with rules OpenAPI cannot state (ranges that must be ordered, cursor tokens,
-#: slugs that must name a stored dataset).
-CROSS_PARAMETER_RULES = {"cursor", "year_min", "hp_min", "mpg_min", "dataset"}
+#: slugs that must name a stored dataset, compared vehicle ids that must differ).
+CROSS_PARAMETER_RULES = {"cursor", "year_min", "hp_min", "mpg_min", "dataset", "ids"}
 
 
 def _schema(app: Flask) -> Any:

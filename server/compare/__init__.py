@@ -1,0 +1,1 @@
+"""The compare page: 2-4 vehicles side by side at ``/compare?ids=...`` (see ``views``)."""
