@@ -381,7 +381,7 @@ COMPARE_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("weight", "Weight", "lb"),
     FieldSpec("acceleration", "Acceleration, 0-60 mph", "s"),
     FieldSpec("electric_range_miles", "Electric range", "miles"),
-    FieldSpec("co2_g_per_mile", "Tailpipe CO2 (EPA)", "g/mile"),
+    FieldSpec("co2_g_per_mile", "Tailpipe CO₂ (EPA)", "g/mile"),
     FieldSpec("annual_fuel_cost_usd", "Annual fuel cost (EPA's figure)", "USD/year"),
     FieldSpec("origin", "Origin"),
     FieldSpec("dataset", "Dataset"),

@@ -60,13 +60,12 @@ def test_four_vehicles_side_by_side(client: FlaskClient, epa_ids: dict[str, int]
     # the cheapest is highlighted, in its column's head and its cost
     cheapest = re.findall(r'<th scope="col" class="fd-vehicle fd-cheapest[^"]*"[^>]*>', html)
     assert cheapest == [
-        f'<th scope="col" class="fd-vehicle fd-cheapest table-success" '
-        f'data-vehicle-id="{epa_ids[TESLA]}">'
+        f'<th scope="col" class="fd-vehicle fd-cheapest" data-vehicle-id="{epa_ids[TESLA]}">'
     ]
     assert "Cheapest to run: Tesla Model S AWD - 85 kWh (2015) , $767 a year." in _text(html)
     # the default prices and their sources are stated
     text = _text(html)
-    assert "Default $3.2 per gallon" in text and "Default $0.17 per kWh" in text
+    assert "Default $3.20 per gallon" in text and "Default $0.17 per kWh" in text
     assert "EIA" in text and "8,887 g per gallon of gasoline" in text
 
 
