@@ -34,6 +34,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import create_engine, insert, text
 
+from models import summary
 from models.datasets import SHIPPED
 from models.sample import SAMPLE_DATASET, load_sample
 from models.vehicle import Dataset
@@ -42,6 +43,7 @@ REPO = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO / "bench" / "data"
 SIZES = (406, 50_000, 1_000_000)
 SEED = 20261124
+PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 #: Bumped whenever the stored rows change shape, so that no cached store of an older
 #: schema is reused.
 STORE_FORMAT = 2
@@ -191,6 +193,7 @@ def _load(url: str, store: Store) -> None:
             sql = f"INSERT INTO vehicles ({', '.join(COLUMNS)}) VALUES ({placeholders})"
             for start in range(0, len(data), BATCH):
                 conn.exec_driver_sql(sql, data[start : start + BATCH])
+        summary.rebuild(conn)  # rows loaded around fueldash's writers: count them in
         conn.execute(text("UPDATE data_version SET version = version + 1 WHERE id = 1"))
     engine.dispose()
     _analyze(url)
@@ -263,17 +266,118 @@ def postgres_shipped_store(admin_url: str) -> str:
     return _postgres_cached(admin_url, "bench_shipped", seed_shipped)
 
 
+#: The scale benchmark's store: ten million generated vehicles, built in the database.
+SCALE_SIZE = 10_000_000
+#: Slots of the maker lookup array: shares of the Zipf-like skew, to 1 in 10,000.
+MAKER_SLOTS = 10_000
+
+
+def _fill_in_sql(url: str, size: int, seed: int = SEED) -> None:
+    """Fill a migrated PostgreSQL store with ``size`` generated vehicles in one INSERT ...
+    SELECT over ``generate_series``: Python hands over only the sample's 406 cars and the
+    maker shares, so ten million rows take minutes, not hours.
+
+    The rows follow ``generate``'s recipe (a random sample car, noise on horsepower and
+    mpg, a maker from the Zipf-like skew) with PostgreSQL's seeded ``random()``, so they
+    are not the same rows as ``generate``'s. The vehicles' secondary indexes are dropped
+    for the load and built again after it, which is several times faster than keeping them
+    up to date row by row.
+    """
+    cars = load_sample()
+    sample_makers = sorted({car.manufacturer for car in cars})
+    by_size = sorted(sample_makers, key=lambda m: -sum(c.manufacturer == m for c in cars))
+    makers = by_size + [f"Marque {n:03d}" for n in range(len(by_size) + 1, MAKERS + 1)]
+    slots = np.repeat(
+        np.arange(1, len(makers) + 1),
+        np.round(zipf_shares(len(makers), LARGEST_SHARE) * MAKER_SLOTS).astype(np.int64),
+    ).tolist()
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(insert(Dataset), {"id": DATASET_ID, **asdict(SHIPPED[SAMPLE_DATASET])})
+        conn.exec_driver_sql(
+            "INSERT INTO manufacturers (id, name) VALUES (%s, %s)",
+            list(enumerate(makers, start=1)),
+        )
+        for table, last_id in (("manufacturers", len(makers)), ("datasets", DATASET_ID)):
+            conn.exec_driver_sql(
+                "SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)", (table, last_id)
+            )
+        conn.exec_driver_sql(
+            "CREATE TEMPORARY TABLE sample_cars (n integer PRIMARY KEY, model text, "
+            "year integer, horsepower float8, combined_mpg float8, cylinders integer, "
+            "displacement float8, weight float8, acceleration float8, origin text)"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO sample_cars VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            [
+                (
+                    n,
+                    car.model,
+                    car.year,
+                    car.horsepower,
+                    car.combined_mpg,
+                    car.cylinders,
+                    car.displacement,
+                    car.weight,
+                    car.acceleration,
+                    car.origin,
+                )
+                for n, car in enumerate(cars)
+            ],
+        )
+        indexes = conn.exec_driver_sql(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'vehicles' "
+            "AND indexname NOT IN (SELECT conname FROM pg_constraint)"
+        ).all()
+        for name, _definition in indexes:
+            conn.exec_driver_sql(f'DROP INDEX "{name}"')
+        conn.exec_driver_sql("SELECT setseed(%s)", (seed % 1000 / 1000,))
+        conn.exec_driver_sql(
+            f"""
+            INSERT INTO vehicles ({", ".join(COLUMNS)})
+            SELECT {DATASET_ID}, (%(slots)s::integer[])[1 + floor(random() * %(count)s)::int],
+                   c.model, c.year,
+                   round((c.horsepower * g.factor)::numeric, 1)::float8,
+                   round((c.combined_mpg / g.factor)::numeric, 1)::float8,
+                   c.cylinders, c.displacement, c.weight, c.acceleration, c.origin
+            FROM (
+                SELECT floor(random() * {len(cars)})::int AS n,
+                       0.9 + random() * 0.2 AS factor
+                FROM generate_series(1, %(size)s)
+            ) AS g
+            JOIN sample_cars AS c USING (n)
+            """,
+            {"slots": slots, "count": len(slots), "size": size},
+        )
+        for _name, definition in indexes:
+            conn.exec_driver_sql(definition)
+        summary.rebuild(conn)
+        conn.execute(text("UPDATE data_version SET version = version + 1 WHERE id = 1"))
+    engine.dispose()
+    _analyze(url)
+
+
+def postgres_scale_store(admin_url: str, size: int = SCALE_SIZE, seed: int = SEED) -> str:
+    """A cached PostgreSQL database of ``size`` (ten million) vehicles; returns its URL."""
+    return _postgres_cached(
+        admin_url, f"bench_scale_{size}_{seed}", lambda url: _fill_in_sql(url, size, seed)
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--size", type=int, choices=SIZES)
     which.add_argument("--shipped", action="store_true", help="both shipped datasets")
+    which.add_argument("--scale", action="store_true", help="ten million vehicles (PostgreSQL)")
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--postgres", help="a PostgreSQL URL on the server to use")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     where: Path | str
-    if args.shipped:
+    if args.scale:
+        where = postgres_scale_store(args.postgres or PG_ADMIN_URL)
+    elif args.shipped:
         where = postgres_shipped_store(args.postgres) if args.postgres else sqlite_shipped_store()
     elif args.postgres:
         where = postgres_store(args.postgres, args.size, args.seed)

@@ -8,6 +8,9 @@ full: every store size (406, 50,000, 1,000,000) on SQLite and PostgreSQL, 1 and 
     shipped datasets, with the callback for the EPA's Chevrolets; writes
     bench/out/results.json, then bench/RESULTS.md and bench/latency.png.
 epa: only that last case, its rows printed.
+scale: ten million vehicles on PostgreSQL (built once with SQL, then cached), one client,
+    the p50 of each request the issue 15 table names against its target, uncached; writes
+    the "Scale" section of bench/RESULTS.md.
 
 Every server listens on 127.0.0.1 and is stopped when its runs end; every load run is
 bounded by ``BENCH_DURATION`` seconds (default 5; quick uses ``BENCH_QUICK_DURATION``, 8).
@@ -29,7 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.generate import (
+    SCALE_SIZE,
     SIZES,
+    postgres_scale_store,
     postgres_shipped_store,
     postgres_store,
     sqlite_shipped_store,
@@ -471,6 +476,140 @@ def full() -> list[dict[str, Any]]:
     return results
 
 
+#: The requests the scale run times, with their p50 targets in ms (issue 15).
+SCALE_TARGETS_MS: dict[str, float] = {
+    "`/dash/` layout (`/dash/_dash-layout`)": 300,
+    "`/`": 200,
+    "`/api/v1/manufacturers`": 50,
+    "an unfiltered API page": 50,
+    "a page sorted by `-combined_mpg`": 50,
+    "stats by manufacturer (`/api/v1/stats?group_by=manufacturer`)": 200,
+    "similar vehicles (the query, in process)": 50,
+    "the largest maker's uncached callback": 150,
+}
+SCALE_BEGIN, SCALE_END = "<!-- scale: bench.run scale writes this section -->", "<!-- /scale -->"
+RESULTS_MD = REPO / "bench" / "RESULTS.md"
+
+
+def _scale_subjects(url: str) -> tuple[str, int]:
+    """The largest maker's name, and a vehicle of its with horsepower and weight."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        name, maker_id = conn.execute(
+            text(
+                "SELECT m.name, m.id FROM vehicle_summary s JOIN manufacturers m "
+                "ON m.id = s.manufacturer_id ORDER BY s.vehicles DESC LIMIT 1"
+            )
+        ).one()
+        vehicle = conn.execute(
+            text(
+                "SELECT id FROM vehicles WHERE manufacturer_id = :maker AND horsepower "
+                "IS NOT NULL AND weight IS NOT NULL ORDER BY id LIMIT 1"
+            ),
+            {"maker": maker_id},
+        ).scalar_one()
+    engine.dispose()
+    return name, vehicle
+
+
+def _similar_p50_ms(url: str, vehicle_id: int, runs: int = 20) -> float:
+    """The median time of ``similar_vehicles`` for one vehicle, called in process (the
+    dashboard reaches it only through a clicked point)."""
+    from sqlalchemy import create_engine
+
+    from models.explore import similar_vehicles
+
+    engine = create_engine(url)
+    times = []
+    with engine.connect() as conn:
+        similar_vehicles(conn, vehicle_id)  # warm: statements compiled, pages cached
+        for _ in range(runs):
+            started = time.perf_counter()
+            assert similar_vehicles(conn, vehicle_id)
+            times.append(time.perf_counter() - started)
+    engine.dispose()
+    return statistics.median(times) * 1000
+
+
+def scale() -> list[dict[str, Any]]:
+    """Time each request of issue 15's table on the ten-million-vehicle store."""
+    log(f"== {SCALE_SIZE:,} vehicles on PostgreSQL (built once, then cached)")
+    url = postgres_scale_store(PG_ADMIN_URL)
+    largest, vehicle_id = _scale_subjects(url)
+    seconds = duration()
+    paths = dict(
+        zip(
+            SCALE_TARGETS_MS,
+            [
+                "/dash/_dash-layout",
+                "/",
+                "/api/v1/manufacturers",
+                f"{API_PATH}?limit={API_PAGE_SIZE}",
+                f"{API_PATH}?limit={API_PAGE_SIZE}&sort=-combined_mpg",
+                "/api/v1/stats?group_by=manufacturer",
+            ],
+            strict=False,
+        )
+    )
+    results: list[dict[str, Any]] = []
+    with gunicorn("fueldash", "wsgi:app", url, OUT / "fueldash.log", UNCACHED) as server:
+        for request, path in paths.items():
+            run_wrk(server.url, [path], connections=2, duration_s=WARM_UP_S)  # warm-up
+            result = run_wrk(server.url, [path], connections=1, duration_s=seconds)
+            results.append({"request": request, **result.as_dict()})
+            log(f"  {request}: p50 {result.p50_ms:.1f} ms ({result.errors} errors)")
+        result = callback_load(server, [largest], 1, seconds)
+        request = "the largest maker's uncached callback"
+        results.append({"request": request, "maker": largest, **result.as_dict()})
+        log(f"  {request} ({largest}): p50 {result.p50_ms:.1f} ms ({result.errors} errors)")
+    request = "similar vehicles (the query, in process)"
+    results.append({"request": request, "p50_ms": _similar_p50_ms(url, vehicle_id)})
+    log(f"  {request}: p50 {results[-1]['p50_ms']:.1f} ms")
+    return results
+
+
+def scale_section(results: list[dict[str, Any]]) -> str:
+    """The RESULTS.md section for a scale run."""
+    lines = [
+        SCALE_BEGIN,
+        f"## Scale: {SCALE_SIZE:,} vehicles on PostgreSQL",
+        "",
+        f"`python -m bench.run scale`, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: one client,",
+        f"{duration():g} s per request after a warm-up, figure cache off (a miss every time),",
+        "the store built once by `bench.generate.postgres_scale_store` (`INSERT ... SELECT`",
+        "over `generate_series`). The CSV export job of all rows is measured separately.",
+        "",
+        "| request | p50 ms | target ms | met | errors |",
+        "|---|---:|---:|---|---:|",
+    ]
+    for row in results:
+        target = SCALE_TARGETS_MS[row["request"]]
+        met = "yes" if row["p50_ms"] <= target else "**no**"
+        errors = row.get("errors", 0)
+        lines.append(f"| {row['request']} | {row['p50_ms']:.1f} | {target:g} | {met} | {errors} |")
+    return "\n".join([*lines, SCALE_END])
+
+
+def write_scale_section(section: str) -> None:
+    """Put ``section`` into RESULTS.md in place of the last scale section, or at its end."""
+    text = RESULTS_MD.read_text() if RESULTS_MD.exists() else ""
+    if SCALE_BEGIN in text and SCALE_END in text:
+        before, rest = text.split(SCALE_BEGIN, 1)
+        text = before + section + rest.split(SCALE_END, 1)[1]
+    else:
+        text = text.rstrip() + "\n\n" + section + "\n"
+    RESULTS_MD.write_text(text)
+
+
+def saved_scale_section() -> str | None:
+    text = RESULTS_MD.read_text() if RESULTS_MD.exists() else ""
+    if SCALE_BEGIN not in text or SCALE_END not in text:
+        return None
+    return SCALE_BEGIN + text.split(SCALE_BEGIN, 1)[1].split(SCALE_END, 1)[0] + SCALE_END
+
+
 def main(argv: list[str]) -> int:
     mode = argv[1] if len(argv) > 1 else "quick"
     OUT.mkdir(parents=True, exist_ok=True)
@@ -485,8 +624,17 @@ def main(argv: list[str]) -> int:
 
         results = full()
         (OUT / "results.json").write_text(json.dumps(results, indent=1))
+        kept = saved_scale_section()  # write_report writes the file afresh
         write_report(results)
+        if kept:
+            write_scale_section(kept)
         log(f"(full benchmark took {time.monotonic() - started:.0f} s)")
+        return 0
+    if mode == "scale":
+        results = scale()
+        (OUT / "scale.json").write_text(json.dumps(results, indent=1))
+        write_scale_section(scale_section(results))
+        log(f"(scale benchmark took {time.monotonic() - started:.0f} s)")
         return 0
     if mode == "epa":
         epa([], duration())

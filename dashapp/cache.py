@@ -1,10 +1,12 @@
-"""A cache for what the store answers, keyed by (selection, data version), via Flask-Caching.
+"""A cache for what the store answers, keyed by (selection, versions), via Flask-Caching.
 
 With ``REDIS_URL`` set, every gunicorn worker (and every machine) shares one Redis cache.
 Without it each worker keeps a small in-process ``SimpleCache``; ``CACHE_TYPE=NullCache``
-turns caching off. Keys carry the store's data version, which every write bumps, so a
-write makes every older entry unreachable at once; entries also expire after
-``CACHE_DEFAULT_TIMEOUT`` seconds.
+turns caching off. A key digests the selection with the versions of the data it shows
+(for a figure, each (dataset, manufacturer) summary row's version: ``models.summary``),
+so a write makes unreachable only the entries of what it touched; entries also expire
+after ``CACHE_DEFAULT_TIMEOUT`` seconds. Keys are short: the namespace and a 32-digit
+digest.
 
 Values are stored as the JSON plotly would send (NumPy arrays as base64 typed arrays), so
 a hit is decoded with orjson rather than unpickled. (Flask-Caching's backends still pickle
@@ -29,9 +31,6 @@ from flask import Flask
 from flask_caching import Cache
 from flask_caching.backends import NullCache
 from plotly.io.json import to_json_plotly
-from sqlalchemy import Connection
-
-from models.vehicle import current_data_version
 
 JsonObject = dict[str, Any]
 log = logging.getLogger(__name__)
@@ -111,23 +110,26 @@ def _log_failure(action: str, error: Exception) -> None:
     )
 
 
-def selection_key(namespace: str, version: int, selection: object) -> str:
-    """A short, stable key for one selection of one version of the store."""
-    digest = hashlib.blake2b(repr(selection).encode(), digest_size=16).hexdigest()
-    return f"{namespace}:v{version}:{digest}"
+def selection_key(namespace: str, versions: object, selection: object) -> str:
+    """A short, stable key for one selection of the data at ``versions``."""
+    digest = hashlib.blake2b(repr((selection, versions)).encode(), digest_size=16).hexdigest()
+    return f"{namespace}:{digest}"
 
 
-def cached_by_data_version(
-    conn: Connection, namespace: str, selection: object, build: Callable[[], JsonObject]
+def cached_by_versions(
+    namespace: str,
+    selection: object,
+    versions: Callable[[], object],
+    build: Callable[[], JsonObject],
 ) -> JsonObject:
-    """``build()``'s value for ``selection`` at the store's current data version, cached.
+    """``build()``'s value for ``selection`` at the data's current ``versions()``, cached.
 
     A value read from the cache is its JSON form: equal to what ``build()`` returned once
     serialized, with NumPy arrays as ``{"dtype", "bdata"}`` typed arrays.
     """
     if isinstance(cache.cache, NullCache):  # caching is off: no key, no version to read
         return build()
-    key = selection_key(namespace, current_data_version(conn), selection)
+    key = selection_key(namespace, versions(), selection)
     try:
         stored = cache.get(key)
     except Exception as error:  # any backend failure: serve uncached, not fail the request

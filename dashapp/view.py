@@ -1,4 +1,5 @@
-"""What the dashboard shows for one view: the figure, drawn from a query, cached per data version.
+"""What the dashboard shows for one view: the figure, drawn from a query, cached per version
+of the (dataset, manufacturer) data it shows.
 
 The main callback and the API's figure endpoint both call this module, so both surfaces
 draw the same chart from one code path.
@@ -12,13 +13,14 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashapp.budget import point_budget
-from dashapp.cache import cached_by_data_version
+from dashapp.cache import cached_by_versions
 from dashapp.figures import Figure, empty_figure, selection_figure, summarize
 from dashapp.layout import TABLE_LIMIT, card_texts, table_columns
 from dashapp.state import ViewState, export_url, from_controls
 from models.datasets import default_axes
 from models.db import db
 from models.explore import Selection, plot_series
+from models.summary import versions
 
 #: The figure cache's namespace. Bump its version whenever the figure's shape changes, so
 #: that a shared Redis cache never serves a figure drawn by older code.
@@ -63,12 +65,13 @@ def view_figure(state: ViewState) -> Figure:
     budget = point_budget(current_app.config)
     try:
         conn = db.session.connection()
-        # Cached per (view, data version): every write bumps the version, so a stale
-        # figure is never served again (dashapp/cache.py; Redis with REDIS_URL).
-        return cached_by_data_version(
-            conn,
+        # Cached per (view, versions of its makers' data): a write to those vehicles or a
+        # rename of their maker makes a new key, a write to others leaves it be, so a
+        # stale figure is never served (dashapp/cache.py; Redis with REDIS_URL).
+        return cached_by_versions(
             FIGURE_CACHE,
             (state, budget),
+            lambda: versions(conn, state.manufacturers, (state.dataset,)),
             lambda: draw_view(state, selection_for(conn, state, budget)),
         )
     except SQLAlchemyError:

@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 
 from models.filters import NUMERIC_FIELDS, VehicleFilter, with_manufacturer_ids
+from models.summary import VehicleSummary
 from models.validation import MAX_ID, VEHICLE_FIELDS, is_storable_text, is_vehicle_id
 from models.vehicle import Dataset, Manufacturer, Vehicle
 
@@ -137,8 +138,10 @@ def _order_by(conn: Connection, sort: Sort) -> list[Any]:
     if sort.field == "id":
         return [column.desc() if sort.descending else column.asc()]
     direction = column.desc() if sort.descending else column.asc()
-    # NULLs last in both directions, spelled out because the dialects' defaults differ.
-    return [column.is_(None).asc(), direction, Vehicle.id.asc()]
+    # NULLs last in both directions, spelled out because the dialects' defaults differ; in
+    # the words of the sort indexes (ix_vehicles_sort_*), so PostgreSQL reads a page of a
+    # sort on an indexed field straight off its index.
+    return [direction.nulls_last(), Vehicle.id.asc()]
 
 
 def _after(conn: Connection, sort: Sort, value: Any, last_id: int) -> ColumnElement[bool]:
@@ -200,9 +203,32 @@ class VehiclePage:
     next_cursor: str | None
 
 
+def summary_rows(vehicle_filter: VehicleFilter) -> Select[Any] | None:
+    """The summary rows (``models.summary``) that add up to the filter's vehicles, when the
+    filter names no more than manufacturers (as ids) and datasets; None otherwise."""
+    names_only = VehicleFilter(
+        datasets=vehicle_filter.datasets, manufacturer_ids=vehicle_filter.manufacturer_ids
+    )
+    if vehicle_filter != names_only:
+        return None
+    rows = select(VehicleSummary).where(VehicleSummary.vehicles > 0)
+    if vehicle_filter.manufacturer_ids is not None:
+        rows = rows.where(VehicleSummary.manufacturer_id.in_(vehicle_filter.manufacturer_ids))
+    if vehicle_filter.datasets:
+        slugs = {slug.strip() for slug in vehicle_filter.datasets}
+        rows = rows.where(
+            VehicleSummary.dataset_id.in_(select(Dataset.id).where(Dataset.slug.in_(slugs)))
+        )
+    return rows
+
+
 def count_vehicles(conn: Connection, vehicle_filter: VehicleFilter) -> int:
-    """How many vehicles the filter lets through."""
+    """How many vehicles the filter lets through: from the summary when it can say."""
     vehicle_filter = with_manufacturer_ids(conn, vehicle_filter)
+    rows = summary_rows(vehicle_filter)
+    if rows is not None:
+        summed = select(func.coalesce(func.sum(rows.subquery().c.vehicles), 0))
+        return conn.scalar(summed) or 0
     return conn.scalar(vehicle_filter.apply(select(func.count()).select_from(Vehicle))) or 0
 
 
@@ -279,10 +305,81 @@ def _plain(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
+def _group_stats(row: Any) -> GroupStats:
+    return GroupStats(
+        key=row[0],
+        count=row[1],
+        mpg_mean=_rounded(row[2]),
+        mpg_min=_plain(row[3]),
+        mpg_max=_plain(row[4]),
+        horsepower_mean=_rounded(row[5]),
+        horsepower_min=_plain(row[6]),
+        horsepower_max=_plain(row[7]),
+    )
+
+
+def _summary_stats(conn: Connection, rows: Select[Any], group_by: GroupBy) -> list[GroupStats]:
+    """``vehicle_stats`` by manufacturer or dataset from the summary ``rows``: counts and
+    sums from the rows, each (dataset, maker)'s extremes from the ends of its indexes."""
+
+    def end(aggregate: Any, column: Any) -> Any:
+        of_pair = (Vehicle.dataset_id == VehicleSummary.dataset_id) & (
+            Vehicle.manufacturer_id == VehicleSummary.manufacturer_id
+        )
+        return select(aggregate(column)).where(of_pair).scalar_subquery()
+
+    pairs = (
+        rows.with_only_columns(
+            VehicleSummary.dataset_id,
+            VehicleSummary.manufacturer_id,
+            VehicleSummary.vehicles,
+            VehicleSummary.has_combined_mpg,
+            VehicleSummary.combined_mpg_sum,
+            VehicleSummary.has_horsepower,
+            VehicleSummary.horsepower_sum,
+            end(func.min, Vehicle.combined_mpg).label("mpg_min"),
+            end(func.max, Vehicle.combined_mpg).label("mpg_max"),
+            end(func.min, Vehicle.horsepower).label("hp_min"),
+            end(func.max, Vehicle.horsepower).label("hp_max"),
+        )
+    ).subquery()
+    key = GROUP_FIELDS[group_by]
+    owner = (
+        (Manufacturer, Manufacturer.id == pairs.c.manufacturer_id)
+        if group_by == "manufacturer"
+        else (Dataset, Dataset.id == pairs.c.dataset_id)
+    )
+    stmt = (
+        select(
+            key,
+            func.sum(pairs.c.vehicles),
+            func.sum(pairs.c.combined_mpg_sum) / func.nullif(func.sum(pairs.c.has_combined_mpg), 0),
+            func.min(pairs.c.mpg_min),
+            func.max(pairs.c.mpg_max),
+            func.sum(pairs.c.horsepower_sum) / func.nullif(func.sum(pairs.c.has_horsepower), 0),
+            func.min(pairs.c.hp_min),
+            func.max(pairs.c.hp_max),
+        )
+        .select_from(pairs)
+        .join(*owner)
+        .group_by(key)
+        .order_by(_byte_order(conn, key))
+    )
+    return [_group_stats(row) for row in conn.execute(stmt)]
+
+
 def vehicle_stats(
     conn: Connection, vehicle_filter: VehicleFilter, group_by: GroupBy
 ) -> list[GroupStats]:
-    """Per-group statistics of the filtered vehicles, groups in key order, NULL key last."""
+    """Per-group statistics of the filtered vehicles, groups in key order, NULL key last.
+
+    By manufacturer or dataset, over vehicles filtered by no more than those, they come
+    from the summary and reads of each maker's extremes off its indexes.
+    """
+    if group_by in ("manufacturer", "dataset"):
+        rows = summary_rows(with_manufacturer_ids(conn, vehicle_filter))
+        if rows is not None:
+            return _summary_stats(conn, rows, group_by)
     key = GROUP_FIELDS[group_by]
     stmt = with_names(
         select(
@@ -298,19 +395,7 @@ def vehicle_stats(
     ).group_by(key)
     order_key = key if group_by in ("year", "cylinders") else _byte_order(conn, key)
     stmt = vehicle_filter.apply(stmt).order_by(key.is_(None).asc(), order_key.asc())
-    return [
-        GroupStats(
-            key=row[0],
-            count=row[1],
-            mpg_mean=_rounded(row[2]),
-            mpg_min=_plain(row[3]),
-            mpg_max=_plain(row[4]),
-            horsepower_mean=_rounded(row[5]),
-            horsepower_min=_plain(row[6]),
-            horsepower_max=_plain(row[7]),
-        )
-        for row in conn.execute(stmt)
-    ]
+    return [_group_stats(row) for row in conn.execute(stmt)]
 
 
 __all__ = [

@@ -6,6 +6,7 @@ from dataclasses import asdict, fields
 
 from sqlalchemy import Connection, delete, func, select, update
 
+from models import summary
 from models.audit import Actor, Change, record_changes
 from models.datasets import DatasetInfo, create_dataset
 from models.editing import EditError
@@ -51,7 +52,12 @@ def describe_dataset(conn: Connection, actor: Actor, dataset_id: int, info: Data
     changed = [key for key in after if before[key] != after[key]]
     if not changed:
         return
-    conn.execute(update(Dataset).where(Dataset.id == dataset_id).values(after))
+    if {"default_x", "default_y"} & set(changed):
+        # Which of its vehicles are plottable by default changes with the axes.
+        with summary.dataset_axes_changing(conn, dataset_id):
+            conn.execute(update(Dataset).where(Dataset.id == dataset_id).values(after))
+    else:
+        conn.execute(update(Dataset).where(Dataset.id == dataset_id).values(after))
     change = Change(
         "edit dataset",
         before={key: before[key] for key in ["slug", *changed]},
@@ -69,6 +75,7 @@ def delete_dataset(conn: Connection, actor: Actor, dataset_id: int) -> int:
     """Delete a dataset and every vehicle in it; returns how many vehicles went. The log
     gets one entry that names the dataset and the count, not one per vehicle."""
     before = asdict(_described(conn, dataset_id))
+    # The dataset's summary rows go with it (ON DELETE CASCADE).
     removed = conn.execute(delete(Vehicle).where(Vehicle.dataset_id == dataset_id)).rowcount
     conn.execute(delete(Dataset).where(Dataset.id == dataset_id))
     record_changes(conn, actor, [Change("delete dataset", before={**before, "vehicles": removed})])

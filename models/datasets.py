@@ -5,7 +5,8 @@ from datetime import datetime
 
 from sqlalchemy import Connection, func, insert, select
 
-from models.vehicle import Dataset, Vehicle
+from models.summary import VehicleSummary
+from models.vehicle import Dataset
 
 #: The dataset a vehicle joins when a form or an API write names none.
 DEFAULT_DATASET = "auto-mpg"
@@ -112,10 +113,10 @@ def default_axes(conn: Connection) -> dict[str, tuple[str, str]]:
 
 
 def dataset_summaries(conn: Connection) -> list[DatasetSummary]:
-    """Every dataset, by slug, with its vehicle count."""
+    """Every dataset, by slug, with its vehicle count (from the summary)."""
     counts = (
-        select(Vehicle.dataset_id, func.count().label("vehicles"))
-        .group_by(Vehicle.dataset_id)
+        select(VehicleSummary.dataset_id, func.sum(VehicleSummary.vehicles).label("vehicles"))
+        .group_by(VehicleSummary.dataset_id)
         .subquery()
     )
     stmt = (

@@ -1,4 +1,5 @@
-"""Writes to the vehicle store, each audited and each bumping the data version.
+"""Writes to the vehicle store, each audited, each bumping the data version and each
+keeping the summary (``models.summary``) in step.
 
 The admin forms, the JSON API and the CLI all change data through these functions, in
 the caller's transaction, with values already checked by ``models.validation``.
@@ -11,6 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Insert, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from models import summary
 from models.audit import Actor, Change, record_changes, vehicle_snapshots
 from models.datasets import DEFAULT_DATASET, UnknownDataset, dataset_id_for
 from models.db import db
@@ -104,6 +106,7 @@ def create_vehicle(conn: Connection, actor: Actor, values: Mapping[str, Any]) ->
     """Insert one vehicle from validated values; returns its id."""
     columns = column_values(conn, {"dataset": None, **values})
     vehicle_id = conn.execute(insert(Vehicle).values(**columns).returning(Vehicle.id)).scalar_one()
+    summary.added(conn, [vehicle_id])
     after = vehicle_snapshots(conn, [vehicle_id])[vehicle_id]
     record_changes(conn, actor, [Change("create", vehicle_id=vehicle_id, after=after)])
     bump_data_version(conn)
@@ -132,9 +135,9 @@ def update_vehicle(
         return False
     before = vehicle_snapshots(conn, [vehicle_id])[vehicle_id]
     if _changed(before, values)[1]:  # an unchanged save keeps the version
-        conn.execute(
-            update(Vehicle).where(Vehicle.id == vehicle_id).values(**column_values(conn, values))
-        )
+        columns = column_values(conn, values)
+        with summary.tracked(conn, [vehicle_id]):
+            conn.execute(update(Vehicle).where(Vehicle.id == vehicle_id).values(**columns))
     after = vehicle_snapshots(conn, [vehicle_id])[vehicle_id]
     old, new = _changed(before, after)
     if new:
@@ -148,7 +151,8 @@ def delete_vehicles(conn: Connection, actor: Actor, ids: Iterable[int]) -> int:
     before = vehicle_snapshots(conn, ids)
     if not before:
         return 0
-    conn.execute(delete(Vehicle).where(Vehicle.id.in_(sorted(before))))
+    with summary.tracked(conn, before):
+        conn.execute(delete(Vehicle).where(Vehicle.id.in_(sorted(before))))
     record_changes(
         conn, actor, [Change("delete", vehicle_id=i, before=b) for i, b in before.items()]
     )
@@ -178,6 +182,7 @@ def rename_manufacturer(conn: Connection, actor: Actor, manufacturer_id: int, ra
     if new == old:
         return new
     conn.execute(update(Manufacturer).where(Manufacturer.id == manufacturer_id).values(name=new))
+    summary.manufacturer_renamed(conn, manufacturer_id)
     record_changes(
         conn,
         actor,
@@ -203,6 +208,7 @@ def merge_manufacturers(conn: Connection, actor: Actor, source_id: int, target_i
         .where(Vehicle.manufacturer_id == source_id)
         .values(manufacturer_id=target_id)
     )
+    summary.manufacturer_merged(conn, source_id, target_id)
     conn.execute(delete(Manufacturer).where(Manufacturer.id == source_id))
     changes = [
         Change("merge", manufacturer_id=source_id, before={"name": source}, after={"name": target})

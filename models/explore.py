@@ -6,6 +6,7 @@ vehicles, one more reads the points.
 """
 
 import functools
+import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -16,10 +17,11 @@ from sqlalchemy import (
     Row,
     Select,
     String,
+    and_,
     bindparam,
-    case,
     cast,
     func,
+    literal_column,
     or_,
     select,
     true,
@@ -28,6 +30,7 @@ from sqlalchemy import (
 from models.api_queries import ROW_FIELDS, vehicle_columns, with_names
 from models.filters import FilterShape, VehicleFilter, bound_conditions
 from models.queries import MAX_MANUFACTURER_NAME
+from models.summary import FilterValue, VehicleSummary
 from models.vehicle import Dataset, Manufacturer, Vehicle
 
 #: Fields the dashboard can put on an axis, with the column behind each.
@@ -47,9 +50,6 @@ DETAIL_FIELDS: tuple[str, ...] = ROW_FIELDS
 
 #: How many vehicles a "similar vehicles" list holds.
 SIMILAR_COUNT = 5
-#: How many more rows than its share of the point budget a series reads before the even
-#: pick: enough that an id stride rarely leaves a big maker short.
-SAMPLE_MARGIN = 1.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,9 +202,12 @@ def plot_series(
     ``AXIS_FIELDS``.
 
     With a ``budget`` and more plottable vehicles than that, each series keeps its share
-    of the budget (``share_budget``), picked evenly along its points in plotted order
-    (for a big selection, among those an id stride let through): a deterministic sample
-    that keeps each cloud's shape. ``Series.available`` says how many there were.
+    of the budget (``share_budget``): that many of its points, the first in a fixed
+    pseudo-random order of ids (``SAMPLE_ORDER``), so the sample is the same on every
+    request and keeps each cloud's shape. ``Series.available`` says how many there were.
+
+    When the filter names one dataset and nothing else, and the axes are the default
+    chart's or the dataset's own, the counts come from the summary (``models.summary``).
     """
     if x_field not in AXIS_FIELDS or y_field not in AXIS_FIELDS:
         raise KeyError(x_field if x_field not in AXIS_FIELDS else y_field)
@@ -216,31 +219,31 @@ def plot_series(
     # as is, in both statements.
     rest = replace(vehicle_filter, manufacturers=())
     shape, parameters = rest.shape(), rest.parameters()
-    counts = _counts_statement(conn.dialect.name, x_field, y_field, shape)
-    found = {row.name.lower(): row for row in conn.execute(counts, {**parameters, "names": wanted})}
+    counted = _summary_counts(conn, rest, x_field, y_field, wanted)
+    if counted is None:
+        counts = _counts_statement(conn.dialect.name, x_field, y_field, shape)
+        counted = list(conn.execute(counts, {**parameters, "names": wanted}))
+    found = {row.name.lower(): row for row in counted}
     unknown = tuple(n for n in requested if n.lower() not in found)
     makers = list(dict.fromkeys(found[n.lower()] for n in requested if n.lower() in found))
     if not makers:
         return Selection(x_field, y_field, (), unknown)
 
-    def read(maker_ids: list[int], stride: int) -> dict[int, list[Row[Any]]]:
-        stmt = _points_statement(x_field, y_field, shape, stride > 1)
-        values = {**parameters, "maker_ids": maker_ids, "stride": stride}
-        by_maker: dict[int, list[Row[Any]]] = {maker_id: [] for maker_id in maker_ids}
-        for row in conn.execute(stmt, values).all():
-            by_maker[row[0]].append(row)
-        return by_maker
-
     shares = share_budget([maker.plottable for maker in makers], budget)
-    # Every series' share is about the same fraction of its points, so one id stride narrows
-    # them all in SQL to a little more than their shares, and Python reads few rows of a big
-    # maker. Ids need not be spread evenly, so a series that comes back short is read whole.
-    available = sum(maker.plottable for maker in makers)
-    stride = int(available / (budget * SAMPLE_MARGIN)) if budget else 1
-    points = read([maker.id for maker in makers], stride)
-    short = [m.id for m, share in zip(makers, shares, strict=True) if len(points[m.id]) < share]
-    if short and stride > 1:
-        points.update(read(short, 1))
+    points: dict[int, list[Row[Any]]] = {maker.id: [] for maker in makers}
+    whole = [m.id for m, share in zip(makers, shares, strict=True) if share >= m.plottable]
+    if whole:  # every point of these fits in the budget
+        stmt = _points_statement(x_field, y_field, shape)
+        for row in conn.execute(stmt, {**parameters, "maker_ids": whole}):
+            points[row[0]].append(row)
+    for maker, share in zip(makers, shares, strict=True):
+        if share < maker.plottable:
+            # The first ``share`` of the maker's points in a fixed pseudo-random order, read
+            # off ix_vehicles_sample (PostgreSQL): a sample that costs its size, however
+            # many vehicles the maker has.
+            stmt = _sample_statement(x_field, y_field, shape)
+            values = {**parameters, "maker_id": maker.id, "share": share}
+            points[maker.id] = list(conn.execute(stmt, values))
     series = tuple(
         _series(maker, points[maker.id], share, x_field, y_field)
         for maker, share in zip(makers, shares, strict=True)
@@ -285,23 +288,65 @@ def _counts_statement(dialect: str, x_field: str, y_field: str, shape: FilterSha
     ).where(named)
 
 
-@functools.lru_cache(maxsize=256)
-def _points_statement(x_field: str, y_field: str, shape: FilterShape, thinned: bool) -> Select[Any]:
-    """(maker id, id, x, y, label, electric[, mpg]) of the plottable matching vehicles of the
-    makers in ``maker_ids``; ``thinned``, only those whose id is a multiple of ``stride``
-    (the covering index carries the id, so the database skips the rest without reading them)."""
-    x_column, y_column = AXIS_FIELDS[x_field], AXIS_FIELDS[y_field]
-    mpg_column = [] if "combined_mpg" in (x_field, y_field) else [Vehicle.combined_mpg]
+def _summary_counts(
+    conn: Connection, rest: VehicleFilter, x_field: str, y_field: str, wanted: list[str]
+) -> list[Row[Any]] | None:
+    """(id, name, total, plottable) of each maker in ``wanted`` from the summary, when it
+    holds them: ``rest`` names one dataset and nothing more, and the axes are the default
+    chart's or that dataset's defaults. None otherwise."""
+    if rest != VehicleFilter(datasets=rest.datasets) or len(set(rest.datasets)) != 1:
+        return None
+    dataset = conn.execute(
+        select(Dataset.id, Dataset.default_x, Dataset.default_y).where(
+            Dataset.slug == rest.datasets[0].strip()
+        )
+    ).first()
+    if dataset is None:
+        return None
+    if (x_field, y_field) == ("horsepower", "combined_mpg"):
+        plottable = VehicleSummary.plottable
+    elif (x_field, y_field) == (dataset.default_x, dataset.default_y):
+        plottable = VehicleSummary.default_plottable
+    else:
+        return None
+    of_dataset = and_(
+        VehicleSummary.manufacturer_id == Manufacturer.id,
+        VehicleSummary.dataset_id == dataset.id,
+    )
     stmt = (
         select(
-            Vehicle.manufacturer_id,
-            Vehicle.id,
-            x_column,
-            y_column,
-            HOVER_LABEL,
-            IS_ELECTRIC,
-            *mpg_column,
+            Manufacturer.id,
+            Manufacturer.name,
+            func.coalesce(VehicleSummary.vehicles, 0).label("total"),
+            func.coalesce(plottable, 0).label("plottable"),
         )
+        .outerjoin(VehicleSummary, of_dataset)
+        .where(func.lower(Manufacturer.name).in_(wanted))
+    )
+    return list(conn.execute(stmt))
+
+
+def _point_columns(x_field: str, y_field: str) -> list[Any]:
+    """(maker id, id, x, y, label, electric[, mpg]): a point as ``_series`` reads it."""
+    x_column, y_column = AXIS_FIELDS[x_field], AXIS_FIELDS[y_field]
+    mpg_column = [] if "combined_mpg" in (x_field, y_field) else [Vehicle.combined_mpg]
+    return [
+        Vehicle.manufacturer_id,
+        Vehicle.id,
+        x_column.label("x"),
+        y_column.label("y"),
+        HOVER_LABEL,
+        IS_ELECTRIC.label("electric"),
+        *(column.label("mpg") for column in mpg_column),
+    ]
+
+
+@functools.lru_cache(maxsize=256)
+def _points_statement(x_field: str, y_field: str, shape: FilterShape) -> Select[Any]:
+    """Every plottable matching vehicle of the makers in ``maker_ids``, as points."""
+    x_column, y_column = AXIS_FIELDS[x_field], AXIS_FIELDS[y_field]
+    return (
+        select(*_point_columns(x_field, y_field))
         .where(
             Vehicle.manufacturer_id.in_(bindparam("maker_ids", expanding=True)),
             *bound_conditions(shape),
@@ -313,7 +358,30 @@ def _points_statement(x_field: str, y_field: str, shape: FilterShape, thinned: b
             Vehicle.manufacturer_id, x_column, y_column, Vehicle.year, Vehicle.model, Vehicle.id
         )
     )
-    return stmt.where(Vehicle.id % bindparam("stride") == 0) if thinned else stmt
+
+
+#: ``SAMPLE_ORDER`` as a column expression, spelled as ix_vehicles_sample spells it.
+SAMPLE_KEY = func.mod(Vehicle.id * literal_column("2654435761"), literal_column("4294967296"))
+
+
+@functools.lru_cache(maxsize=256)
+def _sample_statement(x_field: str, y_field: str, shape: FilterShape) -> Select[Any]:
+    """The first ``share`` plottable matching vehicles of maker ``maker_id`` in
+    ``SAMPLE_ORDER``, as points in plotted order."""
+    sample = (
+        select(*_point_columns(x_field, y_field), Vehicle.year, Vehicle.model)
+        .where(
+            Vehicle.manufacturer_id == bindparam("maker_id"),
+            *bound_conditions(shape),
+            _has_both(x_field, y_field),
+        )
+        .order_by(SAMPLE_KEY)
+        .limit(bindparam("share"))
+        .subquery("sample")
+    )
+    columns = [c for c in sample.c if c.key not in ("year", "model")]
+    c = sample.c
+    return select(*columns).order_by(c.x, c.y, c.year, c.model, c.id)
 
 
 def _series(
@@ -348,41 +416,49 @@ def year_span(conn: Connection) -> tuple[int | None, int | None]:
 
 
 def dataset_choices(conn: Connection) -> dict[str, DatasetChoices]:
-    """Every dataset with vehicles, by slug, with what the dashboard offers for it."""
-    axis_counts = [func.count(column) for column in AXIS_FIELDS.values()]
+    """Every dataset with vehicles, by slug, with what the dashboard offers for it.
+
+    Three statements over the summary tables (``models.summary``), none over the vehicles.
+    """
+    summed = [func.sum(getattr(VehicleSummary, f"has_{axis}")) for axis in AXIS_FIELDS]
     datasets = conn.execute(
         select(Dataset.id, Dataset.slug, Dataset.name, Dataset.default_x, Dataset.default_y)
-        .add_columns(func.count(Vehicle.id), *axis_counts)
-        .join(Vehicle, Vehicle.dataset_id == Dataset.id)
+        .add_columns(func.sum(VehicleSummary.vehicles), *summed)
+        .join(VehicleSummary, VehicleSummary.dataset_id == Dataset.id)
         .group_by(Dataset.id)
+        .having(func.sum(VehicleSummary.vehicles) > 0)
         .order_by(Dataset.id)
     ).all()
     values: dict[int, dict[str, list[Any]]] = {row.id: {} for row in datasets}
-    for name, column in CHOICE_FIELDS.items():
-        found = select(Vehicle.dataset_id, column).where(column.is_not(None)).distinct()
-        for dataset_id, value in conn.execute(found.order_by(column)):
-            values[dataset_id].setdefault(name, []).append(value)
+    found = select(FilterValue.dataset_id, FilterValue.field, FilterValue.value).where(
+        FilterValue.vehicles > 0
+    )
+    for dataset_id, name, value in conn.execute(found):
+        if dataset_id in values and name in CHOICE_FIELDS:
+            values[dataset_id].setdefault(name, []).append(
+                int(value) if name == "cylinders" else value
+            )
+    makers: dict[int, list[tuple[str, int]]] = {row.id: [] for row in datasets}
+    stmt = (
+        select(VehicleSummary.dataset_id, Manufacturer.name, VehicleSummary.default_plottable)
+        .join(Manufacturer, Manufacturer.id == VehicleSummary.manufacturer_id)
+        .where(VehicleSummary.vehicles > 0)
+        .order_by(VehicleSummary.dataset_id, Manufacturer.name)
+    )
+    for dataset_id, name, plottable in conn.execute(stmt):
+        if dataset_id in makers:
+            makers[dataset_id].append((name, plottable))
     choices = {}
     for row in datasets:
-        x_field = row.default_x if row.default_x in AXIS_FIELDS else "horsepower"
-        y_field = row.default_y if row.default_y in AXIS_FIELDS else "combined_mpg"
-        plottable = func.count(case((_has_both(x_field, y_field), Vehicle.id)))
-        makers = conn.execute(
-            select(Manufacturer.name, plottable)
-            .join(Vehicle, Vehicle.manufacturer_id == Manufacturer.id)
-            .where(Vehicle.dataset_id == row.id)
-            .group_by(Manufacturer.id, Manufacturer.name)
-            .order_by(Manufacturer.name)
-        ).all()
         choices[row.slug] = DatasetChoices(
             slug=row.slug,
             name=row.name,
             vehicles=row[5],
-            default_x=x_field,
-            default_y=y_field,
+            default_x=row.default_x if row.default_x in AXIS_FIELDS else "horsepower",
+            default_y=row.default_y if row.default_y in AXIS_FIELDS else "combined_mpg",
             axes=tuple(a for a, count in zip(AXIS_FIELDS, row[6:], strict=True) if count),
-            values={name: tuple(values[row.id].get(name, ())) for name in CHOICE_FIELDS},
-            manufacturers=tuple((name, count) for name, count in makers),
+            values={name: tuple(sorted(values[row.id].get(name, ()))) for name in CHOICE_FIELDS},
+            manufacturers=tuple(makers[row.id]),
         )
     return choices
 
@@ -394,6 +470,11 @@ def vehicle_details(conn: Connection, vehicle_id: int) -> dict[str, Any] | None:
     return None if row is None else dict(row._mapping)
 
 
+#: Neighbours by horsepower read on each side at first; the window widens until it
+#: provably holds the nearest vehicles.
+SIMILAR_WINDOW = 200
+
+
 def similar_vehicles(
     conn: Connection, vehicle_id: int, count: int = SIMILAR_COUNT
 ) -> list[dict[str, Any]]:
@@ -401,47 +482,65 @@ def similar_vehicles(
 
     Both dimensions are scaled by their range across the store, so a 10 hp gap and a
     10 lb gap do not weigh the same. Only vehicles with horsepower, weight and mpg count.
+
+    Reads a bounded window, not the store: the spans come from the ends of the horsepower
+    and weight indexes, and the candidates are the ``SIMILAR_WINDOW`` vehicles nearest in
+    horsepower on each side (off ix_vehicles_sort_horsepower). A vehicle outside that
+    window is further in horsepower alone than the window's edge, so once the edge is
+    further than the ``count``-th candidate, no outsider can be nearer; until then the
+    window grows fourfold.
     """
     origin = conn.execute(
         select(Vehicle.horsepower, Vehicle.weight).where(Vehicle.id == vehicle_id)
     ).first()
-    if origin is None:
+    if origin is None or origin.horsepower is None or origin.weight is None:
         return []
-    horsepower, weight = origin
+    horsepower, weight = float(origin.horsepower), float(origin.weight)
     complete = (
         Vehicle.horsepower.is_not(None)
         & Vehicle.weight.is_not(None)
         & Vehicle.combined_mpg.is_not(None)
     )
-    hp_low, hp_high, weight_low, weight_high = conn.execute(
-        select(
-            func.min(Vehicle.horsepower),
-            func.max(Vehicle.horsepower),
-            func.min(Vehicle.weight),
-            func.max(Vehicle.weight),
-        ).where(complete)
-    ).one()
-    # Nothing to compare with: this vehicle lacks a dimension, or no vehicle has all three.
-    if (
-        horsepower is None
-        or weight is None
-        or hp_low is None
-        or hp_high is None
-        or weight_low is None
-        or weight_high is None
-    ):
-        return []
+    # One statement per end, so each is a single index probe on PostgreSQL and SQLite.
+    ends = [
+        conn.scalar(select(aggregate(column)).where(complete))
+        for column in (Vehicle.horsepower, Vehicle.weight)
+        for aggregate in (func.min, func.max)
+    ]
+    hp_low, hp_high, weight_low, weight_high = ends
+    if hp_low is None or hp_high is None or weight_low is None or weight_high is None:
+        return []  # no vehicle has all three
     hp_span = float(hp_high - hp_low) or 1.0
     weight_span = float(weight_high - weight_low) or 1.0
-    hp_gap = (Vehicle.horsepower - horsepower) / hp_span
-    weight_gap = (Vehicle.weight - weight) / weight_span
-    distance = (hp_gap * hp_gap + weight_gap * weight_gap).label("distance")
-    nearest = (
-        with_names(select(*vehicle_columns(), distance))
-        .where(complete, Vehicle.id != vehicle_id)
-        .order_by(distance, Vehicle.id)
-        .limit(count)
-        .subquery()
-    )
-    stmt = select(nearest).order_by(nearest.c.combined_mpg.desc(), nearest.c.distance, nearest.c.id)
-    return [dict(row._mapping) for row in conn.execute(stmt)]
+    columns = with_names(select(*vehicle_columns())).where(complete, Vehicle.id != vehicle_id)
+    window = SIMILAR_WINDOW
+    while True:
+        below = conn.execute(
+            columns.where(Vehicle.horsepower <= horsepower)
+            .order_by(Vehicle.horsepower.desc(), Vehicle.id.desc())
+            .limit(window)
+        ).all()
+        above = conn.execute(
+            columns.where(Vehicle.horsepower > horsepower)
+            .order_by(Vehicle.horsepower, Vehicle.id)
+            .limit(window)
+        ).all()
+
+        def distance(row: Row[Any]) -> float:
+            hp_gap = (row.horsepower - horsepower) / hp_span
+            weight_gap = (row.weight - weight) / weight_span
+            return hp_gap * hp_gap + weight_gap * weight_gap
+
+        nearest = sorted((distance(row), row.id, row) for row in [*below, *above])[:count]
+        # How far, in scaled horsepower alone, the nearest vehicle left out could be.
+        reach = min(
+            (horsepower - below[-1].horsepower) / hp_span if len(below) == window else math.inf,
+            (above[-1].horsepower - horsepower) / hp_span if len(above) == window else math.inf,
+        )
+        if len(nearest) < count and reach == math.inf:
+            break  # fewer candidates than asked for in the whole store
+        if len(nearest) == count and reach * reach > nearest[-1][0]:
+            break
+        window *= 4
+    picked = sorted(nearest, key=lambda item: (-item[2].combined_mpg, item[0], item[1]))
+    return [dict(row._mapping) | {"distance": gap} for gap, _id, row in picked]

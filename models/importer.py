@@ -43,6 +43,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
+from models import summary
 from models.audit import Actor, Change, record_changes, vehicle_snapshots
 from models.datasets import SHIPPED, DatasetInfo, UnknownDataset, dataset_id_for
 from models.editing import column_values
@@ -810,6 +811,7 @@ def _insert_new(
     ids = conn.scalars(
         insert(Vehicle).returning(Vehicle.id, sort_by_parameter_order=True), params
     ).all()
+    summary.added(conn, ids)
     record_changes(
         conn,
         actor,
@@ -850,7 +852,8 @@ def _apply_updates(
         .where(Vehicle.id == bindparam("target_id"))
         .values({name: bindparam(f"new_{name}") for name in names})
     )
-    conn.execute(stmt, params)
+    with summary.tracked(conn, [param["target_id"] for param in params]):
+        conn.execute(stmt, params)
     record_changes(conn, actor, changes)
 
 

@@ -2,11 +2,12 @@
 
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, select
+from sqlalchemy import Connection, Row, select
 
-from models.api_queries import select_vehicles
+from models.api_queries import count_vehicles, select_vehicles
 from models.filters import VehicleFilter
 from models.paging import Page
+from models.summary import FilterValue
 from models.vehicle import Dataset, Manufacturer, Vehicle
 
 MAX_PER_PAGE = 100
@@ -43,7 +44,7 @@ def vehicle_page(
     page = max(1, page)
     column = SORTS.get(sort, Vehicle.id)
     order = column.desc() if descending else column.asc()
-    total = conn.scalar(vehicle_filter.apply(select(func.count()).select_from(Vehicle))) or 0
+    total = count_vehicles(conn, vehicle_filter)
     stmt = (
         select_vehicles(vehicle_filter)
         .order_by(order.nulls_last(), Vehicle.id)
@@ -54,12 +55,12 @@ def vehicle_page(
 
 
 def origins(conn: Connection) -> list[str]:
-    """Every origin in the store, for the filter's choices."""
+    """Every origin in the store, for the filter's choices (from the summary)."""
     stmt = (
-        select(Vehicle.origin)
-        .where(Vehicle.origin.is_not(None))
+        select(FilterValue.value)
+        .where(FilterValue.field == "origins", FilterValue.vehicles > 0)
         .distinct()
-        .order_by(Vehicle.origin)
+        .order_by(FilterValue.value)
     )
     return list(conn.scalars(stmt))
 

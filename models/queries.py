@@ -1,11 +1,13 @@
-"""Typed read queries over the vehicle store, shared by the dashboard and the API."""
+"""Typed read queries over the vehicle store, shared by the dashboard and the API; counts
+come from the summary (``models.summary``), never from a pass over the vehicles."""
 
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, func, select
 
 from models.datasets import UnknownDataset
+from models.summary import VehicleSummary
 from models.vehicle import Dataset, Manufacturer, Vehicle
 
 #: Longest manufacturer name a query will look up; anything longer cannot exist.
@@ -31,30 +33,37 @@ def plottable_condition(x: str = "horsepower", y: str = "combined_mpg") -> Any:
 def manufacturer_summaries(
     conn: Connection, dataset: str | None = None
 ) -> list[ManufacturerSummary]:
-    """Every manufacturer, by name, with its vehicle and plottable counts.
+    """Every manufacturer, by name, with its vehicle and plottable counts (horsepower and
+    mpg), from the summary (``models.summary``).
 
     With a dataset slug: the manufacturers with vehicles in that dataset, counting only
     those, plottable on the dataset's default axes. UnknownDataset when no dataset has it.
     """
-    vehicles = Vehicle.manufacturer_id == Manufacturer.id
-    plottable = plottable_condition()
-    if dataset is not None:
-        found = conn.execute(
-            select(Dataset.id, Dataset.default_x, Dataset.default_y).where(Dataset.slug == dataset)
-        ).first()
-        if found is None:
-            raise UnknownDataset(f"no dataset is named {dataset!r}")
-        vehicles &= Vehicle.dataset_id == found.id
-        plottable = plottable_condition(found.default_x, found.default_y)
+    if dataset is None:
+        stmt = (
+            select(
+                Manufacturer.id,
+                Manufacturer.name,
+                func.coalesce(func.sum(VehicleSummary.vehicles), 0),
+                func.coalesce(func.sum(VehicleSummary.plottable), 0),
+            )
+            .outerjoin(VehicleSummary, VehicleSummary.manufacturer_id == Manufacturer.id)
+            .group_by(Manufacturer.id, Manufacturer.name)
+            .order_by(Manufacturer.name)
+        )
+        return [ManufacturerSummary(*row) for row in conn.execute(stmt)]
+    dataset_id = conn.scalar(select(Dataset.id).where(Dataset.slug == dataset))
+    if dataset_id is None:
+        raise UnknownDataset(f"no dataset is named {dataset!r}")
     stmt = (
         select(
             Manufacturer.id,
             Manufacturer.name,
-            func.count(Vehicle.id),
-            func.count(case((plottable, Vehicle.id))),
+            VehicleSummary.vehicles,
+            VehicleSummary.default_plottable,
         )
-        .join(Vehicle, vehicles, isouter=dataset is None)
-        .group_by(Manufacturer.id, Manufacturer.name)
+        .join(VehicleSummary, VehicleSummary.manufacturer_id == Manufacturer.id)
+        .where(VehicleSummary.dataset_id == dataset_id, VehicleSummary.vehicles > 0)
         .order_by(Manufacturer.name)
     )
     return [ManufacturerSummary(*row) for row in conn.execute(stmt)]
@@ -73,9 +82,14 @@ def find_manufacturer(conn: Connection, name: str) -> tuple[int, str] | None:
 
 def count_unplottable(conn: Connection, dataset: str | None = None) -> tuple[int, int]:
     """(vehicles missing horsepower or mpg, all vehicles) across the whole store, or in the
-    dataset with that slug."""
-    stmt = select(func.count(Vehicle.id), func.count(case((plottable_condition(), Vehicle.id))))
+    dataset with that slug; from the summary."""
+    stmt = select(
+        func.coalesce(func.sum(VehicleSummary.vehicles), 0),
+        func.coalesce(func.sum(VehicleSummary.plottable), 0),
+    )
     if dataset is not None:
-        stmt = stmt.join(Dataset, Dataset.id == Vehicle.dataset_id).where(Dataset.slug == dataset)
+        stmt = stmt.join(Dataset, Dataset.id == VehicleSummary.dataset_id).where(
+            Dataset.slug == dataset
+        )
     total, plottable = conn.execute(stmt).one()
     return total - plottable, total

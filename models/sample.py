@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, text, update
 
+from models import summary
 from models.audit import Actor
 from models.datasets import dataset_id_for
 from models.importer import commit_import
@@ -134,6 +135,7 @@ def seed_sample(conn: Connection) -> int:
             for car in cars
         ],
     )
+    summary.rebuild(conn)  # the store was empty: this counts the sample's 406 rows
     bump_data_version(conn)
     return len(cars)
 

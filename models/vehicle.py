@@ -77,6 +77,25 @@ class Manufacturer(Model):
         return f"<Manufacturer {self.name!r}>"
 
 
+#: Numeric fields whose API sorts are served from an index, in both directions.
+SORT_INDEXED: tuple[str, ...] = ("combined_mpg", "horsepower", "year")
+#: A fixed pseudo-random order of ids (Knuth's multiplicative hash, modulo 2**32): the
+#: order the point budget samples a maker's vehicles in. Queries must spell it exactly so,
+#: for the database to match it to ix_vehicles_sample.
+SAMPLE_ORDER = "mod(id * 2654435761, 4294967296)"
+
+
+#: Indexes built on PostgreSQL only (expressions, DESC NULLS LAST, trigrams); migrations
+#: skip them elsewhere, and so must a comparison of the models with a SQLite schema.
+POSTGRESQL_ONLY_INDEXES = frozenset(
+    {
+        *(f"ix_vehicles_sort_{field}_desc" for field in SORT_INDEXED),
+        "ix_vehicles_sample",
+        "ix_vehicles_model_trgm",
+    }
+)
+
+
 class Vehicle(Model):
     """One car. Unknown measurements are NULL, never a sentinel such as 0 or -1."""
 
@@ -98,6 +117,37 @@ class Vehicle(Model):
         # rows straight off this index.
         Index("ix_vehicles_manufacturer", "manufacturer_id", "id"),
         Index("ix_vehicles_dataset", "dataset_id", "id"),
+        # API pages sorted on these fields read their rows off an index in order, ties on
+        # id (models/api_queries.py); weight and horsepower also give "similar vehicles"
+        # their spans and neighbours. Descending with NULLs last needs its own index on
+        # PostgreSQL; SQLite cannot write NULLS LAST in an index.
+        *(
+            index
+            for field in SORT_INDEXED
+            for index in (
+                Index(f"ix_vehicles_sort_{field}", field, "id"),
+                Index(
+                    f"ix_vehicles_sort_{field}_desc", text(f"{field} DESC NULLS LAST"), "id"
+                ).ddl_if(dialect="postgresql"),
+            )
+        ),
+        Index("ix_vehicles_sort_weight", "weight", "id"),
+        # Stats by manufacturer take each maker's mpg range from here (horsepower's comes
+        # from ix_vehicles_plot).
+        Index("ix_vehicles_maker_mpg", "dataset_id", "manufacturer_id", "combined_mpg"),
+        # The point budget's sample: a maker's vehicles in a fixed pseudo-random order, so a
+        # series reads its share of rows and no more (models/explore.py). PostgreSQL only:
+        # SQLAlchemy cannot reflect an expression index on SQLite, whose stores are small.
+        Index("ix_vehicles_sample", "manufacturer_id", text(SAMPLE_ORDER)).ddl_if(
+            dialect="postgresql"
+        ),
+        # q= matches model names by substring; trigrams let PostgreSQL find them by index.
+        Index(
+            "ix_vehicles_model_trgm",
+            "model",
+            postgresql_using="gin",
+            postgresql_ops={"model": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
         # A file's own row ids, kept so that importing it again updates instead of adding.
         UniqueConstraint("dataset_id", "source_id", name="uq_vehicles_dataset_source_id"),
         CheckConstraint("horsepower IS NULL OR horsepower > 0", name="horsepower_positive"),
@@ -120,7 +170,7 @@ class Vehicle(Model):
         ForeignKey("manufacturers.id", ondelete="RESTRICT")
     )
     model: Mapped[str] = mapped_column(String(MAX_MODEL_LENGTH))
-    year: Mapped[int | None] = mapped_column(Integer, index=True)
+    year: Mapped[int | None] = mapped_column(Integer)  # indexed by ix_vehicles_sort_year
     horsepower: Mapped[float | None]
     #: Fuel economy in mpg (MPGe for electric vehicles).
     city_mpg: Mapped[float | None]

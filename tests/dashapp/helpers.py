@@ -13,7 +13,7 @@ from sqlalchemy import insert
 
 from dashapp.callbacks import CONTROL_IDS, MAIN_INPUTS, MAIN_STATE
 from dashapp.figures import GRAPH_ID
-from models import Vehicle
+from models import Vehicle, summary
 from models.datasets import dataset_id_for
 from models.db import db
 from models.editing import manufacturer_id_for
@@ -146,5 +146,6 @@ def add_epa_vehicles(app: Flask, makes: tuple[str, ...] = ("Chevrolet",)) -> int
                 }
             )
         conn.execute(insert(Vehicle), values)
+        summary.rebuild(conn)  # count the rows in, as the writers do
         bump_data_version(conn)
     return len(values)

@@ -1,4 +1,5 @@
-"""The figure cache: keyed by (selection, data version), on SimpleCache and on real Redis."""
+"""The figure cache: keyed by (selection, versions of the data shown), on SimpleCache and on
+real Redis."""
 
 import json
 import os
@@ -6,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import pytest
 import redis
 from flask import Flask
@@ -14,18 +16,28 @@ from sqlalchemy import insert, select
 from dashapp.cache import cache_environment
 from dashapp.figures import GRAPH_ID
 from dashapp.view import FIGURE_CACHE
-from models import Manufacturer, Vehicle
+from models import Manufacturer, Vehicle, summary
+from models.audit import Actor
 from models.datasets import dataset_id_for
 from models.db import db
-from models.vehicle import bump_data_version
-from tests.dashapp.helpers import UPDATE_URL, callback_payload, point_count, post_figure, post_view
+from models.editing import rename_manufacturer, update_vehicle, write_transaction
+from tests.dashapp.helpers import (
+    UPDATE_URL,
+    callback_payload,
+    decode_array,
+    marker_traces,
+    point_count,
+    post_figure,
+    post_view,
+)
 from tests.server.api.helpers import counting_statements
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 def add_toyota_behind_the_apps_back(app: Flask, *, bump: bool) -> None:
-    """Insert a plottable Toyota with Core, bumping the data version only when asked."""
+    """Insert a plottable Toyota with Core; only when asked, count the store into the
+    summary again, which gives Toyota's summary row a new version as every real write does."""
     with app.app_context(), db.engine.begin() as conn:
         toyota_id = conn.scalar(select(Manufacturer.id).where(Manufacturer.name == "Toyota"))
         conn.execute(
@@ -39,16 +51,16 @@ def add_toyota_behind_the_apps_back(app: Flask, *, bump: bool) -> None:
             )
         )
         if bump:
-            bump_data_version(conn)
+            summary.rebuild(conn)
 
 
 def check_cache_follows_the_data_version(app: Flask) -> None:
     client = app.test_client()
     assert point_count(post_figure(client, "Toyota")) == 26
-    # A write that does not bump the version is invisible: the answer came from the cache.
+    # A write that does not change the version is invisible: the answer came from the cache.
     add_toyota_behind_the_apps_back(app, bump=False)
     assert point_count(post_figure(client, "Toyota")) == 26
-    # Bumping the version, as every real write does, makes the cached figure stale.
+    # A new version of Toyota's data, as every real write makes, makes the figure stale.
     add_toyota_behind_the_apps_back(app, bump=True)
     assert point_count(post_figure(client, "Toyota")) == 28
 
@@ -100,7 +112,7 @@ def test_null_cache_always_reads_the_store(make_app: Any, app: Flask) -> None:
     uncached = make_app(CACHE_TYPE="NullCache")
     client = uncached.test_client()
     assert point_count(post_figure(client, "Toyota")) == 26
-    add_toyota_behind_the_apps_back(uncached, bump=False)
+    add_toyota_behind_the_apps_back(uncached, bump=True)
     assert point_count(post_figure(client, "Toyota")) == 27
 
 
@@ -170,19 +182,66 @@ def test_every_query_of_a_figure_reaches_sqlalchemy_events(make_app: Any, app: F
     post_figure(client, "Toyota")  # Dash's one-off set-up is not the figure's to count
     with counting_statements(uncached) as statements:
         assert point_count(post_figure(client, ["Toyota", "Honda"])) == 39
-    # Cache off, no data version to read: one statement counts each maker's vehicles,
-    # one reads the points.
-    assert len(queries(statements)) == 2
-    assert all("vehicles" in statement for statement in queries(statements))
+    # Cache off, no versions to read: the dataset's default axes, each maker's counts from
+    # the summary, and one statement reads the points.
+    dataset, counts, points = queries(statements)
+    assert "vehicles" not in dataset and "vehicles " not in counts
+    assert "vehicle_summary" in counts and "FROM vehicles" in points
 
 
-def test_a_cache_hit_reads_only_the_data_version(app: Flask) -> None:
+def test_a_cache_hit_reads_only_the_versions(app: Flask) -> None:
     client = app.test_client()
     post_figure(client, "Honda")  # Dash's one-off set-up is not the figure's to count
     with counting_statements(app) as miss:
         assert point_count(post_figure(client, "Toyota")) == 26
     with counting_statements(app) as hit:
         assert point_count(post_figure(client, "Toyota")) == 26
-    assert len(queries(miss)) == 3
+    assert len(queries(miss)) == 4
     (version,) = queries(hit)
-    assert "data_version" in version
+    assert "vehicle_summary" in version and "FROM vehicles" not in version
+
+
+def first_vehicle(app: Flask, maker: str) -> int:
+    with app.app_context(), db.engine.connect() as conn:
+        return (
+            conn.execute(
+                select(Vehicle.id)
+                .join(Manufacturer)
+                .where(
+                    Manufacturer.name == maker,
+                    Vehicle.horsepower.is_not(None),
+                    Vehicle.combined_mpg.is_not(None),
+                )
+                .order_by(Vehicle.id)
+            )
+            .scalars()
+            .first()
+        )
+
+
+def test_editing_a_ford_keeps_the_cached_toyota_and_redraws_the_ford(app: Flask) -> None:
+    client = app.test_client()
+    post_figure(client, "Honda")  # Dash's one-off set-up is not the figure's to count
+    toyota, ford = post_figure(client, "Toyota"), post_figure(client, "Ford")
+    ford_id = first_vehicle(app, "Ford")
+    with app.app_context(), write_transaction() as conn:
+        update_vehicle(conn, Actor(name="test", source="cli"), ford_id, {"horsepower": 321.0})
+    with counting_statements(app) as toyota_again:
+        assert post_figure(client, "Toyota") == toyota
+    assert len(queries(toyota_again)) == 1  # the versions: a hit
+    with counting_statements(app) as ford_again:
+        redrawn = post_figure(client, "Ford")
+    assert len(queries(ford_again)) > 1  # a miss
+    assert redrawn != ford
+    horsepower = np.concatenate([decode_array(t["x"]) for t in marker_traces(redrawn)])
+    assert np.isclose(horsepower, 321.0).any()
+
+
+def test_renaming_a_maker_redraws_its_figures(app: Flask) -> None:
+    client = app.test_client()
+    assert point_count(post_figure(client, "Toyota")) == 26
+    with app.app_context(), write_transaction() as conn:
+        toyota_id = conn.scalar(select(Manufacturer.id).where(Manufacturer.name == "Toyota"))
+        rename_manufacturer(conn, Actor(name="test", source="cli"), toyota_id, "Toyoda")
+    assert point_count(post_figure(client, "Toyota")) == 0
+    assert point_count(post_figure(client, "Toyoda")) == 26

@@ -1,0 +1,324 @@
+"""Counts the pages, the dashboard and the API show, kept up to date as writes happen.
+
+``vehicle_summary`` holds one row per (dataset, manufacturer): how many vehicles, how many
+have each axis field, how many are plottable on the default chart (horsepower and mpg) and
+on the dataset's default axes, and the sums behind mean mpg and horsepower. Its ``version``
+goes up with every write that touches the pair, so a cached figure can be keyed by the
+versions of exactly the vehicles it shows. ``vehicle_filter_values`` counts each dataset's
+vehicles per filter value (origin, cylinders, fuel type, ...), so the filters offer only
+values some vehicle has, without a DISTINCT over the whole table.
+
+Why a table kept by the writers, rather than values cached per data version: a summary
+row changes in the transaction that changes the vehicles, so readers never see a count
+that disagrees with the rows, on any worker, and no request ever recomputes anything over
+the whole table (a cache miss after an import would). The writers change counts by
+deltas, ``count = count + delta``, which both databases apply atomically under
+concurrent writers (PostgreSQL's ``ON CONFLICT DO UPDATE`` takes the row lock and reads
+the latest committed count; SQLite has one writer at a time). A delta is counted from the
+rows themselves, in SQL: a write locks the vehicles it changes, counts them out, changes
+them and counts them back in (``tracked``), so the delta is exactly what the write did.
+
+Every write path in ``models`` calls in here: editing, dataset editing, the importer and
+seeding. A write made outside them (raw SQL, an older release during a rolling deploy)
+leaves the summary behind; ``rebuild`` recomputes it from the vehicles.
+"""
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Float,
+    ForeignKey,
+    Integer,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    delete,
+    func,
+    literal,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.db import Model
+from models.validation import MAX_LABEL_LENGTH
+from models.vehicle import Dataset, Manufacturer, Vehicle
+
+#: Fields the dashboard can put on an axis; the summary counts the vehicles with each.
+AXES: tuple[str, ...] = (
+    "horsepower",
+    "weight",
+    "displacement",
+    "acceleration",
+    "year",
+    "city_mpg",
+    "highway_mpg",
+    "combined_mpg",
+)
+
+#: The filters whose values the dashboard offers, each with the column it counts.
+FILTER_COLUMNS: dict[str, Any] = {
+    "origins": Vehicle.origin,
+    "cylinders": Vehicle.cylinders,
+    "fuel_types": Vehicle.fuel_type,
+    "vehicle_classes": Vehicle.vehicle_class,
+    "drives": Vehicle.drive,
+    "powertrains": Vehicle.powertrain,
+}
+
+#: Vehicle ids per statement when counting a write's rows (PostgreSQL binds at most 65,535).
+ID_CHUNK = 5000
+
+
+class VehicleSummary(Model):
+    """What one manufacturer's vehicles in one dataset add up to."""
+
+    __tablename__ = "vehicle_summary"
+
+    dataset_id: Mapped[int] = mapped_column(
+        ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True
+    )
+    manufacturer_id: Mapped[int] = mapped_column(
+        ForeignKey("manufacturers.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    vehicles: Mapped[int] = mapped_column(Integer, default=0)
+    #: With horsepower and combined mpg: plottable on the default chart.
+    plottable: Mapped[int] = mapped_column(Integer, default=0)
+    #: With both of the dataset's default axes.
+    default_plottable: Mapped[int] = mapped_column(Integer, default=0)
+    has_horsepower: Mapped[int] = mapped_column(Integer, default=0)
+    has_weight: Mapped[int] = mapped_column(Integer, default=0)
+    has_displacement: Mapped[int] = mapped_column(Integer, default=0)
+    has_acceleration: Mapped[int] = mapped_column(Integer, default=0)
+    has_year: Mapped[int] = mapped_column(Integer, default=0)
+    has_city_mpg: Mapped[int] = mapped_column(Integer, default=0)
+    has_highway_mpg: Mapped[int] = mapped_column(Integer, default=0)
+    has_combined_mpg: Mapped[int] = mapped_column(Integer, default=0)
+    horsepower_sum: Mapped[float] = mapped_column(Float, default=0.0)
+    combined_mpg_sum: Mapped[float] = mapped_column(Float, default=0.0)
+    #: One more with every write that touches these vehicles or renames their maker.
+    version: Mapped[int] = mapped_column(BigInteger, default=1)
+
+
+class FilterValue(Model):
+    """How many of a dataset's vehicles have one value of one filter field."""
+
+    __tablename__ = "vehicle_filter_values"
+
+    dataset_id: Mapped[int] = mapped_column(
+        ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: A key of ``FILTER_COLUMNS``.
+    field: Mapped[str] = mapped_column(String(32), primary_key=True)
+    #: The value as text (cylinders too).
+    value: Mapped[str] = mapped_column(String(MAX_LABEL_LENGTH), primary_key=True)
+    vehicles: Mapped[int] = mapped_column(Integer, default=0)
+
+
+#: The summary's counted columns, in the order ``_summary_select`` produces them.
+COUNTED: tuple[str, ...] = (
+    "vehicles",
+    "plottable",
+    "default_plottable",
+    *(f"has_{axis}" for axis in AXES),
+    "horsepower_sum",
+    "combined_mpg_sum",
+)
+
+
+def _default_axis(which: Any, fallback: Any) -> Any:
+    """A vehicle's value on its dataset's default axis ``which`` (a Dataset column);
+    ``fallback``'s for an axis the dashboard does not know (as it falls back)."""
+    return case(*((which == axis, getattr(Vehicle, axis)) for axis in AXES), else_=fallback)
+
+
+def _summary_select(where: Any, sign: int) -> Select[Any]:
+    """(dataset, manufacturer, counts...) of the vehicles ``where`` selects, times ``sign``."""
+
+    def counted(condition: Any) -> Any:
+        return sign * func.count(case((condition, Vehicle.id)))
+
+    both_defaults = and_(
+        _default_axis(Dataset.default_x, Vehicle.horsepower).is_not(None),
+        _default_axis(Dataset.default_y, Vehicle.combined_mpg).is_not(None),
+    )
+    return (
+        select(
+            Vehicle.dataset_id,
+            Vehicle.manufacturer_id,
+            sign * func.count(Vehicle.id),
+            counted(Vehicle.horsepower.is_not(None) & Vehicle.combined_mpg.is_not(None)),
+            counted(both_defaults),
+            *(sign * func.count(getattr(Vehicle, axis)) for axis in AXES),
+            sign * func.coalesce(func.sum(Vehicle.horsepower), 0.0),
+            sign * func.coalesce(func.sum(Vehicle.combined_mpg), 0.0),
+        )
+        .join(Dataset, Dataset.id == Vehicle.dataset_id)
+        .where(where)
+        .group_by(Vehicle.dataset_id, Vehicle.manufacturer_id)
+        # Rows are written in key order, so concurrent writers lock them in one order.
+        .order_by(Vehicle.dataset_id, Vehicle.manufacturer_id)
+    )
+
+
+def _values_select(where: Any, sign: int) -> Any:
+    """(dataset, field, value, count times ``sign``) of the vehicles ``where`` selects."""
+    return union_all(
+        *(
+            select(
+                Vehicle.dataset_id,
+                literal(name, String(32)),
+                cast(column, String(MAX_LABEL_LENGTH)),
+                sign * func.count(),
+            )
+            .where(where, column.is_not(None))
+            .group_by(Vehicle.dataset_id, column)
+            for name, column in FILTER_COLUMNS.items()
+        )
+    )
+
+
+def _insert(conn: Connection, table: Any) -> Any:
+    dialect = {"postgresql": postgresql, "sqlite": sqlite}[conn.dialect.name]
+    return dialect.insert(table)
+
+
+def _add_summary(conn: Connection, rows: Select[Any]) -> None:
+    """Add the (dataset, manufacturer, counts...) ``rows`` to the summary, creating rows as
+    needed; every row touched gets a new version."""
+    stmt = _insert(conn, VehicleSummary).from_select(
+        ["dataset_id", "manufacturer_id", *COUNTED], rows
+    )
+    table = VehicleSummary.__table__.c
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["dataset_id", "manufacturer_id"],
+        set_={
+            **{name: table[name] + stmt.excluded[name] for name in COUNTED},
+            "version": table.version + 1,
+        },
+    )
+    conn.execute(stmt)
+
+
+def _add_values(conn: Connection, rows: Any) -> None:
+    ordered = rows.subquery()
+    stmt = _insert(conn, FilterValue).from_select(
+        ["dataset_id", "field", "value", "vehicles"],
+        select(ordered).order_by(*ordered.c),  # key order, as in _summary_select
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["dataset_id", "field", "value"],
+        set_={"vehicles": FilterValue.__table__.c.vehicles + stmt.excluded.vehicles},
+    )
+    conn.execute(stmt)
+
+
+def _count(conn: Connection, ids: Sequence[int], sign: int) -> None:
+    """Count the vehicles ``ids`` (those that exist) into the summary, or out of it."""
+    for start in range(0, len(ids), ID_CHUNK):
+        chunk = Vehicle.id.in_(ids[start : start + ID_CHUNK])
+        _add_summary(conn, _summary_select(chunk, sign))
+        _add_values(conn, _values_select(chunk, sign))
+
+
+def added(conn: Connection, ids: Iterable[int]) -> None:
+    """Count vehicles just inserted into the summary."""
+    _count(conn, sorted(ids), +1)
+
+
+@contextmanager
+def tracked(conn: Connection, ids: Iterable[int]) -> Iterator[None]:
+    """Around a change to the vehicles ``ids``: locks them, counts them out of the summary,
+    and after the change counts what is left of them back in."""
+    ordered = sorted(ids)
+    if conn.dialect.name == "postgresql":  # SQLite's write transaction holds every row
+        for start in range(0, len(ordered), ID_CHUNK):
+            chunk = ordered[start : start + ID_CHUNK]
+            conn.execute(
+                select(Vehicle.id)
+                .where(Vehicle.id.in_(chunk))
+                .order_by(Vehicle.id)
+                .with_for_update()
+            )
+    _count(conn, ordered, -1)
+    yield
+    _count(conn, ordered, +1)
+
+
+def manufacturer_merged(conn: Connection, source_id: int, target_id: int) -> None:
+    """After every vehicle of ``source_id`` became ``target_id``'s: move its counts over
+    (before the source is deleted, which drops its summary rows)."""
+    moved = select(
+        VehicleSummary.dataset_id,
+        literal(target_id),
+        *(getattr(VehicleSummary, name) for name in COUNTED),
+    ).where(VehicleSummary.manufacturer_id == source_id)
+    _add_summary(conn, moved)
+    conn.execute(delete(VehicleSummary).where(VehicleSummary.manufacturer_id == source_id))
+
+
+def manufacturer_renamed(conn: Connection, manufacturer_id: int) -> None:
+    """A new version for every summary row of a renamed maker: its figures show the name."""
+    conn.execute(
+        update(VehicleSummary)
+        .where(VehicleSummary.manufacturer_id == manufacturer_id)
+        .values(version=VehicleSummary.version + 1)
+    )
+
+
+@contextmanager
+def dataset_axes_changing(conn: Connection, dataset_id: int) -> Iterator[None]:
+    """Around a change to a dataset's default axes: counts its vehicles out of the summary
+    and back in on the new axes. An admin's rare change, which reads the dataset once."""
+    of_dataset = Vehicle.dataset_id == dataset_id
+    _add_summary(conn, _summary_select(of_dataset, -1))
+    yield
+    _add_summary(conn, _summary_select(of_dataset, +1))
+
+
+def rebuild(conn: Connection) -> None:
+    """Recompute the whole summary from the vehicles (after writes made around fueldash).
+    Versions only ever go up, so no figure cached before is served again."""
+    conn.execute(
+        update(VehicleSummary).values(
+            {**{name: 0 for name in COUNTED}, "version": VehicleSummary.version + 1}
+        )
+    )
+    conn.execute(delete(FilterValue))
+    everything = Vehicle.id.is_not(None)
+    _add_summary(conn, _summary_select(everything, +1))
+    _add_values(conn, _values_select(everything, +1))
+
+
+def versions(
+    conn: Connection, manufacturers: Iterable[str], datasets: Iterable[str] = ()
+) -> tuple[tuple[Any, ...], ...]:
+    """(maker id, dataset id, version) of every summary row of the makers named (any case)
+    in the datasets named (any, when none is): what a figure of those makers depends on.
+
+    A maker with no vehicles there gives (id, None, None); a name no maker has, nothing.
+    Any write to the vehicles behind a figure, and a rename of its maker, changes these,
+    and no other write does.
+    """
+    names = sorted({name.strip().lower() for name in manufacturers})
+    if not names:
+        return ()
+    joined = VehicleSummary.manufacturer_id == Manufacturer.id
+    if slugs := sorted({slug.strip() for slug in datasets}):
+        named = select(Dataset.id).where(Dataset.slug.in_(slugs))
+        joined &= VehicleSummary.dataset_id.in_(named)
+    stmt = (
+        select(Manufacturer.id, VehicleSummary.dataset_id, VehicleSummary.version)
+        .outerjoin(VehicleSummary, joined)
+        .where(func.lower(Manufacturer.name).in_(names))
+        .order_by(Manufacturer.id, VehicleSummary.dataset_id)
+    )
+    return tuple(tuple(row) for row in conn.execute(stmt))

@@ -1,0 +1,231 @@
+"""The summary tables stay equal to a recount of the vehicles after every kind of write, on
+SQLite and PostgreSQL, also under concurrent writers; the pages' counts come from them."""
+
+import math
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import Connection, func, select
+
+from models import summary
+from models.audit import Actor
+from models.dataset_editing import delete_dataset, describe_dataset
+from models.datasets import SHIPPED
+from models.db import db
+from models.editing import (
+    create_vehicle,
+    delete_vehicles,
+    merge_manufacturers,
+    rename_manufacturer,
+    update_vehicle,
+    write_transaction,
+)
+from models.explore import dataset_choices
+from models.importer import commit_import
+from models.queries import count_unplottable, manufacturer_summaries
+from models.summary import COUNTED, FilterValue, VehicleSummary
+from models.vehicle import Dataset, Manufacturer, Vehicle
+
+ACTOR = Actor(name="test", source="cli")
+SUMS = ("horsepower_sum", "combined_mpg_sum")
+
+
+def stored(conn: Connection) -> tuple[dict[Any, dict[str, Any]], dict[Any, int]]:
+    """The summary as stored: counts by (dataset, maker), value counts by (dataset, field,
+    value); rows counted down to nothing left out."""
+    rows = {
+        (row.dataset_id, row.manufacturer_id): {name: getattr(row, name) for name in COUNTED}
+        for row in conn.execute(select(VehicleSummary)).all()
+        if row.vehicles
+    }
+    values = {
+        (row.dataset_id, row.field, row.value): row.vehicles
+        for row in conn.execute(select(FilterValue))
+        if row.vehicles
+    }
+    return rows, values
+
+
+def recounted(conn: Connection) -> tuple[dict[Any, dict[str, Any]], dict[Any, int]]:
+    """The summary as counted from the vehicles now."""
+    everything = Vehicle.id.is_not(None)
+    rows = {
+        (row[0], row[1]): dict(zip(COUNTED, row[2:], strict=True))
+        for row in conn.execute(summary._summary_select(everything, +1))
+    }
+    values = {
+        (row[0], row[1], row[2]): row[3]
+        for row in conn.execute(summary._values_select(everything, +1))
+    }
+    return rows, values
+
+
+def assert_summary_is_a_recount(app: Flask) -> None:
+    with app.app_context(), db.engine.connect() as conn:
+        (rows, values), (expected_rows, expected_values) = stored(conn), recounted(conn)
+    assert values == expected_values
+    assert rows.keys() == expected_rows.keys()
+    for key, counts in rows.items():
+        expected = expected_rows[key]
+        assert {k: counts[k] for k in COUNTED if k not in SUMS} == {
+            k: expected[k] for k in COUNTED if k not in SUMS
+        }, key
+        for name in SUMS:  # sums of floats, added in another order
+            assert math.isclose(counts[name], expected[name], rel_tol=1e-9, abs_tol=1e-6)
+
+
+def maker_id(conn: Connection, name: str) -> int:
+    found = conn.scalar(select(Manufacturer.id).where(Manufacturer.name == name))
+    assert found is not None
+    return found
+
+
+def vehicle_ids(conn: Connection, maker: str, count: int) -> list[int]:
+    stmt = (
+        select(Vehicle.id)
+        .where(Vehicle.manufacturer_id == maker_id(conn, maker))
+        .order_by(Vehicle.id)
+        .limit(count)
+    )
+    return list(conn.scalars(stmt))
+
+
+def test_the_seeded_sample_is_counted(app: Flask) -> None:
+    assert_summary_is_a_recount(app)
+    with app.app_context(), db.engine.connect() as conn:
+        assert count_unplottable(conn) == (14, 406)
+        toyota = next(s for s in manufacturer_summaries(conn) if s.name == "Toyota")
+        assert (toyota.vehicles, toyota.plottable) == (26, 26)
+
+
+def test_create_edit_and_delete_keep_the_summary_a_recount(app: Flask) -> None:
+    with app.app_context():
+        with write_transaction() as conn:
+            new = create_vehicle(
+                conn,
+                ACTOR,
+                {"manufacturer": "Brand New Motors", "model": "one", "origin": "Mars"},
+            )
+            create_vehicle(
+                conn,
+                ACTOR,
+                {"manufacturer": "Toyota", "model": "two", "horsepower": 90.0, "cylinders": 3},
+            )
+        assert_summary_is_a_recount(app)
+        with write_transaction() as conn:
+            ford = vehicle_ids(conn, "Ford", 3)
+            update_vehicle(conn, ACTOR, ford[0], {"horsepower": None, "origin": "Europe"})
+            update_vehicle(conn, ACTOR, ford[1], {"manufacturer": "Toyota", "weight": 1234.5})
+            update_vehicle(conn, ACTOR, new, {"combined_mpg": 50.0, "horsepower": 40.0})
+        assert_summary_is_a_recount(app)
+        with write_transaction() as conn:
+            assert delete_vehicles(conn, ACTOR, [ford[2], new, 999_999]) == 2
+        assert_summary_is_a_recount(app)
+        with db.engine.connect() as conn:
+            choices = dataset_choices(conn)["auto-mpg"]
+            assert "Mars" not in choices.values["origins"]  # its only vehicle went
+            assert 3 in choices.values["cylinders"]
+
+
+def test_merge_rename_and_dataset_changes_keep_the_summary_a_recount(app: Flask) -> None:
+    with app.app_context():
+        with db.engine.connect() as conn:
+            before = {s.name: (s.vehicles, s.plottable) for s in manufacturer_summaries(conn)}
+        with write_transaction() as conn:
+            merge_manufacturers(conn, ACTOR, maker_id(conn, "Chevrolet"), maker_id(conn, "Ford"))
+            rename_manufacturer(conn, ACTOR, maker_id(conn, "Toyota"), "Toyoda")
+        assert_summary_is_a_recount(app)
+        with db.engine.connect() as conn:
+            after = {s.name: (s.vehicles, s.plottable) for s in manufacturer_summaries(conn)}
+        assert after["Ford"] == tuple(
+            f + c for f, c in zip(before["Ford"], before["Chevrolet"], strict=True)
+        )
+        assert "Chevrolet" not in after and after["Toyoda"] == before["Toyota"]
+        with write_transaction() as conn:
+            dataset_id = conn.scalar(select(Dataset.id).where(Dataset.slug == "auto-mpg"))
+            axes = replace(SHIPPED["auto-mpg"], default_x="acceleration")
+            describe_dataset(conn, ACTOR, dataset_id, axes)
+        assert_summary_is_a_recount(app)
+        with write_transaction() as conn:
+            delete_dataset(conn, ACTOR, dataset_id)
+        assert_summary_is_a_recount(app)
+        with db.engine.connect() as conn:
+            assert count_unplottable(conn) == (0, 0)
+            assert dataset_choices(conn) == {}
+
+
+def test_an_import_keeps_the_summary_a_recount(app: Flask, tmp_path: Path) -> None:
+    with app.app_context():
+        with db.engine.connect() as conn:
+            honda = vehicle_ids(conn, "Honda", 1)[0]
+        path = tmp_path / "cars.csv"
+        path.write_text(
+            "make,model,hp,mpg,year,cylinders,origin,fueldash_id\n"
+            f"Honda,civic again,,33,1980,4,Japan,{honda}\n"
+            "Lada,niva,70,20,1985,4,Russia,\n"
+            "Lada,samara,65,,1986,4,Russia,\n",
+            encoding="utf-8",
+        )
+        with write_transaction() as conn:
+            report = commit_import(conn, ACTOR, path, "auto-mpg")
+        assert (report.new, report.updated) == (2, 1)
+        assert_summary_is_a_recount(app)
+        with db.engine.connect() as conn:
+            lada = next(s for s in manufacturer_summaries(conn, "auto-mpg") if s.name == "Lada")
+            assert (lada.vehicles, lada.plottable) == (2, 1)
+
+
+def test_the_summary_stays_a_recount_under_concurrent_writers(app: Flask) -> None:
+    threads = 8
+    with app.app_context(), db.engine.connect() as conn:
+        fords = vehicle_ids(conn, "Ford", threads)
+    start = threading.Barrier(threads)
+
+    def write(n: int) -> None:
+        with app.app_context():
+            start.wait(timeout=10)
+            with write_transaction() as conn:
+                create_vehicle(
+                    conn, ACTOR, {"manufacturer": "Ford", "model": f"m{n}", "horsepower": 80.0}
+                )
+                update_vehicle(conn, ACTOR, fords[n], {"combined_mpg": 10.0 + n})
+                update_vehicle(conn, ACTOR, fords[(n + 1) % threads], {"horsepower": 99.0 + n})
+
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(write, range(threads)))
+    assert_summary_is_a_recount(app)
+    with app.app_context(), db.engine.connect() as conn:
+        total = conn.scalar(select(func.count()).select_from(Vehicle))
+        assert count_unplottable(conn)[1] == total == 406 + threads
+
+
+def test_rebuild_recounts_and_only_raises_versions(app: Flask) -> None:
+    with app.app_context(), db.engine.begin() as conn:
+        before = dict(
+            conn.execute(select(VehicleSummary.manufacturer_id, VehicleSummary.version)).all()
+        )
+        summary.rebuild(conn)
+        after = dict(
+            conn.execute(select(VehicleSummary.manufacturer_id, VehicleSummary.version)).all()
+        )
+    assert all(after[maker] > version for maker, version in before.items())
+    assert_summary_is_a_recount(app)
+
+
+@pytest.mark.parametrize("slug", ["auto-mpg", None])
+def test_the_page_layout_reads_no_vehicle_rows(app: Flask, slug: str | None) -> None:
+    """dataset_choices and the counts read the summary tables only."""
+    from tests.server.api.helpers import counting_statements
+
+    with counting_statements(app) as statements, app.app_context():
+        conn = db.session.connection()
+        dataset_choices(conn)
+        count_unplottable(conn, slug)
+        manufacturer_summaries(conn, slug)
+    assert statements
+    assert not [s for s in statements if "FROM vehicles" in s or "JOIN vehicles" in s]
