@@ -47,7 +47,7 @@ WORKERS_PER_HOST = 2
 #: carry the app's RATELIMIT_KEY_PREFIX.
 REDIS_URL = "redis://127.0.0.1:6379/5"
 CACHE_KEY_PREFIX = "fdcluster:"
-THROTTLE_KEYS = "LIMITER/fueldash/*"
+THROTTLE_KEYS = "*LIMITER/fueldash/login/*"  # limits adds its own "LIMITS:" prefix
 #: How long a host may take to start serving on this 2-core machine, shared with others.
 START_SECONDS = 120
 
