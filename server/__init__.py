@@ -126,12 +126,14 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    """Add the ``flask vehicles ...`` and ``flask users ...`` commands."""
+    """Add the ``flask vehicles ...``, ``flask users ...`` and ``flask jobs ...`` commands."""
     from server.auth.cli import users_cli
     from server.cli import vehicles_cli
+    from server.jobs import init_jobs
 
     app.cli.add_command(vehicles_cli)
     app.cli.add_command(users_cli)
+    init_jobs(app)  # its settings, and `flask jobs worker|status`
 
 
 def bootstrap_admin(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""Command-line tools, grouped by noun: ``flask --app wsgi vehicles seed|import``."""
+"""Command-line tools, grouped by noun: ``flask --app wsgi vehicles seed|import|export``."""
 
 import getpass
 import sys
@@ -11,10 +11,13 @@ from flask.cli import with_appcontext
 from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
+from models.api_queries import count_vehicles
 from models.audit import Actor
 from models.datasets import UnknownDataset
 from models.db import SQLITE_BUSY_TIMEOUT_MS, db
 from models.editing import write_transaction
+from models.export import write_vehicles_csv
+from models.filters import VehicleFilter
 from models.importer import (
     ImportFileError,
     ImportRejected,
@@ -24,6 +27,7 @@ from models.importer import (
     parse_map_option,
 )
 from models.importer import dry_run as check_import
+from models.jobs import without_statement_timeout
 from models.sample import seed_shipped
 
 #: How long a seeder waits for another one to finish (the EPA import takes seconds).
@@ -157,3 +161,34 @@ def import_command(
             "Has `flask --app wsgi db upgrade` been run?"
         ) from None
     click.echo(f"Imported {report.new} new and {report.updated} updated vehicles.")
+
+
+@vehicles_cli.command("export")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--dataset", "datasets", multiple=True, help="Only this dataset's vehicles. Repeatable."
+)
+@with_appcontext
+def export_command(path: Path, datasets: tuple[str, ...]) -> None:
+    """Write the vehicles to PATH as CSV (the admin export's format), with a progress bar.
+
+    The rows go to a temporary file that becomes PATH only when every row is written, so
+    PATH is never a cut-short export.
+    """
+    vehicle_filter = VehicleFilter(datasets=datasets)
+    try:
+        with db.engine.connect() as conn, conn.begin():
+            without_statement_timeout(conn)
+            total = count_vehicles(conn, vehicle_filter)
+            with click.progressbar(length=total, label="Exporting", file=sys.stderr) as bar:
+                rows = write_vehicles_csv(
+                    conn, path, vehicle_filter, progress=lambda done: bar.update(done - bar.pos)
+                )
+    except SQLAlchemyError as error:
+        raise click.ClickException(
+            f"nothing was exported ({error.__class__.__name__}). "
+            "Has `flask --app wsgi db upgrade` been run?"
+        ) from None
+    except OSError as error:
+        raise click.ClickException(f"nothing was exported: {error}") from None
+    click.echo(f"Exported {rows} vehicles to {path}.")

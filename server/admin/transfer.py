@@ -1,6 +1,7 @@
 """The admin's file transfers under ``/admin/``: importing a file into a dataset (upload,
-column mapping with a dry run, confirm) and exporting the vehicle list as CSV. Registered
-on the admin blueprint, so it shares its sign-in requirement and endpoint names."""
+column mapping with a dry run, then a job that writes it), exporting vehicles as CSV (a
+job that writes a file, or the list's rows streamed), and the jobs' pages. Registered on
+the admin blueprint, so it shares its sign-in requirement and endpoint names."""
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,33 +10,32 @@ from flask import (
     Response,
     abort,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
+    send_file,
     stream_with_context,
     url_for,
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy.exc import SQLAlchemyError
 
 from models.api_queries import ROW_FIELDS
 from models.audit import Actor
 from models.datasets import DEFAULT_DATASET, UnknownDataset
 from models.db import db
-from models.editing import write_transaction
 from models.export import iter_vehicles_csv
 from models.importer import (
     IMPORT_FIELDS,
     ImportFileError,
-    ImportRejected,
     Mapping,
-    commit_import,
     dry_run,
     guess_mapping,
     read_columns,
 )
-from server.admin.forms import ImportForm, ImportStepForm
+from models.jobs import JobState, load_job, recent_jobs
+from server.admin.forms import ConfirmForm, ImportForm, ImportStepForm
 from server.admin.mapping import (
     UNIT_LABELS,
     mapping_from_json,
@@ -44,9 +44,13 @@ from server.admin.mapping import (
     posted_mapping,
 )
 from server.admin.query_args import list_args
-from server.admin.uploads import UploadTooLarge, save_upload, stored_upload
+from server.admin.uploads import UploadTooLarge, claim_upload, save_upload, stored_upload
 from server.admin.views import _dataset_choices, bp
+from server.jobs import export_file, start_export, start_import
 from server.security import refuse_forged
+
+#: Seconds between reloads of a running job's page.
+JOB_PAGE_REFRESH = 2
 
 # --- export -------------------------------------------------------------------------------
 
@@ -164,24 +168,69 @@ def import_check() -> ResponseReturnValue:
 
 @bp.post("/import/confirm")
 def import_confirm() -> ResponseReturnValue:
-    """Write the file as its dry run mapped it, in one transaction, or nothing at all."""
+    """Queue the import of the file as its dry run mapped it; the job writes every row in
+    one transaction, or nothing at all. The job's page follows its progress."""
     step, path = _posted_step()
     if path is None:
         return _upload_gone()
     mapping = mapping_from_json(step.mapping.data or "", read_columns(path))
     if mapping is None:
         abort(400, "The mapping was not one this page made; upload the file again.")
+    token = claim_upload(path)
+    if token is None:
+        return _upload_gone()
     actor = Actor.for_user(current_user, "import")
-    try:
-        with write_transaction() as conn:
-            report = commit_import(conn, actor, path, step.dataset.data or "", mapping)
-    except ImportRejected as rejected:
-        flash(f"Nothing imported: {rejected}.", "error")
-        return redirect(url_for("admin.import_file"))
-    except (ImportFileError, UnknownDataset, SQLAlchemyError) as error:
-        flash(f"Nothing imported: {error.__class__.__name__}: {error}".splitlines()[0], "error")
-        return redirect(url_for("admin.import_file"))
-    finally:
-        path.unlink(missing_ok=True)
-    flash(f"Imported: {report.new} new vehicles, {report.updated} updated.", "info")
-    return redirect(url_for("admin.vehicles", dataset=step.dataset.data))
+    job_id = start_import(actor, token, step.dataset.data or "", step.mapping.data or "")
+    return redirect(url_for("admin.job", job_id=job_id))
+
+
+# --- jobs ---------------------------------------------------------------------------------
+
+
+def _job_or_404(job_id: str) -> JobState:
+    """The job, if it is the signed-in user's own (an admin may see everyone's)."""
+    job = load_job(job_id)
+    if job is None or not (current_user.is_admin or job.user_id == current_user.id):
+        abort(404, "There is no such job of yours.")
+    return job
+
+
+@bp.route("/jobs", methods=["GET", "POST"])
+def jobs() -> ResponseReturnValue:
+    """The user's recent imports and exports; a POST exports the vehicles (all of them, or
+    those the list's filter in the query string selects) to a CSV file, as a job."""
+    form = ConfirmForm()
+    args = list_args(request.args)
+    if form.validate_on_submit():
+        job_id = start_export(Actor.for_user(current_user, "export"), args.filter_query())
+        return redirect(url_for("admin.job", job_id=job_id))
+    refuse_forged(form)
+    return render_template(
+        "admin/jobs.html",
+        form=form,
+        filter_query=args.filter_query(),
+        jobs=recent_jobs(None if current_user.is_admin else current_user.id),
+    )
+
+
+@bp.get("/jobs/<job_id>")
+def job(job_id: str) -> ResponseReturnValue:
+    """A job's progress (the page refreshes itself until the job ends) and its outcome."""
+    job = _job_or_404(job_id)
+    page = render_template("admin/job.html", job=job)
+    # Until the job ends, the browser reloads the page (no script needed).
+    return page if job.finished else (page, {"Refresh": str(JOB_PAGE_REFRESH)})
+
+
+@bp.get("/jobs/<job_id>.json")
+def job_status(job_id: str) -> ResponseReturnValue:
+    return jsonify(_job_or_404(job_id).as_json())
+
+
+@bp.get("/jobs/<job_id>/vehicles.csv")
+def job_file(job_id: str) -> ResponseReturnValue:
+    """A finished export, from its file (which is only there once it is complete)."""
+    path = export_file(_job_or_404(job_id))
+    if path is None:
+        abort(404, "This job has no file to download (not finished, failed, or removed).")
+    return send_file(path, mimetype="text/csv", as_attachment=True, download_name="vehicles.csv")

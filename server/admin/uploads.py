@@ -59,3 +59,17 @@ def stored_upload(token: str) -> Path | None:
         return None
     path = upload_folder() / f"{token}.upload"
     return path if path.is_file() else None
+
+
+def claim_upload(path: Path) -> str | None:
+    """Move a stored upload to a new token, for one import job; None when it is gone.
+
+    The rename is atomic, so of two confirms of the same upload (a double click) only one
+    gets the file: the other finds it gone and cannot import it a second time.
+    """
+    token = secrets.token_urlsafe(24)
+    try:
+        path.rename(path.with_name(f"{token}.upload"))
+    except FileNotFoundError:
+        return None
+    return token

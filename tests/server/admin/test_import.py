@@ -24,6 +24,7 @@ from tests.server.admin.helpers import (
     snapshot,
     vehicle_count,
 )
+from tests.server.jobs_support import job_id_of, wait_for_job
 
 GOOD_CSV = (
     "Make,Model,Year,HP,Miles_per_Gallon,Cylinders,Origin\n"
@@ -95,12 +96,20 @@ def check(client: FlaskClient, html: str, **changes: tuple[str, str | None]) -> 
     return client.post("/admin/import/check", data=data)
 
 
+def post_confirm(client: FlaskClient, data: dict[str, str]) -> Any:
+    """Post the confirm; when it starts an import job, wait until the job has finished."""
+    response = client.post("/admin/import/confirm", data=data)
+    if "/admin/jobs/" in (response.location or ""):
+        wait_for_job(client.application, job_id_of(response.location))
+    return response
+
+
 def confirm(client: FlaskClient, html: str) -> Any:
     data = {
         name: _hidden(html, name, "/admin/import/confirm")
         for name in ("token", "dataset", "mapping", "csrf_token")
     }
-    return client.post("/admin/import/confirm", data=data)
+    return post_confirm(client, data)
 
 
 def test_mapping_step_and_dry_run_write_nothing(app: Flask, client: FlaskClient, auth: Any) -> None:
@@ -247,7 +256,7 @@ def test_a_bad_mapping_is_explained_and_cannot_be_confirmed(
         for name in ("token", "dataset", "csrf_token")
     }
     for mapping in ["not json", '{"Make": ["password", null]}', "{}"]:
-        response = client.post("/admin/import/confirm", data={**data, "mapping": mapping})
+        response = post_confirm(client, {**data, "mapping": mapping})
         assert response.status_code == 400, mapping
     assert vehicle_count(app) == 406
     assert audit_count(app) == 0
@@ -327,7 +336,7 @@ def test_an_unknown_dataset_is_refused(app: Flask, client: FlaskClient, auth: An
         name: _hidden(html, name, "/admin/import/confirm")
         for name in ("token", "mapping", "csrf_token")
     }
-    response = client.post("/admin/import/confirm", data={**forged, "dataset": "no-such-set"})
+    response = post_confirm(client, {**forged, "dataset": "no-such-set"})
     assert response.status_code == 302
     assert vehicle_count(app) == 406
 

@@ -1,0 +1,397 @@
+"""Imports and exports as jobs: on a real Redis with an in-process RQ worker, and in a
+background thread where there is no Redis; their pages, downloads and access rules."""
+
+import io
+import re
+import socket
+import uuid
+from collections.abc import Callable, Iterator
+from html import unescape
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from redis import Redis
+from rq import Queue, SimpleWorker
+
+from models.db import db
+from models.export import iter_vehicles_csv, write_vehicles_csv
+from models.importer import guess_mapping, read_columns
+from models.jobs import JobState, load_job
+from server.admin.mapping import mapping_to_json
+from server.jobs import perform
+from tests.conftest import AuthActions, csrf_token
+from tests.server.admin.helpers import audit_count, vehicle_count
+from tests.server.jobs_support import job_id_of, wait_for_job
+
+REDIS_URL = "redis://127.0.0.1:6379/13"  # this module's own database number
+GOOD_CSV = (
+    "Make,Model,Year,HP,Miles_per_Gallon\n"
+    "chevy,job one,1980,90,25.5\n"
+    "Toyota,job two,1981,70,33\n"
+    "NewCo,job three,1982,,28\n"
+)
+
+
+def _redis_up() -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
+    except OSError:
+        return False
+    return True
+
+
+needs_redis = pytest.mark.skipif(not _redis_up(), reason="needs Redis on 127.0.0.1:6379")
+
+
+class Jobs:
+    """An app whose jobs run one way (``rq`` or ``thread``), and how to see them through."""
+
+    def __init__(self, app: Flask, mode: str, queue: Queue | None) -> None:
+        self.app = app
+        self.mode = mode
+        self.queue = queue
+
+    def run(self, job_id: str) -> JobState:
+        """Let the job run to its end: an RQ worker in this process drains the queue (inside
+        the app context, as `flask jobs worker` does); a thread job is waited for."""
+        if self.queue is not None:
+            with self.app.app_context():
+                worker = SimpleWorker([self.queue], connection=self.queue.connection)
+                worker.work(burst=True)
+        return wait_for_job(self.app, job_id)
+
+
+@pytest.fixture(params=["rq", "thread"])
+def jobs(request: pytest.FixtureRequest, app: Flask, tmp_path: Path) -> Iterator[Jobs]:
+    """The seeded app with jobs on a real Redis queue of its own, or in a thread."""
+    app.config["EXPORT_DIR"] = str(tmp_path / "exports")
+    if request.param == "thread":
+        app.config["JOBS_REDIS_URL"] = None
+        yield Jobs(app, "thread", None)
+        return
+    if not _redis_up():
+        pytest.skip("needs Redis on 127.0.0.1:6379")
+    app.config["JOBS_REDIS_URL"] = REDIS_URL
+    app.config["JOBS_QUEUE"] = f"fueldash-test-{uuid.uuid4().hex}"
+    queue = Queue(app.config["JOBS_QUEUE"], connection=Redis.from_url(REDIS_URL))
+    yield Jobs(app, "rq", queue)
+    queue.delete(delete_jobs=True)
+
+
+def upload(client: FlaskClient, content: str, dataset: str = "auto-mpg") -> str:
+    """Upload a file; the mapping step's HTML."""
+    response = client.post(
+        "/admin/import",
+        data={
+            "file": (io.BytesIO(content.encode()), "cars.csv"),
+            "dataset": dataset,
+            "csrf_token": csrf_token(client, "/admin/import"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def confirm_data(html: str) -> dict[str, str]:
+    """The confirm form's fields, as the mapping step filled them."""
+    form = re.search(r'action="/admin/import/confirm".*?</form>', html, re.S)
+    assert form, "the page offers no confirm"
+    return dict(
+        (name, unescape(value))
+        for name, value in re.findall(r'name="(\w+)" type="hidden" value="([^"]*)"', form[0])
+    )
+
+
+def start_import(client: FlaskClient, data: dict[str, str]) -> str:
+    response = client.post("/admin/import/confirm", data=data)
+    assert response.status_code == 302
+    return job_id_of(response.location)
+
+
+def start_export(client: FlaskClient, query: str = "") -> str:
+    url = f"/admin/jobs{query}"
+    response = client.post(url, data={"csrf_token": csrf_token(client, url)})
+    assert response.status_code == 302
+    return job_id_of(response.location)
+
+
+def synchronous_export(app: Flask, **filters: Any) -> str:
+    from models.filters import VehicleFilter
+
+    with app.app_context(), db.engine.connect() as conn:
+        return "".join(iter_vehicles_csv(conn, VehicleFilter(**filters)))
+
+
+# --- imports ------------------------------------------------------------------------------
+
+
+def test_an_import_job_reaches_done_and_the_rows_are_there(
+    jobs: Jobs, client: FlaskClient, auth: AuthActions
+) -> None:
+    auth.login()
+    data = confirm_data(upload(client, GOOD_CSV))
+    job_id = start_import(client, data)
+    queued = client.get(f"/admin/jobs/{job_id}")
+    assert queued.status_code == 200
+    if jobs.mode == "rq":  # nothing runs it until a worker takes it from the queue
+        assert "Waiting for a worker" in queued.get_data(as_text=True)
+        assert queued.headers["Refresh"] == "2"
+        assert vehicle_count(jobs.app) == 406
+
+    job = jobs.run(job_id)
+    assert (job.status, job.message) == ("done", "Imported: 3 new vehicles, 0 updated.")
+    assert job.result == {"new": 3, "updated": 0, "invalid": 0}
+    assert job.rows_done == 3
+    assert vehicle_count(jobs.app) == 409
+    page = client.get(f"/admin/jobs/{job_id}")
+    html = page.get_data(as_text=True)
+    assert "Refresh" not in page.headers
+    assert "Added: 3" in html and "Updated: 0" in html and "Refused (invalid rows): 0" in html
+    status = client.get(f"/admin/jobs/{job_id}.json").get_json()
+    assert status["status"] == "done"
+    assert (status["rows_done"], status["rows_total"], status["percent"]) == (3, 3, 100)
+    assert status["started_by"] == "admin"
+    # A job runs once: handed to a worker again (a retry, a second queue), it is skipped.
+    with jobs.app.app_context():
+        perform(job_id)
+    assert vehicle_count(jobs.app) == 409
+    # The upload was used up: the same confirm again cannot import twice.
+    again = client.post("/admin/import/confirm", data=data)
+    assert (again.status_code, again.location) == (302, "/admin/import")
+    assert vehicle_count(jobs.app) == 409
+
+
+def test_a_failing_import_leaves_nothing(
+    jobs: Jobs, client: FlaskClient, auth: AuthActions, tmp_path: Path
+) -> None:
+    """Rows 1-1500 are good and 1501 is not: the first batch is written before the bad row
+    is met, and the rollback takes it away again."""
+    rows = [f"Ford,batch {i},1980,80,20" for i in range(1500)] + ["Ford,bad,1980,80,-5"]
+    content = "Make,Model,Year,HP,Miles_per_Gallon\n" + "\n".join(rows) + "\n"
+    auth.login()
+    html = upload(client, content)
+    assert "/admin/import/confirm" not in html  # the dry run refuses the file ...
+    source = tmp_path / "cars.csv"
+    source.write_text(content)
+    forged = {  # ... so the confirm is forged from the check form and the guessed mapping
+        "token": re.findall(r'name="token" type="hidden" value="([^"]*)"', html)[0],
+        "dataset": "auto-mpg",
+        "csrf_token": csrf_token(client, "/admin/import"),
+        "mapping": mapping_to_json(guess_mapping(read_columns(source))),
+    }
+    before = audit_count(jobs.app)
+    job_id = start_import(client, forged)
+    job = jobs.run(job_id)
+    assert job.status == "failed"
+    assert job.message == "Nothing imported: 1 invalid rows; nothing was imported."
+    assert job.result["invalid"] == 1
+    assert vehicle_count(jobs.app) == 406
+    assert audit_count(jobs.app) == before
+    html = client.get(f"/admin/jobs/{job_id}").get_data(as_text=True)
+    assert "Failed." in html and "Refused (invalid rows): 1" in html
+    assert "row 1502" in html  # the problem, by its line in the file
+
+
+def test_an_unknown_dataset_fails_the_job_visibly(
+    jobs: Jobs, client: FlaskClient, auth: AuthActions
+) -> None:
+    auth.login()
+    data = confirm_data(upload(client, GOOD_CSV))
+    job_id = start_import(client, {**data, "dataset": "no-such-set"})
+    job = jobs.run(job_id)
+    assert job.status == "failed"
+    assert job.message is not None and job.message.startswith("Nothing imported: UnknownDataset")
+    assert vehicle_count(jobs.app) == 406
+
+
+# --- exports ------------------------------------------------------------------------------
+
+
+def test_an_export_job_file_equals_the_synchronous_export(
+    jobs: Jobs, client: FlaskClient, auth: AuthActions
+) -> None:
+    auth.login()
+    job_id = start_export(client)
+    assert client.get(f"/admin/jobs/{job_id}/vehicles.csv").status_code in (200, 404)
+    job = jobs.run(job_id)
+    assert (job.status, job.message, job.rows_done, job.rows_total) == (
+        "done",
+        "Exported 406 vehicles.",
+        406,
+        406,
+    )
+    download = client.get(f"/admin/jobs/{job_id}/vehicles.csv")
+    assert download.status_code == 200
+    assert download.mimetype == "text/csv"
+    assert "vehicles.csv" in download.headers["Content-Disposition"]
+    assert download.get_data(as_text=True) == synchronous_export(jobs.app)
+    download.close()
+    assert 'id="job-download"' in client.get(f"/admin/jobs/{job_id}").get_data(as_text=True)
+
+
+def test_a_filtered_export_job_keeps_the_list_filter(
+    jobs: Jobs, client: FlaskClient, auth: AuthActions
+) -> None:
+    auth.login()
+    job = jobs.run(start_export(client, "?manufacturer=Honda"))
+    assert job.rows_done == 13
+    download = client.get(f"/admin/jobs/{job.id}/vehicles.csv")
+    assert download.get_data(as_text=True) == synchronous_export(jobs.app, manufacturers=("Honda",))
+    download.close()
+
+
+def test_an_export_that_cannot_write_fails_visibly(
+    jobs: Jobs, client: FlaskClient, auth: AuthActions, tmp_path: Path
+) -> None:
+    not_a_folder = tmp_path / "a-file"
+    not_a_folder.write_text("")
+    jobs.app.config["EXPORT_DIR"] = str(not_a_folder)
+    auth.login()
+    job = jobs.run(start_export(client))
+    assert job.status == "failed"
+    assert job.message is not None and job.message.startswith("Failed: FileExistsError")
+    assert job.result_file is None
+    assert client.get(f"/admin/jobs/{job.id}/vehicles.csv").status_code == 404
+    assert "Failed." in client.get(f"/admin/jobs/{job.id}").get_data(as_text=True)
+
+
+def test_old_exports_are_removed(jobs: Jobs, client: FlaskClient, auth: AuthActions) -> None:
+    jobs.app.config["EXPORT_KEEP_HOURS"] = 0
+    auth.login()
+    first = jobs.run(start_export(client))
+    second = jobs.run(start_export(client))  # its start removes the older file
+    folder = Path(jobs.app.config["EXPORT_DIR"])
+    assert sorted(p.name for p in folder.iterdir()) == [f"vehicles-{second.id}.csv"]
+    with jobs.app.app_context():
+        gone = load_job(first.id)
+    assert gone is not None and gone.result_file is None
+    assert client.get(f"/admin/jobs/{first.id}/vehicles.csv").status_code == 404
+    assert "The file has been removed" in client.get(f"/admin/jobs/{first.id}").get_data(
+        as_text=True
+    )
+
+
+def test_an_export_cut_short_leaves_no_file(app: Flask, tmp_path: Path) -> None:
+    """A failure after some rows are written (here: the progress callback raising) leaves
+    neither the file nor its temporary part."""
+    target = tmp_path / "vehicles.csv"
+
+    def fail_after_first_batch(rows: int) -> None:
+        raise OSError(f"disk full after {rows} rows")
+
+    with (
+        app.app_context(),
+        db.engine.connect() as conn,
+        pytest.raises(OSError, match="disk full after 406 rows"),
+    ):
+        write_vehicles_csv(conn, target, progress=fail_after_first_batch)
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- who sees a job -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def admins_job(jobs: Jobs, client: FlaskClient, auth: AuthActions) -> str:
+    auth.login("admin")
+    job_id = start_export(client)
+    jobs.run(job_id)
+    auth.logout()
+    return job_id
+
+
+JOB_URLS: list[Callable[[str], str]] = [
+    lambda job_id: f"/admin/jobs/{job_id}",
+    lambda job_id: f"/admin/jobs/{job_id}.json",
+    lambda job_id: f"/admin/jobs/{job_id}/vehicles.csv",
+]
+
+
+@pytest.mark.parametrize("url", JOB_URLS)
+def test_anonymous_visitors_are_sent_to_sign_in(
+    client: FlaskClient, admins_job: str, url: Callable[[str], str]
+) -> None:
+    response = client.get(url(admins_job))
+    assert response.status_code == 302
+    assert "/login" in response.location
+
+
+@pytest.mark.parametrize("url", JOB_URLS)
+def test_someone_elses_job_is_not_found(
+    client: FlaskClient, auth: AuthActions, admins_job: str, url: Callable[[str], str]
+) -> None:
+    auth.login("editor")
+    response = client.get(url(admins_job))
+    assert response.status_code == 404
+    assert "There is no such job of yours." in response.get_data(as_text=True)
+    assert admins_job not in client.get("/admin/jobs").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("job_id", ["0" * 32, "not-a-job", "A" * 32, "%00", "1" * 500])
+def test_a_job_that_does_not_exist_is_not_found(
+    client: FlaskClient, auth: AuthActions, job_id: str
+) -> None:
+    auth.login()
+    for url in JOB_URLS:
+        assert client.get(url(job_id)).status_code == 404
+
+
+def test_an_editor_follows_their_own_job_and_an_admin_sees_all(
+    jobs: Jobs, client: FlaskClient, auth: AuthActions
+) -> None:
+    auth.login("editor")
+    job = jobs.run(start_export(client))
+    assert client.get(f"/admin/jobs/{job.id}").status_code == 200
+    assert job.id in client.get("/admin/jobs").get_data(as_text=True)
+    auth.logout()
+    auth.login("admin")
+    assert client.get(f"/admin/jobs/{job.id}.json").get_json()["started_by"] == "editor"
+
+
+def test_starting_an_export_needs_the_form_token(client: FlaskClient, auth: AuthActions) -> None:
+    auth.login()
+    assert client.post("/admin/jobs").status_code == 400
+
+
+# --- the command line ---------------------------------------------------------------------
+
+
+def test_cli_export_writes_the_same_file(app: Flask, runner: Any, tmp_path: Path) -> None:
+    target = tmp_path / "all.csv"
+    result = runner.invoke(args=["vehicles", "export", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "Exported 406 vehicles to" in result.output
+    assert target.read_bytes().decode() == synchronous_export(app)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["all.csv"]
+
+
+def test_cli_export_into_a_missing_folder_fails_and_writes_nothing(
+    runner: Any, tmp_path: Path
+) -> None:
+    result = runner.invoke(args=["vehicles", "export", str(tmp_path / "no" / "such.csv")])
+    assert result.exit_code == 1
+    assert "nothing was exported" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_job_status_and_worker_without_redis(
+    jobs: Jobs, client: FlaskClient, auth: AuthActions
+) -> None:
+    auth.login()
+    job = jobs.run(start_export(client))
+    runner = jobs.app.test_cli_runner()
+    shown = runner.invoke(args=["jobs", "status", job.id])
+    assert shown.output.splitlines() == [
+        f"export {job.id}: done, 406 of 406 rows",
+        "Exported 406 vehicles.",
+    ]
+    missing = runner.invoke(args=["jobs", "status", "0" * 32])
+    assert (missing.exit_code, "there is no job" in missing.output) == (1, True)
+    if jobs.mode == "thread":
+        refused = runner.invoke(args=["jobs", "worker", "--burst"])
+        assert refused.exit_code == 1
+        assert "no Redis is configured" in refused.output
