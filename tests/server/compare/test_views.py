@@ -9,7 +9,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from models.compare import search_vehicles
+from models.db import db
 from tests.comparisons import ACURA, PRIUS, SILVERADO, TESLA, import_epa_examples
+from tests.server.api.helpers import add_vehicles
 
 
 @pytest.fixture
@@ -165,3 +168,24 @@ def test_private_mode_needs_sign_in(make_app: Any, app: Flask, epa_ids: dict[str
     response = private.test_client().get(f"/compare?ids={_ids(epa_ids, TESLA, PRIUS)}")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login?next=/compare")
+
+
+def test_a_derived_combined_figure_says_so(client: FlaskClient, app: Flask) -> None:
+    add_vehicles(
+        app, 1, model="derived", city_mpg=20, highway_mpg=26, combined_mpg=22.32,
+        combined_mpg_derived=True,
+    )  # fmt: skip
+    (derived,) = search_vehicles_in(app, "toyota derived")
+    (civic, *_) = search_vehicles_in(app, "honda civic 1982")
+    html = client.get(f"/compare?ids={derived},{civic}").get_data(as_text=True)
+    assert _row(html, "row-combined_mpg") == (
+        "Combined mpg (MPGe for EVs) · L/100 km 22.3 mpg 10.5 L/100 km computed from city and "
+        "highway 38.0 mpg 6.2 L/100 km"
+    )
+    assert _row(html, "row-city_mpg").startswith("City mpg (MPGe for EVs) · L/100 km 20.0 mpg")
+
+
+def search_vehicles_in(app: Flask, text: str) -> list[int]:
+    """The ids ``search_vehicles`` finds for ``text``."""
+    with app.app_context(), db.engine.connect() as conn:
+        return [match.id for match in search_vehicles(conn, text)]
