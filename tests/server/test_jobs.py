@@ -395,3 +395,15 @@ def test_cli_job_status_and_worker_without_redis(
         refused = runner.invoke(args=["jobs", "worker", "--burst"])
         assert refused.exit_code == 1
         assert "no Redis is configured" in refused.output
+
+
+def test_the_vehicle_list_and_the_menu_lead_to_export_jobs(
+    client: FlaskClient, auth: AuthActions
+) -> None:
+    auth.login("editor")
+    html = client.get("/admin/vehicles?manufacturer=Honda").get_data(as_text=True)
+    assert 'href="/admin/jobs?manufacturer=Honda" id="export-job"' in html
+    assert 'href="/admin/jobs">Jobs</a>' in html
+    page = client.get("/admin/jobs?manufacturer=Honda").get_data(as_text=True)
+    assert 'action="/admin/jobs?manufacturer=Honda"' in page
+    assert "Export these vehicles to a CSV file" in page
