@@ -78,7 +78,6 @@ PRICE_SOURCE = (
     "Alternative Fuel Price Report, electricity from the EIA's average residential price. "
     "Enter your own."
 )
-PRICES_AS_OF = "2024-25"
 
 
 def fuel_for(fuel_type: str | None, powertrain: str | None = None) -> tuple[Fuel | None, str]:
