@@ -10,13 +10,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Connection, DateTime, ForeignKey, Integer, String, func, insert, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.api_queries import select_vehicles
 from models.db import Model
 from models.filters import VehicleFilter
 from models.paging import Page
-from models.user import User, utcnow
+from models.user import ApiToken, User, utcnow
 from models.validation import VEHICLE_FIELDS, is_vehicle_id
 from models.vehicle import Vehicle
 
@@ -41,19 +41,29 @@ class AuditEntry(Model):
     manufacturer_id: Mapped[int | None] = mapped_column(Integer)
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The API token an API write came with (tokens are revoked, never deleted).
+    token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id", ondelete="SET NULL"))
+
+    token: Mapped[ApiToken | None] = relationship(lazy="joined")
 
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Who is making a change, and through which surface."""
+    """Who is making a change, through which surface and, on the API, with which token."""
 
     name: str
     source: str
     user_id: int | None = None
+    token_id: int | None = None
 
     @classmethod
     def for_user(cls, user: User, source: str) -> "Actor":
         return cls(name=user.username, source=source, user_id=user.id)
+
+    @classmethod
+    def for_token(cls, token: ApiToken) -> "Actor":
+        """An API writer: the token's owner, and the token."""
+        return cls(token.user.username, "api", user_id=token.user_id, token_id=token.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +91,7 @@ def record_changes(conn: Connection, actor: Actor, changes: Iterable[Change]) ->
             "manufacturer_id": change.manufacturer_id,
             "before": dict(change.before) if change.before is not None else None,
             "after": dict(change.after) if change.after is not None else None,
+            "token_id": actor.token_id,
         }
         for change in changes
     ]

@@ -2,8 +2,9 @@
 
 Passwords are stored as werkzeug scrypt hashes; API tokens only as the SHA-256 of the
 secret, so a leaked database reveals neither. A session names the user together with
-their ``session_generation``; signing out or changing the password moves it on, so every
-cookie issued before then stops working, wherever it was copied to.
+their ``session_generation``; signing out, changing the password or being deactivated
+moves it on, so every cookie issued before then stops working, wherever it was copied to.
+A deactivated user can neither sign in nor use their API tokens.
 """
 
 import hashlib
@@ -11,7 +12,7 @@ import secrets
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, String, select
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String, select, true
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -41,6 +42,7 @@ class User(UserMixin, Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # Server-side default only, so inserts written for older schemas (migration tests) work.
     session_generation: Mapped[int] = mapped_column(Integer, server_default="1")
+    active: Mapped[bool] = mapped_column(Boolean, server_default=true())  # as above
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user")
 
@@ -53,6 +55,16 @@ class User(UserMixin, Model):
     def end_sessions(self) -> None:
         """Make every session cookie issued so far for this user invalid."""
         self.session_generation += 1
+
+    def deactivate(self) -> None:
+        """Refuse this user from now on: no sign-in, no API token, no current session."""
+        self.active = False
+        self.end_sessions()
+
+    @property
+    def is_active(self) -> bool:
+        """Flask-Login's check: ``login_user`` refuses a user who is not active."""
+        return self.active is not False
 
     def get_id(self) -> str:
         """Flask-Login's alternative token: the id and the current session generation."""
@@ -140,12 +152,12 @@ def issue_token(session: Session, user: User, name: str) -> tuple[ApiToken, str]
     return token, secret
 
 
-def user_for_token(session: Session, secret: str) -> User | None:
-    """The owner of an active token, or None for an unknown or revoked one."""
+def token_for_secret(session: Session, secret: str) -> ApiToken | None:
+    """The active token with this secret, of an active user, or None; records its use."""
     if not secret or len(secret) > 200:
         return None
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
-    if token is None or not token.active:
+    if token is None or not token.active or not token.user.is_active:
         return None
     token.last_used_at = utcnow()
-    return token.user
+    return token

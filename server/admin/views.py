@@ -1,6 +1,6 @@
 """Routes under ``/admin/``. Every one requires a signed-in user (editor or admin);
-token management requires an admin. Views parse input and call ``models``; they hold no
-queries or rules of their own."""
+token and user management (``server.admin.users``) require an admin. Views parse input
+and call ``models``; they hold no queries or rules of their own."""
 
 from typing import Any
 
@@ -44,7 +44,9 @@ from models.queries import manufacturer_summaries
 from models.user import ApiToken, issue_token, utcnow
 from models.validation import MAX_ID, MAX_NAME_LENGTH, MAX_PAGE, FieldError, parse_whole
 from server.admin.forms import (
+    CHOSEN_FIELDS,
     FORM_FIELDS,
+    UNITS,
     VEHICLE_LABELS,
     BulkDeleteForm,
     ConfirmForm,
@@ -54,13 +56,16 @@ from server.admin.forms import (
     TokenForm,
     VehicleForm,
     plain,
+    shown,
 )
 from server.admin.query_args import list_args
+from server.admin.users import bp as users_bp
 from server.auth.access import admin_required
 from server.security import refuse_forged
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.add_app_template_filter(plain, "plain")
+bp.add_app_template_filter(shown, "shown")
 
 AUDIT_PER_PAGE = 50
 
@@ -115,9 +120,29 @@ def _dataset_choices() -> list[SelectChoice]:
 
 
 def _vehicle_form() -> VehicleForm:
+    """The vehicle form with the stored datasets, manufacturers and origins to pick from."""
     form = VehicleForm()
     form.dataset.choices = _dataset_choices()
+    conn = db.session.connection()
+    makers = [name for _, name in manufacturer_names(conn)]
+    form.offer({"manufacturer": makers, "origin": origins(conn)})
     return form
+
+
+def _vehicle_page(form: VehicleForm, vehicle_id: int | None, **context: Any) -> str:
+    return render_template(
+        "admin/vehicle_form.html",
+        form=form,
+        vehicle_id=vehicle_id,
+        fields=FORM_FIELDS,
+        units=UNITS,
+        chosen=CHOSEN_FIELDS,
+        **context,
+    )
+
+
+def _flash_saved(form: VehicleForm, message: str) -> None:
+    flash(" ".join([message, *form.notes]), "info")
 
 
 @bp.route("/vehicles/new", methods=["GET", "POST"])
@@ -128,10 +153,10 @@ def create() -> ResponseReturnValue:
         db.session.rollback()
         with write_transaction() as conn:
             vehicle_id = create_vehicle(conn, form_actor(), form.clean)
-        flash(f"Vehicle {vehicle_id} added.", "info")
+        _flash_saved(form, f"Vehicle {vehicle_id} added.")
         return redirect(url_for("admin.edit", vehicle_id=vehicle_id))
     refuse_forged(form)
-    return render_template("admin/vehicle_form.html", form=form, vehicle_id=None)
+    return _vehicle_page(form, None)
 
 
 def _snapshot_or_404(vehicle_id: int) -> dict[str, Any]:
@@ -171,24 +196,15 @@ def edit(vehicle_id: int) -> ResponseReturnValue:
                 for name in FORM_FIELDS
                 if stale.current.get(name) != form.clean.get(name, stored.get(name))
             ]
-            page = render_template(
-                "admin/vehicle_form.html",
-                form=form,
-                vehicle_id=vehicle_id,
-                version=stale.version,
-                newer=newer,
-            )
-            return page, 409
+            return _vehicle_page(form, vehicle_id, version=stale.version, newer=newer), 409
         if not found:
             abort(404, f"There is no vehicle {vehicle_id}.")
-        flash(f"Vehicle {vehicle_id} saved.", "info")
+        _flash_saved(form, f"Vehicle {vehicle_id} saved.")
         return redirect(url_for("admin.edit", vehicle_id=vehicle_id))
     refuse_forged(form)
     if request.method == "GET":
         form.fill(stored)
-    return render_template(
-        "admin/vehicle_form.html", form=form, vehicle_id=vehicle_id, version=version
-    )
+    return _vehicle_page(form, vehicle_id, version=version)
 
 
 @bp.route("/vehicles/<int:vehicle_id>/delete", methods=["GET", "POST"])
@@ -423,3 +439,8 @@ def revoke_token(token_id: int) -> ResponseReturnValue:
         db.session.commit()
     flash(f"Token {token.name!r} revoked.", "info")
     return redirect(url_for("admin.tokens"))
+
+
+# --- users (admins only) ------------------------------------------------------------------
+
+bp.register_blueprint(users_bp)

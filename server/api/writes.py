@@ -22,7 +22,7 @@ from models.editing import (
     update_vehicle,
     write_transaction,
 )
-from models.user import user_for_token
+from models.user import token_for_secret
 from models.validation import RULES, parse_vehicle
 from server.api.problems import problem
 from server.api.schemas import VehicleSchema
@@ -144,11 +144,11 @@ def check_bearer_token(
     # write_transaction does, or a parallel writer makes the upgrade fail as "locked".
     db.session.rollback()  # nothing is written yet; the options need a fresh transaction
     db.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-    user = user_for_token(db.session(), secret.strip())
-    if user is None:
+    token = token_for_secret(db.session(), secret.strip())
+    if token is None:
         db.session.rollback()
         return _unauthorized("The token is unknown or revoked.")
-    g.api_actor = Actor.for_user(user, "api")
+    g.api_actor = Actor.for_token(token)  # the audit log names the token too
     db.session.commit()  # records last_used_at, and frees the session before the write
     return None
 

@@ -27,6 +27,8 @@ from server.security import refuse_forged
 bp = Blueprint("auth", __name__)
 
 LOGIN_FAILED = "Unknown username or wrong password."
+#: Said only to someone who gave the right password.
+DEACTIVATED = "This account has been deactivated; ask an admin to reactivate it."
 # Checked when the username is unknown, so a miss costs as long as a wrong password.
 _DUMMY_HASH = (
     "scrypt:32768:8:1$saltsaltsaltsalt$"
@@ -81,6 +83,9 @@ def login() -> ResponseReturnValue:
         user = find_user(db.session(), form.username.data or "")
         password = form.password.data or ""
         if user is not None and user.check_password(password):
+            if not user.is_active:
+                flash(DEACTIVATED, "error")
+                return render_template("auth/login.html", form=form, next_url=next_url), 403
             # A new CSRF secret, so a token seen before signing in is worthless after.
             session.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
             login_user(user)

@@ -1,5 +1,6 @@
 """Helpers for driving the admin pages through the test client."""
 
+from html.parser import HTMLParser
 from typing import Any
 
 from flask import Flask
@@ -67,3 +68,32 @@ def rename_manufacturer(client: FlaskClient, manufacturer_id: int, name: str) ->
         {"name": name},
         "/admin/manufacturers",
     )
+
+
+class _FormReader(HTMLParser):
+    """The values a browser would send from a page's text, number and select fields."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: dict[str, str] = {}
+        self._select: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = {key: value or "" for key, value in attrs}
+        if tag == "input" and found.get("type") in ("text", "number") and "name" in found:
+            self.values[found["name"]] = found.get("value", "")
+        elif tag == "select":
+            self._select = found.get("name")
+        elif tag == "option" and self._select and "selected" in found:
+            self.values[self._select] = found.get("value", "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self._select = None
+
+
+def form_values(html: str) -> dict[str, str]:
+    """Field name -> the value a browser would submit (text, number and select fields)."""
+    reader = _FormReader()
+    reader.feed(html)
+    return reader.values

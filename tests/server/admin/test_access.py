@@ -47,7 +47,7 @@ def test_every_protected_route_refuses_anonymous(app: Flask) -> None:
             assert response.headers["Location"].startswith("/login"), (method, path)
 
 
-@pytest.mark.parametrize("path", ["/admin/tokens"])
+@pytest.mark.parametrize("path", ["/admin/tokens", "/admin/users/"])
 def test_admin_only_pages_refuse_editors(client: FlaskClient, auth: Any, path: str) -> None:
     auth.login("editor")
     assert client.get(path).status_code == 403

@@ -39,7 +39,7 @@ def test_filter_by_vehicle_and_user(app: Flask, client: FlaskClient, auth: AuthA
     assert _total(client.get("/admin/audit").get_data(as_text=True)) == 4
     by_vehicle = client.get(f"/admin/audit?vehicle={corolla}").get_data(as_text=True)
     assert _total(by_vehicle) == 2
-    assert "combined_mpg=41.0" in by_vehicle and "combined_mpg=42.0" in by_vehicle
+    assert "combined_mpg</span>=41<" in by_vehicle and "combined_mpg</span>=42<" in by_vehicle
     by_user = client.get("/admin/audit?user=editor").get_data(as_text=True)
     assert _total(by_user) == 2
     assert (
@@ -54,3 +54,31 @@ def test_bad_filter_is_reported(client: FlaskClient, auth: Any) -> None:
     response = client.get("/admin/audit?vehicle=abc&page=-3")
     assert response.status_code == 200
     assert "is not a vehicle id" in response.get_data(as_text=True)
+
+
+def test_empty_values_show_as_a_dash_and_numbers_plainly(
+    app: Flask, client: FlaskClient, auth: AuthActions
+) -> None:
+    auth.login()
+    post_form(client, "/admin/vehicles/new", VEHICLE_FORM)
+    html = client.get("/admin/audit").get_data(as_text=True)
+    assert "None" not in html
+    assert "vehicle_class</span>=—<" in html  # not given, so empty
+    assert "weight</span>=2100<" in html  # 2100, not 2100.0
+
+
+def test_an_api_write_names_its_token(
+    app: Flask, client: FlaskClient, auth: AuthActions, token: str
+) -> None:
+    vehicle_id = first_vehicle_id(app, "civic")
+    response = client.patch(
+        f"/api/v1/vehicles/{vehicle_id}",
+        json={"combined_mpg": 33},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 200
+    auth.login("editor")
+    html = client.get(f"/admin/audit?vehicle={vehicle_id}").get_data(as_text=True)
+    assert _total(html) == 1
+    assert "<td>admin</td>" in html
+    assert 'api <span class="audit-token">with token “test”</span>' in html

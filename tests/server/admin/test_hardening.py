@@ -78,7 +78,8 @@ def test_long_name_that_case_mapping_would_lengthen(
     app: Flask, client: FlaskClient, auth: Any, name: str
 ) -> None:
     auth.login()
-    response = post_form(client, "/admin/vehicles/new", {**VEHICLE_FORM, "manufacturer": name})
+    new = {"manufacturer": name, "manufacturer_confirm": "y"}
+    response = post_form(client, "/admin/vehicles/new", {**VEHICLE_FORM, **new})
     assert response.status_code == 302, response.status_code
     assert name in manufacturers(app)
 
@@ -88,7 +89,8 @@ def test_the_case_of_a_new_name_is_kept(
     app: Flask, client: FlaskClient, auth: Any, name: str
 ) -> None:
     auth.login()
-    response = post_form(client, "/admin/vehicles/new", {**VEHICLE_FORM, "manufacturer": name})
+    new = {"manufacturer": name, "manufacturer_confirm": "y"}
+    response = post_form(client, "/admin/vehicles/new", {**VEHICLE_FORM, **new})
     assert response.status_code == 302
     assert name in manufacturers(app)
 

@@ -101,7 +101,8 @@ def test_hostile_manufacturer_name_is_escaped_everywhere(
     app: Flask, client: FlaskClient, auth: Any
 ) -> None:
     auth.login()
-    post_form(client, "/admin/vehicles/new", {**VEHICLE_FORM, "manufacturer": HOSTILE})
+    new = {"manufacturer": HOSTILE, "manufacturer_confirm": "y"}
+    post_form(client, "/admin/vehicles/new", {**VEHICLE_FORM, **new})
     stored = next(name for name in manufacturers(app) if "alert" in name.lower())
     assert stored == HOSTILE  # stored in the case given
     for url in ("/admin/manufacturers", "/admin/vehicles", "/admin/audit"):

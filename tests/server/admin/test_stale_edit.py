@@ -7,7 +7,13 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.server.admin.helpers import audit_count, first_vehicle_id, post_form, snapshot
+from tests.server.admin.helpers import (
+    audit_count,
+    first_vehicle_id,
+    form_values,
+    post_form,
+    snapshot,
+)
 from tests.server.api.helpers import API, bearer
 
 
@@ -17,9 +23,7 @@ def _open(client: FlaskClient, vehicle_id: int) -> tuple[str, dict[str, str]]:
     html = client.get(url).get_data(as_text=True)
     found = re.search(r'name="version" value="(\d+)"', html)
     assert found, "the edit form carries the vehicle's version"
-    values = dict(re.findall(r'name="(\w+)" type="text" value="([^"]*)"', html))
-    values["dataset"] = "auto-mpg"
-    return found.group(1), values
+    return found.group(1), form_values(html)
 
 
 def test_a_save_on_a_form_opened_before_another_save_is_refused(

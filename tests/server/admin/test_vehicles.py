@@ -143,9 +143,12 @@ def test_every_field_error_is_shown_next_to_its_field(
         ("year", "Model year must be between 1886 and 2100"),
         ("cylinders", "Cylinders not a whole number"),
     ]:
+        # Right after the input (its unit or its options between), before the next field.
         assert re.search(
-            rf'id="{field}"[^>]*>\s*<span class="field-error" id="{field}-error">{message}</span>',
+            rf'id="{field}"[^>]*>(?:(?!</div>\s*</div>).)*?'
+            rf'<span class="field-error" id="{field}-error">{message}</span>',
             html,
+            re.S,
         ), field
     assert 'value="not-a-number"' in html  # what was typed is kept
     assert vehicle_count(app) == 406
@@ -210,7 +213,8 @@ def test_numbers_are_shown_without_a_trailing_zero(client: FlaskClient, auth: An
     assert cells[1:] == ["1970", "130", "18", "8", "3504"]
     assert "<td>auto-mpg</td>" in html
     edit = client.get(f"/admin/vehicles/{_ids(html)[0]}/edit").get_data(as_text=True)
-    assert 'name="horsepower" type="text" value="130"' in edit
+    assert re.search(r'<input [^>]*name="horsepower" step="any" type="number" value="130">', edit)
+    assert re.search(r'<input [^>]*name="weight" [^>]*value="3504">', edit)
 
 
 def test_edit_unknown_vehicle_is_404(client: FlaskClient, auth: Any) -> None:

@@ -1,0 +1,138 @@
+"""``/admin/users/``: admins list, create and manage the people who may sign in.
+
+An admin can change a user's role, set a new password (which ends that user's sessions,
+through ``User.set_password``) and deactivate or reactivate them. Editors get 403. An
+admin cannot demote or deactivate themselves, so there is always an admin left who can
+undo a change.
+"""
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+
+from models.db import db
+from models.user import AccountError, ApiToken, User, create_user, password_problem
+from server.admin.forms import ConfirmForm, NewUserForm, PasswordForm, RoleForm
+from server.auth.access import admin_required
+from server.security import refuse_forged
+
+bp = Blueprint("users", __name__, url_prefix="/users")
+
+
+@bp.before_request
+@admin_required
+def require_admin() -> None:
+    """Every users page is for admins only (the admin blueprint already needs sign-in)."""
+
+
+def _user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404, f"There is no user {user_id}.")
+    return user
+
+
+@bp.route("/", methods=["GET", "POST"])
+def index() -> ResponseReturnValue:
+    """Every user, and a form to add one."""
+    form = NewUserForm()
+    if form.validate_on_submit():
+        try:
+            user = create_user(
+                db.session(), form.username.data or "", form.password.data or "", form.role.data
+            )
+        except AccountError as error:
+            form.username.errors = [f"Not created: {error}."]
+        else:
+            db.session.commit()
+            flash(f"User {user.username} created as {user.role}.", "info")
+            return redirect(url_for("admin.users.index"))
+    refuse_forged(form)
+    tokens = func.count(ApiToken.id).filter(ApiToken.revoked_at.is_(None))
+    rows = db.session.execute(
+        select(User, tokens)
+        .outerjoin(ApiToken, ApiToken.user_id == User.id)
+        .group_by(User.id)
+        .order_by(func.lower(User.username))
+    ).all()
+    status = 400 if form.errors else 200
+    return render_template("admin/users.html", rows=rows, form=form), status
+
+
+def _user_page(user: User, status: int = 200, **forms: FlaskForm) -> ResponseReturnValue:
+    page = render_template(
+        "admin/user.html",
+        user=user,
+        role_form=forms.get("role_form") or RoleForm(formdata=None, role=user.role),
+        password_form=forms.get("password_form") or PasswordForm(formdata=None),
+        active_form=ConfirmForm(formdata=None),
+        own=user.id == current_user.id,
+    )
+    return page, status
+
+
+@bp.get("/<int:user_id>")
+def manage(user_id: int) -> ResponseReturnValue:
+    """One user: their role, a new password, deactivation."""
+    return _user_page(_user_or_404(user_id))
+
+
+@bp.post("/<int:user_id>/role")
+def change_role(user_id: int) -> ResponseReturnValue:
+    user = _user_or_404(user_id)
+    form = RoleForm()
+    if not form.validate_on_submit():
+        refuse_forged(form)
+        return _user_page(user, 400, role_form=form)
+    if user.id == current_user.id and form.role.data != user.role:
+        form.role.errors = ["You cannot change your own role; ask another admin."]
+        return _user_page(user, 400, role_form=form)
+    if form.role.data != user.role:
+        user.role = form.role.data
+        db.session.commit()
+        flash(f"{user.username} is now {user.role}.", "info")
+    return redirect(url_for("admin.users.manage", user_id=user_id))
+
+
+@bp.post("/<int:user_id>/password")
+def reset_password(user_id: int) -> ResponseReturnValue:
+    """A new password; every session the user had ends (``User.set_password``)."""
+    user = _user_or_404(user_id)
+    form = PasswordForm()
+    if not form.validate_on_submit():
+        refuse_forged(form)
+        return _user_page(user, 400, password_form=form)
+    if problem := password_problem(form.password.data or ""):
+        form.password.errors = [f"Not changed: {problem}."]
+        return _user_page(user, 400, password_form=form)
+    user.set_password(form.password.data or "")
+    db.session.commit()
+    if user.id == current_user.id:
+        flash("Your password is changed; sign in again with it.", "info")
+        return redirect(url_for("auth.login"))
+    flash(f"{user.username}'s password is changed; their sessions have ended.", "info")
+    return redirect(url_for("admin.users.manage", user_id=user_id))
+
+
+@bp.post("/<int:user_id>/active")
+def toggle_active(user_id: int) -> ResponseReturnValue:
+    """Deactivate an active user (their sessions end and their tokens stop working), or
+    reactivate one."""
+    user = _user_or_404(user_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        refuse_forged(form)
+        abort(400, "The form expired; reload and try again.")
+    if user.id == current_user.id:
+        flash("You cannot deactivate yourself; ask another admin.", "error")
+    elif user.is_active:
+        user.deactivate()
+        db.session.commit()
+        flash(f"{user.username} is deactivated: signed out everywhere, tokens refused.", "info")
+    else:
+        user.active = True
+        db.session.commit()
+        flash(f"{user.username} is active again.", "info")
+    return redirect(url_for("admin.users.manage", user_id=user_id))
