@@ -2,15 +2,21 @@
 
 ``db`` lives with the models, so ``import models`` needs neither the app nor its other
 extensions; the app factory binds it with ``db.init_app(app)``.
+
+``db.session`` can send a read-only request's queries to a read replica: the app marks
+such a request's session (``READS_FROM_REPLICA``, see server/replica.py) and configures
+the replica as the ``READ_BIND`` bind (``DATABASE_READ_URL``).
 """
 
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
 from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import Connection, MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql.dml import UpdateBase
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -28,7 +34,38 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+#: The Flask-SQLAlchemy bind key of the optional read replica.
+READ_BIND = "read"
+#: ``Session.info`` key set on a request's session when all it does is read.
+READS_FROM_REPLICA = "reads_from_replica"
+
+
+class ReplicaRoutingSession(FlaskSession):
+    """A session that reads from the replica when its request only reads.
+
+    Flushes and INSERT/UPDATE/DELETE statements always go to the primary, as in
+    SQLAlchemy's own routing-session example; without a replica nothing changes.
+    """
+
+    def get_bind(
+        self,
+        mapper: Any | None = None,
+        clause: Any | None = None,
+        bind: Engine | Connection | None = None,
+        **kwargs: Any,
+    ) -> Engine | Connection:
+        if (
+            bind is None
+            and self.info.get(READS_FROM_REPLICA)
+            and not self._flushing
+            and not isinstance(clause, UpdateBase)
+            and (replica := self._db.engines.get(READ_BIND)) is not None
+        ):
+            return replica
+        return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
+
+
+db = SQLAlchemy(model_class=Base, session_options={"class_": ReplicaRoutingSession})
 
 # ``db.Model`` is made at run time, so type checkers see the declarative base it extends.
 if TYPE_CHECKING:

@@ -24,6 +24,7 @@ from server.config import (
     secure_cookies_default,
 )
 from server.extensions import bootstrap, login_manager, migrate
+from server.replica import init_read_replica
 from server.security import responses_ignore_cookies
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -90,6 +91,7 @@ def register_extensions(app: Flask) -> None:
     import models  # noqa: F401  (the tables must be known before migrations run)
 
     db.init_app(app)
+    init_read_replica(app)
     init_cache(app)
     init_compression(app)
     migrate.init_app(

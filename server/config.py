@@ -5,7 +5,8 @@ secret key, so a forgotten ``SECRET_KEY`` cannot sign real sessions.
 
 Deployment settings live here too: how many proxies to trust (``TRUSTED_PROXIES``), and
 the PostgreSQL connection pool and statement preparation (``DATABASE_POOL_SIZE`` ...,
-``DATABASE_PREPARE_THRESHOLD``), which ``engine_defaults`` turns into engine options.
+``DATABASE_PREPARE_THRESHOLD``) and read replica (``DATABASE_READ_URL``), which
+``engine_defaults`` turns into engine options.
 """
 
 import os
@@ -16,6 +17,7 @@ from sqlalchemy.engine import make_url
 
 from dashapp.budget import DEFAULT_POINT_BUDGET
 from dashapp.cache import CACHE_DEFAULTS, cache_environment
+from models.db import READ_BIND
 
 DEV_SECRET_KEY = "dev-only-insecure-secret-key"
 
@@ -59,6 +61,8 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(instance_path) / 'fueldash.sqlite3'}",
         # pool_pre_ping is added for server databases by engine_defaults.
         "SQLALCHEMY_ENGINE_OPTIONS": {},
+        # A replica for dashboard and API reads (server/replica.py); None: all on the primary.
+        "DATABASE_READ_URL": None,
         "DASH_DEFAULT_MANUFACTURER": "Toyota",
         "SEED_SAMPLE_ON_START": False,
         "JSON_SORT_KEYS": False,
@@ -104,6 +108,8 @@ def environment_config(instance_path: str) -> dict[str, Any]:
         config["ENV_NAME"] = env_name
     if url := os.environ.get("DATABASE_URL"):
         config["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(url)
+    if read_url := os.environ.get("DATABASE_READ_URL"):
+        config["DATABASE_READ_URL"] = normalize_database_url(read_url)
     if secret := os.environ.get("SECRET_KEY"):
         config["SECRET_KEY"] = secret
     else:
@@ -216,7 +222,8 @@ def engine_defaults(config: dict[str, Any]) -> None:
     An SQLite file has no server to go away, so there the ping would only add a query
     to every request. The pool settings (``DATABASE_POOL_SIZE`` ...) and
     ``DATABASE_PREPARE_THRESHOLD`` apply to PostgreSQL too; options given outright in
-    ``SQLALCHEMY_ENGINE_OPTIONS`` win over them.
+    ``SQLALCHEMY_ENGINE_OPTIONS`` win over them. A read replica (``DATABASE_READ_URL``)
+    gets the same options.
     """
     options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})  # never the caller's dict
     if not str(config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
@@ -236,27 +243,44 @@ def engine_defaults(config: dict[str, Any]) -> None:
         connect_args.setdefault("options", f"-c statement_timeout={statement_ms}")
         if "DATABASE_PREPARE_THRESHOLD" in config:
             connect_args.setdefault(PREPARE_THRESHOLD, config["DATABASE_PREPARE_THRESHOLD"])
-        _prepare_threshold_from_url(config, connect_args)
+        config["SQLALCHEMY_DATABASE_URI"] = _prepare_threshold_from_url(
+            config["SQLALCHEMY_DATABASE_URI"], "DATABASE_URL", connect_args
+        )
         options["connect_args"] = connect_args
     config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    if read_url := config.get("DATABASE_READ_URL"):
+        _read_replica_bind(config, read_url, options)
 
 
-def _prepare_threshold_from_url(config: dict[str, Any], connect_args: dict[str, Any]) -> None:
-    """Move ``?prepare_threshold=`` out of the database URL into ``connect_args``.
+def _prepare_threshold_from_url(url: str, setting: str, connect_args: dict[str, Any]) -> str:
+    """``url`` without its ``?prepare_threshold=``, which moves into ``connect_args``.
 
     SQLAlchemy hands URL query values to psycopg as text, which psycopg then compares
     with a number (a TypeError on the first query); as a connect argument it is typed.
     A value given as a setting wins over the URL's.
     """
-    url = make_url(config["SQLALCHEMY_DATABASE_URI"])
-    if PREPARE_THRESHOLD not in url.query:
-        return
-    given = url.query[PREPARE_THRESHOLD]
+    parsed = make_url(url)
+    if PREPARE_THRESHOLD not in parsed.query:
+        return url
+    given = parsed.query[PREPARE_THRESHOLD]
     text = given if isinstance(given, str) else given[-1]  # repeated: the last one counts
-    threshold = prepare_threshold("DATABASE_URL's prepare_threshold", text)
+    threshold = prepare_threshold(f"{setting}'s prepare_threshold", text)
     connect_args.setdefault(PREPARE_THRESHOLD, threshold)
-    without = url.difference_update_query([PREPARE_THRESHOLD])
-    config["SQLALCHEMY_DATABASE_URI"] = without.render_as_string(hide_password=False)
+    without = parsed.difference_update_query([PREPARE_THRESHOLD])
+    return without.render_as_string(hide_password=False)
+
+
+def _read_replica_bind(config: dict[str, Any], read_url: str, options: dict[str, Any]) -> None:
+    """Make DATABASE_READ_URL the ``READ_BIND`` engine, with the primary's engine options
+    (Flask-SQLAlchemy gives a bind none of SQLALCHEMY_ENGINE_OPTIONS by itself)."""
+    replica = {**options, "url": read_url}
+    if "connect_args" in options:
+        connect_args = dict(options["connect_args"])
+        replica["url"] = _prepare_threshold_from_url(read_url, "DATABASE_READ_URL", connect_args)
+        replica["connect_args"] = connect_args
+    binds = dict(config.get("SQLALCHEMY_BINDS") or {})
+    binds.setdefault(READ_BIND, replica)
+    config["SQLALCHEMY_BINDS"] = binds
 
 
 def check_config(config: dict[str, Any]) -> None:
