@@ -29,6 +29,11 @@ SCRIPTS = ScriptDirectory(str(MIGRATIONS_DIR))
 HEAD = SCRIPTS.get_current_head()
 ALL_REVISIONS = len(list(SCRIPTS.walk_revisions()))
 
+#: pg_locks covers the whole server, where other tests may hold locks of their own.
+ADVISORY_LOCKS_IN_THIS_DATABASE = (
+    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+)
 CONCURRENT_INDEX_MIGRATION = '''"""A test-only index, built concurrently under the lock."""
 
 from alembic import op
@@ -166,12 +171,7 @@ def test_an_index_is_built_concurrently_under_the_migration_lock(
         ).scalar_one()
         assert valid is True
         # The lock is released, and the pooled connection has its statement timeout back.
-        assert (
-            conn.execute(
-                text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
-            ).scalar_one()
-            == 0
-        )
+        assert conn.execute(text(ADVISORY_LOCKS_IN_THIS_DATABASE)).scalar_one() == 0
         assert conn.execute(text("SHOW statement_timeout")).scalar_one() == "10s"
 
 
