@@ -21,6 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from models.db import db
+from models.jobs import without_statement_timeout
 from models.vehicle import Vehicle
 from tests.faultproxy import FaultProxy
 
@@ -44,6 +45,7 @@ def big_store(app: Flask) -> None:
     """The sample and COPIES copies of it (written in SQL; the reset before the next test
     removes them)."""
     with app.app_context(), db.engine.begin() as conn:
+        without_statement_timeout(conn)  # a bulk insert, not a request
         columns = [c.name for c in Vehicle.__table__.columns if c.name not in ("id", "source_id")]
         listed = ", ".join(columns)
         conn.execute(
