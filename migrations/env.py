@@ -67,9 +67,12 @@ def migration_lock(connection: Connection) -> Iterator[None]:
     if connection.dialect.name != "postgresql":
         yield
         return
+    waited = False
     while not connection.execute(select(func.pg_try_advisory_lock(MIGRATION_LOCK_KEY))).scalar():
         connection.commit()
-        logger.info("Another host is running migrations; waiting for it.")
+        if not waited:
+            logger.info("Another host is running migrations; waiting for it.")
+            waited = True
         time.sleep(LOCK_POLL_SECONDS)
     # The migrations may take as long as they take: the statement timeout is for requests.
     connection.execute(text("SET statement_timeout = 0"))
