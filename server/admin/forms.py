@@ -225,6 +225,16 @@ class BulkDeleteForm(FlaskForm):
     confirmed = HiddenField()
 
 
+class BulkEditForm(FlaskForm):
+    """Which field to set on the selected vehicles; the value is a ``VehicleForm`` field."""
+
+    field = SelectField(
+        "Set", choices=[SelectChoice(name, VEHICLE_LABELS[name]) for name in FORM_FIELDS]
+    )
+    confirmed = HiddenField()
+    back = HiddenField()
+
+
 class RenameForm(FlaskForm):
     name = StringField("New name", validators=[DataRequired(), Length(max=MAX_NAME_LENGTH)])
 

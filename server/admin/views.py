@@ -16,6 +16,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 from wtforms import SelectChoice
 
 from models.audit import Actor, audit_page, vehicle_snapshots
@@ -49,6 +50,7 @@ from server.admin.forms import (
     UNITS,
     VEHICLE_LABELS,
     BulkDeleteForm,
+    BulkEditForm,
     ConfirmForm,
     DatasetForm,
     MergeForm,
@@ -61,6 +63,7 @@ from server.admin.forms import (
 from server.admin.query_args import list_args
 from server.admin.users import bp as users_bp
 from server.auth.access import admin_required
+from server.auth.views import safe_next
 from server.security import refuse_forged
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -109,6 +112,7 @@ def vehicles() -> str:
         manufacturers=[name for _, name in manufacturer_names(conn)],
         origins=origins(conn),
         bulk_form=BulkDeleteForm(),
+        bulk_edit_form=BulkEditForm(formdata=None),
     )
 
 
@@ -119,9 +123,13 @@ def _dataset_choices() -> list[SelectChoice]:
     return [SelectChoice(slug, f"{name} ({slug})") for slug, name in sorted(names.items())]
 
 
-def _vehicle_form() -> VehicleForm:
-    """The vehicle form with the stored datasets, manufacturers and origins to pick from."""
-    form = VehicleForm()
+def _vehicle_form(formdata: Any = None) -> VehicleForm:
+    """The vehicle form with the stored datasets, manufacturers and origins to pick from.
+
+    With ``formdata`` it reads those values and carries no CSRF token of its own (the bulk
+    edit, whose own form carries it).
+    """
+    form = VehicleForm() if formdata is None else VehicleForm(formdata, meta={"csrf": False})
     form.dataset.choices = _dataset_choices()
     conn = db.session.connection()
     makers = [name for _, name in manufacturer_names(conn)]
@@ -253,6 +261,98 @@ def bulk_delete() -> ResponseReturnValue:
         deleted = delete_vehicles(conn, form_actor(), ids)
     flash(f"{deleted} vehicles deleted.", "info")
     return redirect(url_for("admin.vehicles"))
+
+
+def _bulk_versions(ids: list[int]) -> dict[int, int]:
+    """The version of each selected vehicle that the confirmation showed, as posted."""
+    versions = {}
+    for vehicle_id in ids:
+        raw = request.form.get(f"version-{vehicle_id}", "")
+        if not (raw.isascii() and raw.isdecimal() and len(raw) <= 10):
+            abort(400, "The form's vehicle versions are missing or garbled; select again.")
+        versions[vehicle_id] = int(raw)
+    return versions
+
+
+def _bulk_confirmation(value_form: VehicleForm, field: str) -> str:
+    """What the confirmation page posts back: the value it showed, so a value changed on
+    that page is shown again before it is written."""
+    return f"set:{plain(value_form.clean.get(field))}"
+
+
+def _bulk_page(form: BulkEditForm, value_form: VehicleForm, ids: list[int], back: str) -> str:
+    """The confirmation: each selected vehicle's value now, and the value it would get."""
+    conn = db.session.connection()
+    found = vehicle_snapshots(conn, ids)
+    versions = {vehicle_id: vehicle_version(conn, vehicle_id) for vehicle_id in found}
+    field = form.field.data
+    return render_template(
+        "admin/bulk_edit.html",
+        form=form,
+        value_form=value_form,
+        field=field,
+        label=VEHICLE_LABELS[field],
+        vehicles=found,
+        versions=versions,
+        new=value_form.clean.get(field) if not value_form.errors else None,
+        valid=not value_form.errors,
+        confirmation=_bulk_confirmation(value_form, field),
+        back=back,
+        units=UNITS,
+        chosen=CHOSEN_FIELDS,
+    )
+
+
+@bp.post("/vehicles/bulk-edit")
+def bulk_edit() -> ResponseReturnValue:
+    """Set one field on the selected vehicles, checked as a single edit is.
+
+    The list's POST shows each vehicle's value now beside the new one; the confirming POST
+    carries the versions shown and writes every vehicle or, when one has changed since,
+    none (409, with the page shown again from the values now). Each change is audited.
+    """
+    form = BulkEditForm()
+    if not form.validate_on_submit():
+        refuse_forged(form)
+        abort(400, "Pick one of the vehicle's fields to set.")
+    ids = _selected_ids()
+    back = safe_next(form.back.data) or url_for("admin.vehicles")
+    if not ids:
+        flash("Select at least one vehicle to edit.", "error")
+        return redirect(back)
+    field = form.field.data
+    # From the list the value comes as "value"; the confirmation posts the field itself.
+    posted: MultiDict[str, str] = request.form
+    if "value" in posted:
+        posted = MultiDict({field: posted["value"]})
+    value_form = _vehicle_form(posted)
+    valid = value_form.check([field])
+    if not valid or form.confirmed.data != _bulk_confirmation(value_form, field):
+        return _bulk_page(form, value_form, ids, back), 200 if valid else 400
+    versions = _bulk_versions(ids)
+    db.session.rollback()
+    try:
+        with write_transaction() as conn:
+            done = [
+                vehicle_id
+                for vehicle_id in ids
+                if update_vehicle(
+                    conn, form_actor(), vehicle_id, value_form.clean, versions[vehicle_id]
+                )
+            ]
+    except StaleVehicle as stale:
+        flash(
+            f"Vehicle {stale.vehicle_id} was changed by someone else after this page was shown, "
+            "so nothing was saved. Here are the values now; apply again if still right.",
+            "error",
+        )
+        return _bulk_page(form, value_form, ids, back), 409
+    shown_value = shown(value_form.clean.get(field))
+    message = f"{VEHICLE_LABELS[field]} set to {shown_value} on {len(done)} vehicles."
+    if len(done) < len(ids):
+        message += f" {len(ids) - len(done)} of the selected no longer exist."
+    _flash_saved(value_form, message)
+    return redirect(back)
 
 
 # --- manufacturers ------------------------------------------------------------------------
