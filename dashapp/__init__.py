@@ -17,6 +17,30 @@ from dashapp.lean import LeanDash
 URL_BASE = "/dash/"
 UPDATE_PATH = f"{URL_BASE}_dash-update-component"
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
+#: The site's Bootstrap 5 stylesheet, served locally by the Flask app (bootstrap-flask).
+BOOTSTRAP_CSS = "/bootstrap/static/css/bootstrap.min.css"
+#: Sets <html data-bs-theme> from the visitor's light or dark preference, before first paint.
+THEME_SCRIPT = "/static/theme.js"
+#: The page around the app: the site's theme script, favicon and language.
+INDEX_STRING = f"""<!DOCTYPE html>
+<html lang="en">
+    <head>
+        {{%metas%}}
+        <title>{{%title%}}</title>
+        <script src="{THEME_SCRIPT}"></script>
+        <link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+        <link rel="icon" href="/favicon.ico" sizes="48x48">
+        {{%css%}}
+    </head>
+    <body>
+        {{%app_entry%}}
+        <footer>
+            {{%config%}}
+            {{%scripts%}}
+            {{%renderer%}}
+        </footer>
+    </body>
+</html>"""
 
 
 def init_dashboard(server: Flask) -> Dash:
@@ -31,6 +55,10 @@ def init_dashboard(server: Flask) -> Dash:
         title="fueldash: fuel efficiency vs horsepower",
         update_title="",
         serve_locally=True,
+        # Bootstrap's CSS only: its components are plain HTML with Bootstrap's classes, so
+        # the page carries no dash-bootstrap-components JavaScript (the 800 KB budget).
+        external_stylesheets=[BOOTSTRAP_CSS],
+        index_string=INDEX_STRING,
         # The table is created in the browser once its script has loaded, so callbacks
         # name a component that the first layout lacks, and no validation layout can hold
         # it before then (the renderer would need the grid's script to read it).

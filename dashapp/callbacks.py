@@ -10,19 +10,32 @@ checked and turned into control values.
 
 from dataclasses import replace
 from typing import Any
+from urllib.parse import parse_qs
 
-from dash import ClientsideFunction, Dash, Input, Output, State, html
+from dash import ALL, ClientsideFunction, Dash, Input, Output, State, html, no_update
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashapp.figures import GRAPH_ID, Figure
 from dashapp.layout import (
+    CAP_ID,
+    CAP_NOTICE_ID,
+    CAPTION_ID,
     CHOICES_ID,
     CLASSES_ID,
+    CLOSE_DETAILS_ID,
+    COMPARE_ADD_ID,
+    COMPARE_ID,
+    COMPARE_REMOVE,
+    COMPARE_SEARCH_ID,
+    COMPARE_TRAY_ID,
+    CONTROLS_PANEL_ID,
     CYLINDERS_ID,
     DATASET_FILTERS,
     DATASET_ID,
     DEFAULTS_ID,
     DETAILS_ID,
+    DETAILS_PROMPT,
+    DETAILS_VEHICLE_ID,
     DOWNLOAD_ID,
     DRIVES_ID,
     DROPDOWN_ID,
@@ -30,6 +43,7 @@ from dashapp.layout import (
     LINK_ID,
     LINKED_DATASET_ID,
     ORIGINS_ID,
+    PAGE_ID,
     POWERTRAINS_ID,
     SELECTED_ID,
     SUMMARY_ID,
@@ -47,8 +61,9 @@ from dashapp.layout import (
     YEARS_ID,
     details_panel,
 )
-from dashapp.state import from_controls, parse_query
+from dashapp.state import from_controls, offered_manufacturers, parse_query
 from dashapp.view import UNAVAILABLE, stored_default_axes, view_figure
+from models.compare import search_vehicles
 from models.db import db
 from models.explore import similar_vehicles, vehicle_details
 
@@ -99,6 +114,23 @@ def vehicle_id_from(value: Any) -> int | None:
     return None
 
 
+def vehicle_in_link(search: str) -> int | None:
+    """The ``vehicle=ID`` a link names, or None."""
+    values = parse_qs(search.lstrip("?")).get("vehicle", [])
+    text = values[-1] if values else ""
+    return vehicle_id_from(int(text)) if text.isascii() and text.isdigit() else None
+
+
+def _offered(choices: Any, dataset: str) -> list[str] | None:
+    """The manufacturers the page offers for a dataset, from its choices store; None when
+    the store does not say (the names are then kept as the link gives them)."""
+    options = choices.get(dataset) if isinstance(choices, dict) else None
+    makers = options.get("manufacturers") if isinstance(options, dict) else None
+    if not isinstance(makers, list):
+        return None
+    return [m["value"] for m in makers if isinstance(m, dict) and isinstance(m.get("value"), str)]
+
+
 def register_callbacks(dash_app: Dash) -> None:
     """Wire the dashboard's callbacks onto ``dash_app`` (not Dash's global registry)."""
 
@@ -114,8 +146,6 @@ def register_callbacks(dash_app: Dash) -> None:
     dash_app.clientside_callback(
         ClientsideFunction(CLIENTSIDE, "datasetControls"),
         Output(DROPDOWN_ID, "options"),
-        Output(X_AXIS_ID, "options"),
-        Output(Y_AXIS_ID, "options"),
         Output(X_AXIS_ID, "value", allow_duplicate=True),
         Output(Y_AXIS_ID, "value", allow_duplicate=True),
         *[Output(id_, "options") for _, id_, *_ in DATASET_FILTERS],
@@ -127,12 +157,44 @@ def register_callbacks(dash_app: Dash) -> None:
         prevent_initial_call=True,
     )
 
+    # The axis dropdowns name the fuel axes in the unit the switch picks.
+    dash_app.clientside_callback(
+        ClientsideFunction(CLIENTSIDE, "axisOptions"),
+        Output(X_AXIS_ID, "options"),
+        Output(Y_AXIS_ID, "options"),
+        Input(UNITS_ID, "value"),
+        Input(DATASET_ID, "value"),
+        State(CHOICES_ID, "data"),
+        prevent_initial_call=True,
+    )
+    # The page's class says the unit, so the details show their figures in it (CSS).
+    dash_app.clientside_callback(
+        ClientsideFunction(CLIENTSIDE, "unitsClass"),
+        Output(PAGE_ID, "className"),
+        Input(UNITS_ID, "value"),
+    )
+    # Say when more manufacturers are picked than one chart plots.
+    dash_app.clientside_callback(
+        ClientsideFunction(CLIENTSIDE, "capNotice"),
+        Output(CAP_NOTICE_ID, "children"),
+        Input(DROPDOWN_ID, "value"),
+        State(CAP_ID, "data"),
+    )
+    # A phone opens with the controls folded, so the chart is on the first screen.
+    dash_app.clientside_callback(
+        ClientsideFunction(CLIENTSIDE, "controlsOpen"),
+        Output(CONTROLS_PANEL_ID, "open"),
+        Input(URL_ID, "pathname"),
+    )
+
     # What the figure carries becomes the cards, the CSV link and the table's rows in the
     # browser: no second request, no second query.
     dash_app.clientside_callback(
         ClientsideFunction(CLIENTSIDE, "viewParts"),
         Output(SUMMARY_ID, "children"),
         Output(DOWNLOAD_ID, "href"),
+        Output(DOWNLOAD_ID, "hidden"),
+        Output(CAPTION_ID, "children"),
         Input(GRAPH_ID, "figure"),
     )
     # Also runs when the grid first appears, so it lists the figure shown by then, not
@@ -144,12 +206,16 @@ def register_callbacks(dash_app: Dash) -> None:
         Input(GRAPH_ID, "figure"),
     )
     # The table's script (a third of the page's JavaScript) loads only when it is asked for.
+    # The button stays, and keeps the focus: it shows and hides the table.
     dash_app.clientside_callback(
         ClientsideFunction(CLIENTSIDE, "showTable"),
         Output(TABLE_CONTAINER_ID, "children"),
-        Output(TABLE_TOGGLE_ID, "hidden"),
+        Output(TABLE_CONTAINER_ID, "hidden"),
+        Output(TABLE_TOGGLE_ID, "children"),
+        Output(TABLE_TOGGLE_ID, "aria-expanded"),
         Input(TABLE_TOGGLE_ID, "n_clicks"),
         State(TABLE_SPEC_ID, "data"),
+        State(TABLE_CONTAINER_ID, "children"),
         prevent_initial_call=True,
     )
     # Trend lines are always in the figure; the toggle only shows or hides them.
@@ -167,13 +233,26 @@ def register_callbacks(dash_app: Dash) -> None:
         State(GRAPH_ID, "figure"),
         prevent_initial_call=True,
     )
-    # A row picked in the table highlights its point and opens its details.
+    # A row picked in the table is the selected vehicle, as a clicked point is.
     dash_app.clientside_callback(
-        ClientsideFunction(CLIENTSIDE, "highlightRow"),
-        Output(GRAPH_ID, "figure", allow_duplicate=True),
+        ClientsideFunction(CLIENTSIDE, "pickedRow"),
         Output(SELECTED_ID, "data", allow_duplicate=True),
         Input(TABLE_ID, "selectedRows"),
-        State(GRAPH_ID, "figure"),
+        prevent_initial_call=True,
+    )
+    dash_app.clientside_callback(
+        ClientsideFunction(CLIENTSIDE, "closeDetails"),
+        Output(SELECTED_ID, "data", allow_duplicate=True),
+        Input(CLOSE_DETAILS_ID, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    # The selected vehicle's point is marked in whichever figure is drawn (a figure the
+    # callback itself returns does not run it again).
+    dash_app.clientside_callback(
+        ClientsideFunction(CLIENTSIDE, "markVehicle"),
+        Output(GRAPH_ID, "figure", allow_duplicate=True),
+        Input(SELECTED_ID, "data"),
+        Input(GRAPH_ID, "figure"),
         prevent_initial_call=True,
     )
 
@@ -187,6 +266,7 @@ def register_callbacks(dash_app: Dash) -> None:
         Output(URL_ID, "search"),
         *CONTROL_INPUTS,
         Input(LINK_ID, "data"),
+        Input(SELECTED_ID, "data"),
         *YEAR_ENDS,
         State(DATASET_ID, "value"),
         State(CHOICES_ID, "data"),
@@ -202,6 +282,7 @@ def register_callbacks(dash_app: Dash) -> None:
         State(LINK_ID, "data"),
         State(DEFAULTS_ID, "data"),
         State(CHOICES_ID, "data"),
+        State(SELECTED_ID, "data"),
     )
 
     @dash_app.callback(
@@ -210,17 +291,26 @@ def register_callbacks(dash_app: Dash) -> None:
             "notice": Output(URL_NOTICE_ID, "children"),
             "link": Output(LINK_ID, "data", allow_duplicate=True),
             "linked_dataset": Output(LINKED_DATASET_ID, "data"),
+            "selected": Output(SELECTED_ID, "data", allow_duplicate=True),
         },
         inputs={"search": Input(LINK_ID, "data")},
         state={
             "first_year": State(YEARS_ID, "min"),
             "last_year": State(YEARS_ID, "max"),
             "defaults": State(DEFAULTS_ID, "data"),
+            "choices": State(CHOICES_ID, "data"),
         },
         prevent_initial_call=True,
     )
-    def restore_link(search: Any, first_year: Any, last_year: Any, defaults: Any) -> dict[str, Any]:
-        state = parse_query(search if isinstance(search, str) else "", stored_default_axes())
+    def restore_link(
+        search: Any, first_year: Any, last_year: Any, defaults: Any, choices: Any
+    ) -> dict[str, Any]:
+        query = search if isinstance(search, str) else ""
+        state = parse_query(query, stored_default_axes())
+        offered = _offered(choices, state.dataset)
+        if offered is not None:
+            names, renamed = offered_manufacturers(state.manufacturers, offered)
+            state = replace(state, manufacturers=names, problems=state.problems + renamed)
         if not state.manufacturers and isinstance(defaults, list):
             state = replace(state, manufacturers=tuple(defaults))
         years = [
@@ -250,23 +340,90 @@ def register_callbacks(dash_app: Dash) -> None:
             ),
             "link": None,
             "linked_dataset": state.dataset,
+            "selected": vehicle_in_link(query),
         }
+
+    register_compare_callbacks(dash_app)
 
     # Not on page load: the layout starts with the prompt to click a point.
     @dash_app.callback(
-        Output(DETAILS_ID, "children"), Input(SELECTED_ID, "data"), prevent_initial_call=True
+        Output(DETAILS_ID, "children"),
+        Output(DETAILS_ID, "className"),
+        Input(SELECTED_ID, "data"),
+        prevent_initial_call=True,
     )
-    def show_vehicle_details(selected: Any) -> Any:
+    def show_vehicle_details(selected: Any) -> tuple[Any, str]:
         vehicle_id = vehicle_id_from(selected)
         if vehicle_id is None:
-            return html.P("Click a point to see that vehicle's details.")
+            return html.P(DETAILS_PROMPT), "details"
         try:
             conn = db.session.connection()
             details = vehicle_details(conn, vehicle_id)
             similar = similar_vehicles(conn, vehicle_id) if details else []
         except SQLAlchemyError:
             db.session.rollback()
-            return html.P(UNAVAILABLE)
+            return html.P(UNAVAILABLE), "details"
         if details is None:
-            return html.P("That vehicle is no longer in the store.")
-        return details_panel(details, similar)
+            return html.P("That vehicle is no longer in the store."), "details"
+        # "open": on a phone, the details are a sheet over the bottom of the page.
+        return details_panel(details, similar), "details open"
+
+
+#: The least a search box must hold before it asks the server.
+MIN_SEARCH = 2
+
+
+def register_compare_callbacks(dash_app: Dash) -> None:
+    """Picking vehicles for /compare: from the details panel (a clicked point or table
+    row) or the model search box; the picks and the link are drawn in the browser."""
+
+    @dash_app.callback(
+        Output(COMPARE_SEARCH_ID, "options"),
+        Input(COMPARE_SEARCH_ID, "search_value"),
+        State(DATASET_ID, "value"),
+        prevent_initial_call=True,
+    )
+    def find_models(text: Any, dataset: Any) -> Any:
+        if not isinstance(text, str) or len(text.strip()) < MIN_SEARCH:
+            return no_update
+        try:
+            matches = search_vehicles(
+                db.session.connection(), text, dataset if isinstance(dataset, str) else None
+            )
+        except SQLAlchemyError:
+            db.session.rollback()
+            return no_update
+        return [{"label": m.label, "value": m.id} for m in matches]
+
+    dash_app.clientside_callback(
+        ClientsideFunction(CLIENTSIDE, "addFromDetails"),
+        Output(COMPARE_ID, "data", allow_duplicate=True),
+        Input(COMPARE_ADD_ID, "n_clicks"),
+        State(DETAILS_VEHICLE_ID, "data"),
+        State(COMPARE_ID, "data"),
+        State(CAP_ID, "data"),
+        prevent_initial_call=True,
+    )
+    dash_app.clientside_callback(
+        ClientsideFunction(CLIENTSIDE, "addFromSearch"),
+        Output(COMPARE_ID, "data", allow_duplicate=True),
+        Output(COMPARE_SEARCH_ID, "value"),
+        Input(COMPARE_SEARCH_ID, "value"),
+        State(COMPARE_SEARCH_ID, "options"),
+        State(COMPARE_ID, "data"),
+        State(CAP_ID, "data"),
+        prevent_initial_call=True,
+    )
+    dash_app.clientside_callback(
+        ClientsideFunction(CLIENTSIDE, "removeCompared"),
+        Output(COMPARE_ID, "data", allow_duplicate=True),
+        Input({"type": COMPARE_REMOVE, "index": ALL}, "n_clicks"),
+        State(COMPARE_ID, "data"),
+        prevent_initial_call=True,
+    )
+    dash_app.clientside_callback(
+        ClientsideFunction(CLIENTSIDE, "compareTray"),
+        Output(COMPARE_TRAY_ID, "children"),
+        Input(COMPARE_ID, "data"),
+        State(CAP_ID, "data"),
+    )

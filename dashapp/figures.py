@@ -5,6 +5,7 @@ them through orjson as compact typed arrays, instead of plotly's slow pure-Pytho
 """
 
 import base64
+import hashlib
 from dataclasses import dataclass
 from html import escape
 from typing import Any
@@ -114,21 +115,55 @@ HOVER_FORMATS: dict[str, str] = {
     "highway_mpg": ":.1f} mpg highway",
     "combined_mpg": ":.1f} mpg",
 }
-#: One colour per compared manufacturer (Okabe-Ito then Tableau), distinct on light and dark.
+#: Okabe-Ito's colour-blind-safe palette, its black (unseen on a dark page) made grey.
 PALETTE = (
-    "#2563eb",
     "#e69f00",
-    "#009e73",
-    "#cc79a7",
-    "#d55e00",
     "#56b4e9",
-    "#8c564b",
-    "#7f7f7f",
-    "#bcbd22",
-    "#9467bd",
-    "#17becf",
+    "#009e73",
     "#f0e442",
+    "#0072b2",
+    "#d55e00",
+    "#cc79a7",
+    "#999999",
 )
+#: Marker shapes, so two makers that share a colour still look different.
+SYMBOLS = ("circle", "square", "diamond", "triangle-up")
+#: Each axis field's unit in a sentence ("+0.1 mpg per lb"); fuel fields follow the units.
+FIELD_UNITS = {
+    "horsepower": "hp",
+    "weight": "lb",
+    "displacement": "L",
+    "acceleration": "s",
+    "year": "model year",
+}
+
+
+#: The hash's salt: the first that gives the sample's eight biggest makers eight colours
+#: (and Honda and Datsun two). Changing it recolours every manufacturer.
+NAME_SALT = (16420).to_bytes(4, "big")
+
+
+def _name_hash(manufacturer: str) -> int:
+    # Stable across processes and versions (unlike hash()), and blind to case.
+    name = manufacturer.strip().lower().encode()
+    return int.from_bytes(hashlib.blake2b(name, digest_size=8, salt=NAME_SALT).digest(), "big")
+
+
+def manufacturer_colour(manufacturer: str) -> str:
+    """The colour a manufacturer has everywhere (chart, table, details), from its name."""
+    return PALETTE[_name_hash(manufacturer) % len(PALETTE)]
+
+
+def manufacturer_symbol(manufacturer: str) -> str:
+    """The marker shape a manufacturer has in every chart, from its name."""
+    return SYMBOLS[_name_hash(manufacturer) // len(PALETTE) % len(SYMBOLS)]
+
+
+def field_unit(field: str, units: str) -> str:
+    """The unit of one axis field as a sentence says it: "hp", "lb", "mpg", "L/100 km"."""
+    if field in FUEL_FIELDS:
+        return "L/100 km" if units == "l100km" else "mpg"
+    return FIELD_UNITS.get(field, field)
 
 
 def id_array(ids: npt.NDArray[np.int64]) -> npt.NDArray[Any]:
@@ -203,10 +238,10 @@ def selection_figure(selection: Selection, units: str = "mpg", trend: bool = Fal
         + "<extra>%{fullData.name}</extra>"
     )
     data: list[dict[str, Any]] = []
-    for index, series in enumerate(selection.series):
+    for series in selection.series:
         if series.plotted == 0:
             continue
-        colour = PALETTE[index % len(PALETTE)]
+        colour = manufacturer_colour(series.manufacturer)
         name = plot_text(series.manufacturer)
         x = axis_values(series.x, x_field, units)
         y = axis_values(series.y, y_field, units)
@@ -226,7 +261,16 @@ def selection_figure(selection: Selection, units: str = "mpg", trend: bool = Fal
                 "hovertext": [plot_text(str(label)) for label in series.label.tolist()],
                 "text": series.label.tolist(),
                 "hovertemplate": _hover_templates(hovertemplate, series.electric),
-                "marker": {"size": 9, "opacity": 0.8, "color": colour},
+                "marker": {
+                    "size": 9,
+                    "opacity": 0.85,
+                    "color": colour,
+                    "symbol": manufacturer_symbol(series.manufacturer),
+                    "line": {"width": 1, "color": "rgba(0, 0, 0, 0.55)"},
+                },
+                # A picked vehicle (selectedpoints, set in the browser) stands out.
+                "selected": {"marker": {"size": 16, "opacity": 1}},
+                "unselected": {"marker": {"opacity": 0.25}},
                 # The name unescaped, for the table the browser builds from this trace.
                 "meta": {"manufacturer": series.manufacturer},
             }
@@ -261,7 +305,15 @@ def selection_figure(selection: Selection, units: str = "mpg", trend: bool = Fal
             "uirevision": f"{x_field}/{y_field}/{units}",
             "paper_bgcolor": "rgba(0,0,0,0)",
             "plot_bgcolor": "rgba(0,0,0,0)",
-            "legend": {"orientation": "h", "yanchor": "top", "y": -0.15, "x": 0},
+            # Below the x-axis title, at the foot of the figure, which grows to fit it.
+            "legend": {
+                "orientation": "h",
+                "x": 0,
+                "xanchor": "left",
+                "yref": "container",
+                "y": 0,
+                "yanchor": "bottom",
+            },
             "meta": {
                 "plotted": selection.plotted,
                 "hidden": selection.hidden,
@@ -283,13 +335,11 @@ def _trend_trace(
 ) -> dict[str, Any]:
     slope, intercept = line
     ends = np.array([x.min(), x.max()], dtype=np.float64)
-    y_unit = y_field
-    if y_field in FUEL_FIELDS:
-        y_unit = "L/100 km" if units == "l100km" else "mpg"
+    y_unit, x_unit = field_unit(y_field, units), field_unit(x_field, units)
     return {
         "type": "scatter",
         "mode": "lines",
-        "name": f"{name} trend ({slope:+.3g} {y_unit} per {x_field})",
+        "name": f"{name} trend ({slope:+.3g} {y_unit} per {x_unit})",
         "legendgroup": name,
         "x": typed_array(ends.astype(np.float32)),
         "y": typed_array((slope * ends + intercept).astype(np.float32)),

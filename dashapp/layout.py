@@ -3,18 +3,22 @@
 from typing import Any
 
 from dash import dcc, html
-from flask import current_app, has_app_context
+from flask import current_app, has_app_context, has_request_context
+from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashapp.figures import (
     AXIS_TITLES,
+    FIELD_WORDS,
     GRAPH_ID,
     L100KM_PER_MPG,
     Summary,
     axis_title,
+    manufacturer_colour,
 )
-from dashapp.state import DEFAULT_X, DEFAULT_Y
+from dashapp.state import DEFAULT_X, DEFAULT_Y, MAX_MANUFACTURERS
 from models import count_unplottable
+from models.compare import MAX_VEHICLES, MIN_VEHICLES
 from models.datasets import DEFAULT_DATASET
 from models.db import db
 from models.explore import (
@@ -53,6 +57,22 @@ TABLE_SPEC_ID = "vehicle-table-spec"
 DOWNLOAD_ID = "csv-download"
 DEFAULTS_ID = "default-manufacturers"
 SELECTED_ID = "selected-vehicle"
+CLOSE_DETAILS_ID = "close-details"
+PAGE_ID = "dashboard-page"
+CONTROLS_PANEL_ID = "controls-panel"
+CAP_NOTICE_ID = "manufacturer-cap-notice"
+#: The most manufacturers one chart plots and vehicles /compare takes, for the browser.
+CAP_ID = "manufacturer-cap"
+CAPTION_ID = "chart-caption"
+#: The vehicles picked for /compare: [{"id", "label"}], kept for the browser session.
+COMPARE_ID = "compare-picks"
+COMPARE_SEARCH_ID = "compare-search"
+COMPARE_TRAY_ID = "compare-tray"
+COMPARE_ADD_ID = "compare-add"
+#: The vehicle the details panel shows, as {"id", "label"}, for "Add to comparison".
+DETAILS_VEHICLE_ID = "details-vehicle"
+#: Each picked vehicle's remove button: {"type": COMPARE_REMOVE, "index": vehicle id}.
+COMPARE_REMOVE = "compare-remove"
 #: A link from the address bar that the controls are to be set from (dashapp/callbacks.py).
 LINK_ID = "view-link"
 #: The dataset a link just set, whose axes and filters the link gave (dashapp/callbacks.py).
@@ -110,12 +130,23 @@ def default_manufacturer(makers: tuple[tuple[str, int], ...]) -> str | None:
 def dataset_options(dataset: DatasetChoices) -> dict[str, Any]:
     """The options of every control that depends on the dataset, as the page sets them."""
     axes = [{"label": AXIS_TITLES[f], "value": f} for f in dataset.axes]
+    x_words = FIELD_WORDS.get(dataset.default_x, dataset.default_x)
+    y_words = FIELD_WORDS.get(dataset.default_y, dataset.default_y)
     return {
         "manufacturers": [
             {"label": f"{name} ({count})", "value": name, "search": name}
+            if count
+            else {
+                "label": f"{name} (0: none has both {x_words} and {y_words})",
+                "value": name,
+                "search": name,
+                "disabled": True,
+            }
             for name, count in dataset.manufacturers
         ],
         "axes": axes,
+        # The same axes titled in L/100 km, for the axis dropdowns under that unit.
+        "axes_l100km": [{"label": axis_title(f, "l100km"), "value": f} for f in dataset.axes],
         "x": dataset.default_x,
         "y": dataset.default_y,
         **{
@@ -167,6 +198,8 @@ def _year_slider(years: YearSpan) -> dcc.RangeSlider:
         marks={year: f"'{year % 100:02d}" for year in range(low, high + 1, 2)},
         tooltip={"placement": "bottom", "always_visible": False},
         allowCross=False,
+        # One redraw and one history entry when the handle is let go, not one per step.
+        updatemode="mouseup",
     )
 
 
@@ -201,7 +234,7 @@ def _controls(
                     clearable=False,
                     searchable=False,
                 ),
-                "control wide",
+                "control span-2",
             ),
             _labelled(
                 "Manufacturers",
@@ -211,20 +244,19 @@ def _controls(
                     options=options["manufacturers"],
                     value=[default] if default else [],
                     multi=True,
-                    placeholder="Pick one or more manufacturers",
+                    placeholder=f"Pick up to {MAX_MANUFACTURERS} manufacturers",
                     clearable=True,
+                    maxHeight=340,
+                    labels={"select_all": f"Select all (plots the first {MAX_MANUFACTURERS})"},
                 ),
-                "control wide",
+                "control span-4",
             ),
-            _labelled("Model years", YEARS_ID, _year_slider(years), "control wide"),
-            *(
-                _labelled(title, control_id, _multi(control_id, options[key], blank))
-                for key, control_id, title, blank in DATASET_FILTERS
-            ),
+            html.P(id=CAP_NOTICE_ID, className="notice warning control wide", role="status"),
+            _labelled("Model years", YEARS_ID, _year_slider(years), "control span-2"),
             _labelled("X axis", X_AXIS_ID, _axis_dropdown(X_AXIS_ID, options, "x")),
             _labelled("Y axis", Y_AXIS_ID, _axis_dropdown(Y_AXIS_ID, options, "y")),
             html.Fieldset(
-                className="control",
+                className="control span-2",
                 children=[
                     html.Legend("Fuel units"),
                     dcc.RadioItems(
@@ -243,6 +275,10 @@ def _controls(
                         inline=True,
                     ),
                 ],
+            ),
+            *(
+                _labelled(title, control_id, _multi(control_id, options[key], blank))
+                for key, control_id, title, blank in DATASET_FILTERS
             ),
         ],
     )
@@ -264,6 +300,7 @@ def serve_layout() -> html.Div:
     default = default_manufacturer(shown.manufacturers)
     options = {slug: dataset_options(d) for slug, d in datasets.items()}
     return html.Div(
+        id=PAGE_ID,
         className="page",
         children=[
             dcc.Location(id=URL_ID, refresh="callback-nav"),
@@ -271,66 +308,207 @@ def serve_layout() -> html.Div:
             dcc.Store(id=SELECTED_ID),
             dcc.Store(id=LINK_ID),
             dcc.Store(id=LINKED_DATASET_ID),
-            html.Header(
-                className="page-header",
+            dcc.Store(id=CHOICES_ID, data=options),
+            dcc.Store(
+                id=CAP_ID, data={"manufacturers": MAX_MANUFACTURERS, "compare": MAX_VEHICLES}
+            ),
+            site_header(),
+            html.Main(
+                className="container-fluid dashboard",
                 children=[
-                    html.H1("Fuel efficiency explorer"),
-                    html.A("fueldash home", href="/", className="home-link"),
+                    html.H1("Fuel efficiency explorer", className="page-title"),
+                    html.P(id=URL_NOTICE_ID, className="notice warning", role="status"),
+                    # Open on a desktop; a phone closes it (fueldash.js) so the chart shows.
+                    html.Details(
+                        id=CONTROLS_PANEL_ID,
+                        className="controls-panel",
+                        open=True,
+                        children=[
+                            html.Summary("What to plot: manufacturers, years, filters, axes"),
+                            _controls(datasets, shown.slug, dataset_options(shown), default, years),
+                        ],
+                    ),
+                    html.Div(
+                        className="view",
+                        children=[
+                            html.Div(
+                                className="chart-column",
+                                children=[
+                                    # The chart's title as text that wraps, for a phone.
+                                    html.P(id=CAPTION_ID, className="chart-caption"),
+                                    # The graph fills this box, whose height CSS sets.
+                                    html.Div(_graph(), className="chart"),
+                                ],
+                            ),
+                            html.Aside(
+                                id=DETAILS_ID,
+                                className="details",
+                                **aria(live="polite", label="Vehicle details"),
+                                children=html.P(DETAILS_PROMPT),
+                            ),
+                        ],
+                    ),
+                    html.Section(id=SUMMARY_ID, className="cards", **aria(live="polite")),
+                    html.P(notice, id=STORE_NOTICE_ID, className="notice"),
+                    _compare_section(),
+                    html.Div(
+                        className="actions",
+                        children=[
+                            html.A(
+                                "Download these vehicles as CSV",
+                                id=DOWNLOAD_ID,
+                                href="",
+                                hidden=True,
+                                className="btn btn-outline-secondary",
+                                download="fueldash-vehicles.csv",
+                            ),
+                        ],
+                    ),
+                    html.H2("Plotted vehicles"),
+                    # The grid is created in the browser when asked for
+                    # (dashapp/assets/fueldash.js), so its script is not part of the
+                    # first page load.
+                    dcc.Store(id=TABLE_SPEC_ID, data=table_spec()),
+                    html.Button(
+                        TABLE_SHOW,
+                        id=TABLE_TOGGLE_ID,
+                        className="btn btn-outline-secondary",
+                        n_clicks=0,
+                        **aria(expanded="false", controls=TABLE_CONTAINER_ID),
+                    ),
+                    html.Div(id=TABLE_CONTAINER_ID, hidden=True),
                 ],
             ),
-            html.P(id=URL_NOTICE_ID, className="notice warning", role="status"),
-            dcc.Store(id=CHOICES_ID, data=options),
-            _controls(datasets, shown.slug, dataset_options(shown), default, years),
-            html.P(notice, id=STORE_NOTICE_ID, className="notice"),
-            html.Section(id=SUMMARY_ID, className="cards", **aria(live="polite")),
-            dcc.Loading(
-                type="circle",
-                delay_show=150,
-                children=dcc.Graph(
-                    id=GRAPH_ID,
-                    config={
-                        "displaylogo": False,
-                        "responsive": True,
-                        "toImageButtonOptions": {
-                            "format": "png",
-                            "filename": "fueldash",
-                            "scale": 2,
-                        },
-                    },
-                    style={"height": "70vh", "minHeight": "360px"},
-                ),
+        ],
+    )
+
+
+DETAILS_PROMPT = "Click a point, or a row of the table, to see that vehicle's details."
+TABLE_SHOW = "Show the plotted vehicles as a table"
+TABLE_HIDE = "Hide the table"
+#: The modebar keeps the PNG download, zoom, pan and reset; the rest (and the share
+#: button that offers an upload to Plotly Cloud) only crowds a phone and the tab order.
+MODEBAR_REMOVE = [
+    "select2d",
+    "lasso2d",
+    "zoomIn2d",
+    "zoomOut2d",
+    "autoScale2d",
+    "toggleSpikelines",
+    "hoverClosestCartesian",
+    "hoverCompareCartesian",
+    "sendDataToCloud",
+    "editInChartStudio",
+]
+
+
+def _compare_section() -> html.Section:
+    return html.Section(
+        className="compare",
+        **aria(label="Compare vehicles"),
+        children=[
+            html.H2("Compare vehicles side by side"),
+            html.P(
+                f"Pick {MIN_VEHICLES} to {MAX_VEHICLES} vehicles: click a point or a table row "
+                "and press “Add to comparison”, or find a model here.",
+                className="notice",
             ),
+            dcc.Store(id=COMPARE_ID, storage_type="session", data=[]),
             html.Div(
-                className="actions",
+                className="control compare-search",
                 children=[
-                    html.A(
-                        "Download these vehicles as CSV",
-                        id=DOWNLOAD_ID,
-                        href="",
-                        className="button",
-                        download="fueldash-vehicles.csv",
+                    html.Label("Find a model", htmlFor=COMPARE_SEARCH_ID),
+                    dcc.Dropdown(
+                        id=COMPARE_SEARCH_ID,
+                        options=[],
+                        placeholder="Type a model, e.g. civic",
+                        searchable=True,
+                        clearable=True,
+                        maxHeight=340,
                     ),
                 ],
             ),
-            html.Section(
-                id=DETAILS_ID,
-                className="details",
-                **aria(live="polite"),
-                children=html.P("Click a point to see that vehicle's details."),
-            ),
-            html.H2("Plotted vehicles"),
-            # The grid is created in the browser when asked for (dashapp/assets/fueldash.js),
-            # so its script is not part of the first page load.
-            dcc.Store(id=TABLE_SPEC_ID, data=table_spec()),
-            html.Button(
-                "Show the plotted vehicles as a table",
-                id=TABLE_TOGGLE_ID,
-                className="button",
-                n_clicks=0,
-            ),
-            html.Div(id=TABLE_CONTAINER_ID),
+            html.Div(id=COMPARE_TRAY_ID, className="compare-tray", **aria(live="polite")),
         ],
     )
+
+
+def _graph() -> dcc.Graph:
+    return dcc.Graph(
+        id=GRAPH_ID,
+        config={
+            "displaylogo": False,
+            "responsive": True,
+            "showSendToCloud": False,
+            "showEditInChartStudio": False,
+            "modeBarButtonsToRemove": MODEBAR_REMOVE,
+            "toImageButtonOptions": {"format": "png", "filename": "fueldash", "scale": 2},
+        },
+    )
+
+
+def site_header() -> html.Header:
+    """The site's header and navigation: server/templates/header.html's markup, with its
+    Bootstrap classes, so the dashboard looks like every other page."""
+    return html.Header(
+        className="navbar navbar-expand border-bottom bg-body-tertiary fd-header",
+        children=html.Nav(
+            className="container-fluid flex-wrap column-gap-3",
+            **aria(label="Site"),
+            children=[
+                html.A(
+                    [
+                        html.Img(src="/static/favicon.svg", alt="", width="24", height="24"),
+                        "fueldash",
+                    ],
+                    href="/",
+                    className="navbar-brand fw-bold d-flex align-items-center gap-2",
+                ),
+                html.Div(
+                    className="navbar-nav ms-auto order-md-last fd-account",
+                    children=_account_links(),
+                ),
+                html.Ul(
+                    className="navbar-nav flex-wrap column-gap-1 me-md-auto fd-links",
+                    children=[
+                        html.Li(
+                            className="nav-item",
+                            children=html.A(
+                                text,
+                                href=href,
+                                className="nav-link active" if href == URL_PATH else "nav-link",
+                                **(aria(current="page") if href == URL_PATH else {}),
+                            ),
+                        )
+                        for text, href in NAV_LINKS
+                    ],
+                ),
+            ],
+        ),
+    )
+
+
+URL_PATH = "/dash/"
+NAV_LINKS = (
+    ("Dashboard", "/dash/"),
+    ("Compare", "/compare"),
+    ("API", "/api/v1/docs"),
+    ("Admin", "/admin/"),
+)
+
+
+def _account_links() -> list[Any]:
+    """Sign in, or the signed-in user's name and sign out (a confirmation page)."""
+    user = current_user if has_request_context() else None
+    if user is not None and user.is_authenticated:
+        return [
+            html.Span(
+                str(getattr(user, "username", "")),
+                className="navbar-text me-2 text-truncate fd-user",
+            ),
+            html.A("Sign out", href="/logout", className="btn btn-sm btn-outline-secondary"),
+        ]
+    return [html.A("Sign in", href="/login?next=/dash/", className="nav-link")]
 
 
 def table_spec() -> dict[str, Any]:
@@ -338,8 +516,16 @@ def table_spec() -> dict[str, Any]:
     return {
         "id": TABLE_ID,
         "defaultColDef": {"sortable": True, "resizable": True, "filter": True},
-        "dashGridOptions": {"rowSelection": {"mode": "singleRow"}, "animateRows": False},
-        "getRowId": "params.data.id",
+        # A click on a row selects it (no checkbox column to aim for).
+        "dashGridOptions": {
+            "rowSelection": {
+                "mode": "singleRow",
+                "checkboxes": False,
+                "enableClickSelection": True,
+            },
+            "animateRows": False,
+        },
+        "getRowId": "'' + params.data.id",
         "className": "ag-theme-quartz fueldash-grid",
         "style": {"height": "24rem"},
     }
@@ -348,13 +534,29 @@ def table_spec() -> dict[str, Any]:
 def table_columns(x_field: str, y_field: str, units: str) -> list[dict[str, Any]]:
     """Column definitions for the plotted-vehicles table, titled like the chart's axes."""
     columns: list[dict[str, Any]] = [
-        {"field": "manufacturer", "headerName": "Manufacturer"},
-        {"field": "vehicle", "headerName": "Vehicle (year)", "flex": 2},
-        {"field": "x", "headerName": axis_title(x_field, units), "type": "numericColumn"},
+        {
+            "field": "manufacturer",
+            "headerName": "Manufacturer",
+            "minWidth": 130,
+            # The manufacturer's colour in the chart (fueldash.js puts it in each row).
+            "cellStyle": {"function": "({borderLeft: '6px solid ' + params.data.colour})"},
+        },
+        {"field": "vehicle", "headerName": "Vehicle (year)", "flex": 2, "minWidth": 190},
+        {
+            "field": "x",
+            "headerName": axis_title(x_field, units),
+            "type": "numericColumn",
+            "minWidth": 110,
+        },
     ]
     if y_field != x_field:
         columns.append(
-            {"field": "y", "headerName": axis_title(y_field, units), "type": "numericColumn"}
+            {
+                "field": "y",
+                "headerName": axis_title(y_field, units),
+                "type": "numericColumn",
+                "minWidth": 110,
+            }
         )
     return columns
 
@@ -399,6 +601,63 @@ DETAIL_UNITS = {
     "annual_fuel_cost_usd": "USD a year",
     "electric_range_miles": "miles",
 }
+#: What the details panel calls each field.
+DETAIL_LABELS = {
+    "id": "fueldash id",
+    "dataset": "Dataset",
+    "manufacturer": "Manufacturer",
+    "model": "Model",
+    "year": "Model year",
+    "vehicle_class": "Vehicle class",
+    "powertrain": "Powertrain",
+    "fuel_type": "Fuel type",
+    "horsepower": "Horsepower",
+    "city_mpg": "City fuel economy",
+    "highway_mpg": "Highway fuel economy",
+    "combined_mpg": "Combined fuel economy",
+    "cylinders": "Cylinders",
+    "displacement": "Displacement",
+    "weight": "Weight",
+    "acceleration": "Acceleration",
+    "drive": "Drive",
+    "transmission": "Transmission",
+    "origin": "Origin",
+    "co2_g_per_mile": "CO₂",
+    "annual_fuel_cost_usd": "Annual fuel cost",
+    "electric_range_miles": "Electric range",
+    "source_id": "Source id",
+}
+#: Short words a lower-case model name writes in capitals ("chevelle malibu (sw)").
+MODEL_ABBREVIATIONS = frozenset({"sw", "gl", "dl", "gt", "gs", "lx", "ii", "iii", "se", "le"})
+
+
+def model_name(model: str) -> str:
+    """A model name as the page shows it: title-cased when stored all in lower case
+    ("corolla 1200" becomes "Corolla 1200"), otherwise exactly as stored ("RX-7")."""
+    if model != model.lower():
+        return model
+
+    def word(text: str) -> str:
+        bare = text.strip("()")
+        if bare in MODEL_ABBREVIATIONS:
+            return text.upper()
+        return text[:1].upper() + text[1:] if not text.startswith("(") else "(" + word(text[1:])
+
+    return " ".join(word(w) for w in model.split(" "))
+
+
+def vehicle_name(vehicle: dict[str, Any]) -> str:
+    """ "1972 Volvo 411 (SW)": year first, so a model's own brackets are never doubled."""
+    year = f"{vehicle['year']} " if vehicle.get("year") is not None else ""
+    return f"{year}{vehicle['manufacturer']} {model_name(str(vehicle['model']))}"
+
+
+def _fuel_spans(mpg: float, unit: str) -> list[html.Span]:
+    """A fuel figure in both units; the page shows the one the units switch picks (CSS)."""
+    return [
+        html.Span(f"{mpg:g} {unit}", className="u-mpg"),
+        html.Span(f"{L100KM_PER_MPG / mpg:.1f} L/100 km", className="u-l100km"),
+    ]
 
 
 def detail_text(details: dict[str, Any], name: str) -> str:
@@ -415,32 +674,80 @@ def detail_text(details: dict[str, Any], name: str) -> str:
     return text
 
 
+def detail_value(details: dict[str, Any], name: str) -> Any:
+    """One field's value for the panel: fuel figures in mpg and L/100 km, the units
+    switch showing one of them."""
+    value = details[name]
+    fuel = name in ("city_mpg", "highway_mpg", "combined_mpg") and not is_electric(details)
+    if fuel and isinstance(value, int | float) and value > 0:
+        derived = name == "combined_mpg" and details.get("combined_mpg_derived")
+        return [*_fuel_spans(value, "mpg"), " (derived from city and highway)" if derived else ""]
+    if name == "model" and isinstance(value, str):
+        return model_name(value)
+    return detail_text(details, name)
+
+
+def _similar_item(vehicle: dict[str, Any]) -> html.Li:
+    mpg = vehicle.get("combined_mpg")
+    fuel: list[Any] = _fuel_spans(mpg, "mpg") if isinstance(mpg, int | float) and mpg > 0 else []
+    return html.Li(
+        [
+            html.Span(vehicle_name(vehicle), className="similar-name"),
+            ": ",
+            *fuel,
+            f", {_format(vehicle.get('horsepower'))} hp, {_format(vehicle.get('weight'))} lb",
+        ]
+    )
+
+
+def swatch(manufacturer: str) -> html.Span:
+    """A dot in the manufacturer's chart colour."""
+    return html.Span(
+        className="swatch",
+        style={"backgroundColor": manufacturer_colour(manufacturer)},
+        **aria(hidden="true"),
+    )
+
+
 def details_panel(details: dict[str, Any], similar: list[dict[str, Any]]) -> list[Any]:
-    """A vehicle's every field, its API link and the list of similar vehicles."""
+    """A vehicle's every field with its unit, its API link and the similar vehicles."""
     api_url = f"/api/v1/vehicles/{details['id']}"
     return [
-        html.H2(f"{details['manufacturer']} {details['model']}"),
+        html.Div(
+            className="details-head",
+            children=[
+                html.H2([swatch(str(details["manufacturer"])), vehicle_name(details)]),
+                html.Button(
+                    "Close",
+                    id=CLOSE_DETAILS_ID,
+                    className="btn btn-sm btn-outline-secondary close-details",
+                    **aria(label="Close the vehicle details"),
+                ),
+            ],
+        ),
+        dcc.Store(
+            id=DETAILS_VEHICLE_ID, data={"id": details["id"], "label": vehicle_name(details)}
+        ),
+        html.Button(
+            "Add to comparison", id=COMPARE_ADD_ID, className="btn btn-sm btn-outline-primary my-2"
+        ),
         html.Dl(
             className="fields",
             children=[
                 part
                 for name in DETAIL_FIELDS
                 if name != "combined_mpg_derived"  # said beside the combined figure
-                for part in (html.Dt(name), html.Dd(detail_text(details, name)))
+                for part in (
+                    html.Dt(DETAIL_LABELS.get(name, name.replace("_", " ").capitalize())),
+                    html.Dd(detail_value(details, name)),
+                )
             ],
         ),
         html.P(["API: ", html.A(api_url, href=api_url, id="vehicle-api-link")]),
         html.H3("Similar vehicles (closest in horsepower and weight, best mpg first)"),
         html.Ol(
             id="similar-vehicles",
-            children=[
-                html.Li(
-                    f"{v['manufacturer']} {v['model']} ({_format(v['year'])}): "
-                    f"{_format(v['combined_mpg'])} mpg, {_format(v['horsepower'])} hp, "
-                    f"{_format(v['weight'])} lb"
-                )
-                for v in similar
-            ]
+            children=[_similar_item(v) for v in similar]
             or [html.Li("No comparable vehicles: this one lacks horsepower or weight.")],
         ),
     ]

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlencode
 from models.datasets import DEFAULT_DATASET, SHIPPED
 from models.explore import AXIS_FIELDS
 from models.filters import VehicleFilter
+from models.normalize import MANUFACTURER_ALIASES
 from models.validation import (
     MAX_CYLINDERS,
     MAX_SLUG_LENGTH,
@@ -335,3 +336,28 @@ def _year_params(years: Any, first_year: Any, last_year: Any) -> dict[str, list[
     if high != last_year:
         params["year_max"] = [str(high)]
     return params
+
+
+def offered_manufacturers(
+    names: tuple[str, ...], offered: list[str]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The names a link gives, as the dashboard offers them, and what was changed or left out.
+
+    Names match regardless of case ("honda" is Honda) and through the importer's aliases
+    ("chevy" is Chevrolet); a name the dataset does not offer is left out and said.
+    """
+    by_lower = {name.lower(): name for name in offered}
+    kept: list[str] = []
+    problems: list[str] = []
+    for name in names:
+        match = by_lower.get(name.lower())
+        if match is None:
+            alias = MANUFACTURER_ALIASES.get(name.lower())
+            match = by_lower.get(alias.lower()) if alias else None
+            if match is not None:
+                problems.append(f"manufacturer “{name}” is shown as {match}")
+        if match is None:
+            problems.append(f"no manufacturer named “{name}” in this dataset; left out")
+        elif match not in kept:
+            kept.append(match)
+    return tuple(kept), tuple(problems)

@@ -61,9 +61,11 @@
             const ys = decode(trace.y);
             const labels = trace.text || [];
             const manufacturer = trace.meta ? trace.meta.manufacturer : trace.name;
+            const colour = trace.marker && trace.marker.color;
             for (let i = 0; i < ids.length; i += 1) {
                 rows.push({
                     id: ids[i],
+                    colour: colour,
                     manufacturer: manufacturer,
                     vehicle: labels[i],
                     x: round2(xs[i]),
@@ -131,12 +133,44 @@
         add("y", controls.y && controls.y !== shown.y ? [controls.y] : []);
         add("units", controls.units && controls.units !== "mpg" ? [controls.units] : []);
         add("trend", listOf(controls.trend).length > 0 ? ["1"] : []);
+        add("vehicle", controls.vehicle ? [controls.vehicle] : []);
         const query = params.toString();
         return query ? "?" + query : "";
     }
 
     /* The link store of dashapp/layout.py (LINK_ID). */
     const LINK_STORE = "view-link";
+    /* The table button's words (dashapp/layout.py's TABLE_SHOW and TABLE_HIDE). */
+    const TABLE_SHOW = "Show the plotted vehicles as a table";
+    const TABLE_HIDE = "Hide the table";
+    /* Wider than this, the controls start open and the details sit beside the chart. */
+    const DESKTOP = "(min-width: 768px)";
+
+    /* Text that plotly would render from its HTML subset (escaped names), as plain text. */
+    function plainText(markup) {
+        if (!markup) {
+            return "";
+        }
+        const parsed = new DOMParser().parseFromString(String(markup), "text/html");
+        return parsed.body.textContent || "";
+    }
+
+    /* The chart's title and subtitle (or its empty-state message) as one line of text. */
+    function caption(figure) {
+        const layout = (figure && figure.layout) || {};
+        const title = layout.title || {};
+        if (title.text) {
+            const subtitle = title.subtitle && title.subtitle.text;
+            return plainText(title.text) + (subtitle ? " (" + plainText(subtitle) + ")" : "");
+        }
+        const note = (layout.annotations || [])[0];
+        return note ? plainText(note.text) : "";
+    }
+
+    /* The position of the vehicle ``id`` among a trace's points, or -1. */
+    function pointOf(trace, id) {
+        return decode(trace.customdata).indexOf(id);
+    }
 
     /* Scripts left off the first page load (dashapp/lean.py), each fetched at most once. */
     const loading = {};
@@ -165,16 +199,27 @@
     let cardsToken = null;
     let tableToken = null;
 
+    /* The picks with ``vehicle`` added, at most ``caps.compare`` (the oldest pick leaves). */
+    function withPick(picks, vehicle, caps) {
+        const noUpdate = window.dash_clientside.no_update;
+        const list = Array.isArray(picks) ? picks : [];
+        if (!vehicle || list.some((p) => p.id === vehicle.id)) {
+            return noUpdate;
+        }
+        const most = (caps && caps.compare) || 4;
+        return list.concat([{id: vehicle.id, label: vehicle.label}]).slice(-most);
+    }
+
     window.dash_clientside = Object.assign({}, window.dash_clientside, {
         fueldash: {
             viewParts: function (figure) {
                 const noUpdate = window.dash_clientside.no_update;
                 const view = viewOf(figure);
                 if (!view) {
-                    return [[], ""];
+                    return [[], "", true, ""];
                 }
                 if (view.token === cardsToken) {
-                    return [noUpdate, noUpdate];
+                    return [noUpdate, noUpdate, noUpdate, noUpdate];
                 }
                 cardsToken = view.token;
                 const cards = view.cards.map(([title, value, detail]) => htmlElement("Div", {
@@ -185,7 +230,9 @@
                         htmlElement("P", {children: detail}),
                     ],
                 }));
-                return [cards, view.csv];
+                // Nothing plotted (no manufacturer picked): nothing to download either.
+                const plotted = figure.layout.meta.plotted > 0;
+                return [cards, plotted ? view.csv : "", !plotted, caption(figure)];
             },
 
             tableRows: function (figure) {
@@ -218,21 +265,127 @@
                 return id === undefined ? window.dash_clientside.no_update : Number(id);
             },
 
-            /* A row picked in the table: highlight its point (plotly dims the others). */
-            highlightRow: function (rows, figure) {
-                const noUpdate = window.dash_clientside.no_update;
+            /* A row picked in the table: that vehicle is the selected one. */
+            pickedRow: function (rows) {
                 const row = Array.isArray(rows) && rows[0];
-                if (!row || !figure || !figure.data) {
-                    return [noUpdate, noUpdate];
+                return row ? row.id : window.dash_clientside.no_update;
+            },
+
+            closeDetails: function (clicks) {
+                return clicks ? null : window.dash_clientside.no_update;
+            },
+
+            /*
+             * The figure with the selected vehicle's point marked (plotly enlarges it and
+             * dims the rest), or unmarked when none is selected; no_update when it already
+             * shows that, so a figure is redrawn only when the mark changes.
+             */
+            markVehicle: function (selected, figure) {
+                const noUpdate = window.dash_clientside.no_update;
+                if (!figure || !figure.data) {
+                    return noUpdate;
                 }
+                const id = selected === null || selected === undefined ? null : Number(selected);
+                let changed = false;
                 const data = figure.data.map((trace) => {
                     if (trace.mode !== "markers") {
                         return trace;
                     }
-                    const at = decode(trace.customdata).indexOf(row.id);
-                    return Object.assign({}, trace, {selectedpoints: at < 0 ? [] : [at]});
+                    const at = id === null ? -1 : pointOf(trace, id);
+                    const wanted = id === null ? undefined : (at < 0 ? [] : [at]);
+                    if (JSON.stringify(trace.selectedpoints) === JSON.stringify(wanted)) {
+                        return trace;
+                    }
+                    changed = true;
+                    const marked = Object.assign({}, trace, {selectedpoints: wanted});
+                    if (wanted === undefined) {
+                        delete marked.selectedpoints;
+                    }
+                    return marked;
                 });
-                return [Object.assign({}, figure, {data: data}), row.id];
+                return changed ? Object.assign({}, figure, {data: data}) : noUpdate;
+            },
+
+            /* The axis dropdowns' options, the fuel axes titled in the chosen unit. */
+            axisOptions: function (units, dataset, choices) {
+                const noUpdate = window.dash_clientside.no_update;
+                const options = choices && choices[dataset];
+                if (!options) {
+                    return [noUpdate, noUpdate];
+                }
+                const axes = units === "l100km" ? options.axes_l100km : options.axes;
+                return [axes, axes];
+            },
+
+            unitsClass: function (units) {
+                return "page units-" + (units === "l100km" ? "l100km" : "mpg");
+            },
+
+            capNotice: function (manufacturers, caps) {
+                const picked = listOf(manufacturers).length;
+                const cap = caps && caps.manufacturers;
+                if (!cap || picked <= cap) {
+                    return "";
+                }
+                return picked + " manufacturers are picked; a chart plots at most " + cap
+                    + ", so it shows the first " + cap + ". Remove some to see the others.";
+            },
+
+            /* A vehicle from the details panel joins the comparison. */
+            addFromDetails: function (clicks, vehicle, picks, caps) {
+                return withPick(picks, vehicle, caps);
+            },
+
+            /* A vehicle found by the model search joins the comparison; the box empties. */
+            addFromSearch: function (value, options, picks, caps) {
+                const noUpdate = window.dash_clientside.no_update;
+                const option = (options || []).find((o) => o.value === value);
+                if (!option) {
+                    return [noUpdate, noUpdate];
+                }
+                return [withPick(picks, {id: option.value, label: option.label}, caps), null];
+            },
+
+            removeCompared: function (clicks, picks) {
+                const triggered = window.dash_clientside.callback_context.triggered_id;
+                if (!triggered || !clicks.some((n) => n)) {
+                    return window.dash_clientside.no_update;
+                }
+                return (picks || []).filter((p) => p.id !== triggered.index);
+            },
+
+            /* The picked vehicles, each with a remove button, and the link to /compare. */
+            compareTray: function (picks, caps) {
+                const list = Array.isArray(picks) ? picks : [];
+                const most = (caps && caps.compare) || 4;
+                const items = list.map((p) => htmlElement("Li", {children: [
+                    p.label + " ",
+                    htmlElement("Button", {
+                        id: {type: "compare-remove", index: p.id},
+                        className: "btn btn-sm btn-outline-secondary ms-2",
+                        children: "Remove",
+                        "aria-label": "Remove " + p.label + " from the comparison",
+                    }),
+                ]}));
+                const ready = list.length >= 2;
+                const link = ready
+                    ? htmlElement("A", {
+                        id: "compare-link",
+                        className: "btn btn-primary",
+                        href: "/compare?ids=" + list.map((p) => p.id).join(","),
+                        children: "Compare " + list.length + " vehicles",
+                    })
+                    : htmlElement("P", {
+                        className: "notice",
+                        children: list.length
+                            ? "Pick one more vehicle to compare (up to " + most + ")."
+                            : "No vehicles picked yet.",
+                    });
+                return [htmlElement("Ol", {children: items}), link];
+            },
+
+            controlsOpen: function () {
+                return window.matchMedia(DESKTOP).matches;
             },
 
             /*
@@ -243,13 +396,13 @@
             datasetControls: function (dataset, choices, linked) {
                 const noUpdate = window.dash_clientside.no_update;
                 const options = choices && choices[dataset];
-                const outputs = 6 + 2 * DATASET_FILTERS.length;
+                const outputs = 4 + 2 * DATASET_FILTERS.length;
                 if (!options) {
                     return Array(outputs).fill(noUpdate);
                 }
                 const fromAddress = linked === dataset;
                 return [
-                    options.manufacturers, options.axes, options.axes,
+                    options.manufacturers,
                     fromAddress ? noUpdate : options.x,
                     fromAddress ? noUpdate : options.y,
                     ...DATASET_FILTERS.map((name) => options[name]),
@@ -265,8 +418,12 @@
                 if (triggers.some((t) => t.prop_id.startsWith(LINK_STORE + "."))) {
                     return noUpdate;  // set from the address, which stays as it was
                 }
-                const [, first, last, dataset, choices] = values.slice(CONTROLS.length);
-                const controls = Object.assign(controlsFrom(values), {dataset: dataset});
+                const [, selected, first, last, dataset, choices] = values.slice(
+                    CONTROLS.length,
+                );
+                const controls = Object.assign(
+                    controlsFrom(values), {dataset: dataset, vehicle: selected},
+                );
                 const query = linkQuery(controls, first, last, choices);
                 return query === window.location.search ? noUpdate : query;
             },
@@ -278,10 +435,12 @@
             controlsFromLink: function (href, ...values) {
                 const noUpdate = window.dash_clientside.no_update;
                 const search = window.location.search;
-                const [first, last, dataset, link, defaults, choices] = values.slice(
+                const [first, last, dataset, link, defaults, choices, selected] = values.slice(
                     CONTROLS.length,
                 );
-                const controls = Object.assign(controlsFrom(values), {dataset: dataset});
+                const controls = Object.assign(
+                    controlsFrom(values), {dataset: dataset, vehicle: selected},
+                );
                 const shown = linkQuery(controls, first, last, choices);
                 // The plain address is the default view, which the page starts with.
                 const start = {manufacturers: defaults};
@@ -289,14 +448,23 @@
                 return search === shown || plain || search === link ? noUpdate : search;
             },
 
-            showTable: function (clicks, spec) {
+            /* Odd clicks show the table (its script loaded the first time), even hide it. */
+            showTable: function (clicks, spec, existing) {
+                const noUpdate = window.dash_clientside.no_update;
+                if (clicks % 2 === 0) {
+                    return [noUpdate, true, TABLE_SHOW, "false"];
+                }
+                if (existing && existing.type === "AgGrid") {
+                    return [noUpdate, false, TABLE_HIDE, "true"];
+                }
                 return loadScript("grid").then(
                     () => {
                         // Created empty: tableRows fills it as it appears, from the
                         // figure shown by then.
                         tableToken = null;
                         const props = Object.assign({}, spec, {rowData: [], columnDefs: []});
-                        return [component("dash_ag_grid", "AgGrid", props), true];
+                        return [component("dash_ag_grid", "AgGrid", props), false, TABLE_HIDE,
+                            "true"];
                     },
                     () => [
                         htmlElement("P", {
@@ -304,6 +472,8 @@
                             children: "The table could not be loaded; try again.",
                         }),
                         false,
+                        TABLE_SHOW,
+                        "false",
                     ],
                 );
             },

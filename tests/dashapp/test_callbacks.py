@@ -75,8 +75,12 @@ def test_layout_is_read_per_request(app: Flask, client: FlaskClient) -> None:
     dropdown = find_component(client.get("/dash/_dash-layout").get_json(), DROPDOWN_ID)
     assert dropdown is not None
     labels = [option["label"] for option in dropdown["props"]["options"]]
-    # Only makers with vehicles in the dataset are offered, counted by what they plot.
-    assert "Tesla (0)" in labels and "Toyota (26)" in labels
+    # Only makers with vehicles in the dataset are offered, counted by what they plot; one
+    # with nothing to plot is offered disabled, saying why.
+    assert "Toyota (26)" in labels
+    (tesla_option,) = [o for o in dropdown["props"]["options"] if o["value"] == "Tesla"]
+    assert tesla_option["disabled"] is True
+    assert tesla_option["label"] == "Tesla (0: none has both horsepower and mpg)"
     assert not any(label.startswith("Nothing Yet") for label in labels)
 
 

@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from dashapp.layout import (
+    CHOICES_ID,
     DETAILS_ID,
     DROPDOWN_ID,
     LINK_ID,
@@ -29,6 +30,7 @@ from tests.dashapp.helpers import (
     point_count,
     post_view,
 )
+from tests.dashapp.test_callbacks import find_component
 
 SAMPLE = load_sample()
 
@@ -152,8 +154,14 @@ def restore_payload(client: FlaskClient, search: Any) -> dict[str, Any]:
             {"id": YEARS_ID, "property": "min", "value": 1970},
             {"id": YEARS_ID, "property": "max", "value": 1982},
             {"id": "default-manufacturers", "property": "data", "value": ["Toyota"]},
+            {"id": CHOICES_ID, "property": "data", "value": page_choices(client)},
         ],
     }
+
+
+def page_choices(client: FlaskClient) -> Any:
+    """What the page offers per dataset (the choices store), as the browser holds it."""
+    return find_component(client.get("/dash/_dash-layout").get_json(), CHOICES_ID)["props"]["data"]
 
 
 def restored(client: FlaskClient, search: Any) -> dict[str, Any]:
@@ -203,8 +211,11 @@ def test_names_that_are_not_text_are_refused_not_a_500(client: FlaskClient) -> N
 
 def details_payload(selected: Any) -> dict[str, Any]:
     return {
-        "output": f"{DETAILS_ID}.children",
-        "outputs": {"id": DETAILS_ID, "property": "children"},
+        "output": f"..{DETAILS_ID}.children...{DETAILS_ID}.className..",
+        "outputs": [
+            {"id": DETAILS_ID, "property": "children"},
+            {"id": DETAILS_ID, "property": "className"},
+        ],
         "inputs": [{"id": SELECTED_ID, "property": "data", "value": selected}],
         "changedPropIds": [f"{SELECTED_ID}.data"],
         "state": [],
@@ -219,6 +230,7 @@ def test_a_clicked_vehicle_shows_its_details(app: Flask, client: FlaskClient) ->
     assert response.status_code == 200
     assert f"/api/v1/vehicles/{vehicle_id}" in text
     assert "BMW 2002" in text and "similar-vehicles" in text
+    assert '"details open"' in text  # on a phone, the details are a sheet
 
 
 @pytest.mark.parametrize("selected", [None, "1", 10**9, -3, True, [1], {"id": 1}, 1.5])

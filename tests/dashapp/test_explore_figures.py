@@ -8,6 +8,8 @@ import pytest
 from dashapp.figures import (
     L100KM_TITLES,
     PALETTE,
+    manufacturer_colour,
+    manufacturer_symbol,
     selection_figure,
     summarize,
     trend_line,
@@ -37,7 +39,10 @@ def test_one_trace_and_colour_per_manufacturer() -> None:
     figure = selection_figure(Selection("horsepower", "combined_mpg", (TOYOTA, HONDA), ()))
     traces = marker_traces(figure)
     assert [t["name"] for t in traces] == ["Toyota", "Honda"]
-    assert [t["marker"]["color"] for t in traces] == list(PALETTE[:2])
+    assert [t["marker"]["color"] for t in traces] == [
+        manufacturer_colour("Toyota"),
+        manufacturer_colour("Honda"),
+    ]
     assert point_count(figure) == 5
     assert decode_array(traces[1]["customdata"]).tolist() == [501, 502]
     assert decode_array(traces[1]["customdata"]).dtype == np.int32
@@ -53,10 +58,32 @@ def test_trend_lines_are_least_squares_and_hidden_until_asked() -> None:
     (line,) = [t for t in figure["data"] if t.get("meta", {}).get("trend")]
     assert line["visible"] is False
     assert line["meta"]["slope"] == pytest.approx(-0.25)
-    assert "-0.25 mpg per horsepower" in line["name"]
+    assert "-0.25 mpg per hp" in line["name"]
     assert decode_array(line["y"]).tolist() == pytest.approx([35.0, 25.0])
     shown = selection_figure(Selection("horsepower", "combined_mpg", (TOYOTA,), ()), trend=True)
     assert [t["visible"] for t in shown["data"] if t.get("meta", {}).get("trend")] == [True]
+
+
+def test_a_manufacturer_keeps_its_colour_whatever_else_is_plotted() -> None:
+    alone = marker_traces(selection_figure(Selection("horsepower", "combined_mpg", (TOYOTA,), ())))
+    second = marker_traces(
+        selection_figure(Selection("horsepower", "combined_mpg", (HONDA, TOYOTA), ()))
+    )
+    assert alone[0]["marker"]["color"] == second[1]["marker"]["color"]
+    assert alone[0]["marker"]["symbol"] == second[1]["marker"]["symbol"]
+    # Derived from the name, ignoring case, within the colour-blind-safe palette.
+    assert manufacturer_colour("toyota") == manufacturer_colour("Toyota") in PALETTE
+    assert manufacturer_colour("Honda") != manufacturer_colour("Datsun")
+    biggest = ["Ford", "Chevrolet", "Plymouth", "AMC", "Dodge", "Toyota", "Datsun", "Volkswagen"]
+    assert len({manufacturer_colour(name) for name in biggest}) == len(PALETTE)
+    assert manufacturer_symbol("Toyota") == manufacturer_symbol(" TOYOTA ")
+
+
+def test_trend_slopes_say_their_units() -> None:
+    weight = make_series("Toyota", [2000, 2500, 3000], [35, 30, 25])
+    figure = selection_figure(Selection("weight", "combined_mpg", (weight,), ()), units="l100km")
+    (line,) = [t for t in figure["data"] if t.get("meta", {}).get("trend")]
+    assert line["name"].endswith("L/100 km per lb)")
 
 
 def test_trend_needs_two_distinct_x_values() -> None:
