@@ -71,6 +71,9 @@ JOB_NUMBERS: dict[str, tuple[int, int]] = {
     "JOBS_TIMEOUT": (6 * 3600, 1),
     #: Finished exports are deleted after this many hours.
     "EXPORT_KEEP_HOURS": (24, 0),
+    #: Files with more rows skip the dry run on the mapping page (it would outlast a
+    #: request); their import job checks every row instead.
+    "IMPORT_CHECK_MAX_ROWS": (100_000, 0),
 }
 #: Progress is written at most this often (seconds), not once per batch.
 PROGRESS_INTERVAL = 1.0

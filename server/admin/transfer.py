@@ -9,6 +9,7 @@ from pathlib import Path
 from flask import (
     Response,
     abort,
+    current_app,
     flash,
     jsonify,
     redirect,
@@ -31,8 +32,10 @@ from models.importer import (
     ImportFileError,
     Mapping,
     dry_run,
+    estimate_rows,
     guess_mapping,
     read_columns,
+    resolve_mapping,
 )
 from models.jobs import JobState, load_job, recent_jobs
 from server.admin.forms import ConfirmForm, ImportForm, ImportStepForm
@@ -112,13 +115,20 @@ def _mapping_step(
     filename: str,
     problems: list[str] | None = None,
 ) -> ResponseReturnValue:
-    """The columns with their fields and units, and the dry run of that mapping."""
+    """The columns with their fields and units, and the dry run of that mapping (of files
+    up to IMPORT_CHECK_MAX_ROWS rows)."""
     dataset = step.dataset.data or ""
     problems = list(problems or [])
     report = None
+    # A dry run reads every row; a file too large for that within a request is checked by
+    # the import job itself, which writes nothing if any row is invalid.
+    rows = estimate_rows(path)
+    unchecked_rows = rows if rows > current_app.config["IMPORT_CHECK_MAX_ROWS"] else None
     try:
-        if not problems:
+        if not problems and unchecked_rows is None:
             report = dry_run(db.session.connection(), path, dataset, mapping)
+        elif not problems:
+            resolve_mapping(columns, mapping)  # the mapping's own faults, found at once
     except UnknownDataset as error:
         path.unlink(missing_ok=True)
         flash(f"Nothing can be imported: {error}.", "error")
@@ -139,6 +149,7 @@ def _mapping_step(
         report=report,
         preview_fields=preview_fields,
         filename=filename,
+        unchecked_rows=unchecked_rows,
     )
 
 

@@ -407,3 +407,41 @@ def test_the_vehicle_list_and_the_menu_lead_to_export_jobs(
     page = client.get("/admin/jobs?manufacturer=Honda").get_data(as_text=True)
     assert 'action="/admin/jobs?manufacturer=Honda"' in page
     assert "Export these vehicles to a CSV file" in page
+
+
+# --- files too large to check while the user waits ----------------------------------------
+
+
+def test_a_large_file_skips_the_dry_run_and_its_job_imports_it(
+    jobs: Jobs, client: FlaskClient, auth: AuthActions
+) -> None:
+    jobs.app.config["IMPORT_CHECK_MAX_ROWS"] = 2
+    auth.login()
+    html = upload(client, GOOD_CSV)
+    assert 'id="import-report"' not in html  # no dry run ...
+    assert "The file has about 3 rows." in html
+    job = jobs.run(start_import(client, confirm_data(html)))  # ... yet it can be confirmed
+    assert (job.status, job.result["new"]) == ("done", 3)
+    assert vehicle_count(jobs.app) == 409
+
+
+def test_a_large_file_with_a_bad_row_imports_nothing(
+    jobs: Jobs, client: FlaskClient, auth: AuthActions
+) -> None:
+    jobs.app.config["IMPORT_CHECK_MAX_ROWS"] = 2
+    auth.login()
+    html = upload(client, GOOD_CSV + "Ford,bad,1983,80,-5\n")
+    job = jobs.run(start_import(client, confirm_data(html)))
+    assert job.status == "failed"
+    assert job.result["invalid"] == 1
+    assert vehicle_count(jobs.app) == 406
+
+
+def test_a_large_file_still_gets_the_mapping_checked(
+    jobs: Jobs, client: FlaskClient, auth: AuthActions
+) -> None:
+    jobs.app.config["IMPORT_CHECK_MAX_ROWS"] = 2
+    auth.login()
+    html = upload(client, "Make,HP,Miles_per_Gallon\nFord,80,20\nFord,81,21\nFord,82,22\n")
+    assert "missing required column: model" in html
+    assert "/admin/import/confirm" not in html
