@@ -42,10 +42,14 @@ def unexpected_error(error: Exception) -> Response | tuple[str, int, dict[str, s
 #: The page a browser gets when the database is down. It is not rendered from the site's
 #: templates: their sign-in menu loads the signed-in user, from the database that is down.
 OUTAGE_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>503 Service Unavailable · fueldash</title>
-<link rel="stylesheet" href="/static/site.css"></head>
-<body><main><h1>503 Service Unavailable</h1><p>{description}</p>
-<p><a href="/">Back to the start page</a></p></main></body></html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>503 Service Unavailable · fueldash</title><script src="/static/theme.js"></script>
+<link rel="icon" href="/favicon.ico">
+<link rel="stylesheet" href="/bootstrap/static/css/bootstrap.min.css"></head>
+<body><main class="container-lg py-4"><h1 class="h3">503 Service Unavailable</h1>
+<p class="lead">{description}</p><a class="btn btn-primary" href="/">Back to the start page</a>
+</main></body></html>
 """
 
 
