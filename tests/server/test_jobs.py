@@ -445,3 +445,12 @@ def test_a_large_file_still_gets_the_mapping_checked(
     html = upload(client, "Make,HP,Miles_per_Gallon\nFord,80,20\nFord,81,21\nFord,82,22\n")
     assert "missing required column: model" in html
     assert "/admin/import/confirm" not in html
+
+
+def test_with_redis_down_the_job_runs_in_a_thread(
+    app: Flask, client: FlaskClient, auth: AuthActions, tmp_path: Path
+) -> None:
+    app.config.update(JOBS_REDIS_URL="redis://127.0.0.1:1/0", EXPORT_DIR=str(tmp_path))
+    auth.login()
+    job = wait_for_job(app, start_export(client))
+    assert (job.status, job.rows_done) == ("done", 406)
