@@ -149,6 +149,9 @@ class VehicleForm(FlaskForm):
         for name in CHOSEN_FIELDS:
             if name in raw:
                 raw[name] = self._chosen_value(name, problems)
+        datasets = [choice.value for choice in self.dataset.choices or []]
+        if raw.get("dataset") and raw["dataset"] not in datasets:
+            problems["dataset"] = f"There is no dataset “{raw['dataset']}”; pick one from the list."
         self.clean, reasons = parse_vehicle(
             {k: v for k, v in raw.items() if k not in problems}, partial=True
         )

@@ -347,6 +347,9 @@ def bulk_edit() -> ResponseReturnValue:
             "error",
         )
         return _bulk_page(form, value_form, ids, back), 409
+    except EditError as error:  # a dataset that does not exist
+        value_form[field].errors = [f"{VEHICLE_LABELS[field]}: {error}."]
+        return _bulk_page(form, value_form, ids, back), 400
     shown_value = shown(value_form.clean.get(field))
     message = f"{VEHICLE_LABELS[field]} set to {shown_value} on {len(done)} vehicles."
     if len(done) < len(ids):

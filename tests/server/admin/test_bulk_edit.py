@@ -173,3 +173,15 @@ def test_bulk_edit_needs_csrf_a_known_field_and_a_selection(
     )
     assert none.status_code == 302
     assert audit_count(app) == 0
+
+
+def test_a_dataset_that_does_not_exist_is_refused(
+    app: Flask, client: FlaskClient, auth: Any
+) -> None:
+    auth.login()
+    ids = pick(app, "civic")
+    refused = ask(client, ids, "dataset", "no-such-set")
+    assert refused.status_code == 400
+    assert "There is no dataset “no-such-set”" in refused.get_data(as_text=True)
+    assert snapshot(app, ids[0])["dataset"] == "auto-mpg"  # type: ignore[index]
+    assert audit_count(app) == 0
