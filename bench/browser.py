@@ -1,0 +1,162 @@
+"""Speed a person feels, measured in headless Chromium: ``python -m bench.browser``.
+
+first chart: from navigation to the first drawn chart on /dash/, with a cold browser cache
+    (a new browser context per run), over loopback, as ``make run`` serves the shipped store.
+redraw: from the click that picks another x axis to the chart drawn on it, over
+    ``REDRAW_CHANGES`` changes cycling through five axes (p50 and p95).
+
+Both are timed inside the page on the browser's own clock (``performance.now()`` and the
+click's ``event.timeStamp``), polled once per animation frame, so Playwright's own round
+trips are not counted. Writes bench/out/browser.json and prints the numbers with the
+issue's targets.
+"""
+
+import json
+import os
+import statistics
+import sys
+from typing import Any
+
+from playwright.sync_api import Page, sync_playwright
+
+from bench.generate import sqlite_shipped_store
+from bench.servers import REPO, gunicorn
+
+OUT = REPO / "bench" / "out"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+GRAPH = "#fuel-efficiency-vs-horsepower-graph"
+FIRST_CHART_RUNS = int(os.environ.get("BENCH_FIRST_CHART_RUNS", "7"))
+REDRAW_CHANGES = int(os.environ.get("BENCH_REDRAW_CHANGES", "30"))
+#: The x axes the redraw cycles through, by the dropdown's label.
+AXES = (
+    "Weight (lb)",
+    "Displacement (litres)",
+    "Acceleration (0-60 mph, s)",
+    "Model year",
+    "Horsepower (hp)",
+)
+TARGETS = {"first_chart_ms": 800, "redraw_p50_ms": 80, "redraw_p95_ms": 150}
+
+#: Milliseconds since navigation when the chart has drawn points, polled per frame.
+FIRST_CHART = """(selector) => new Promise((resolve, reject) => {
+    setTimeout(() => reject(new Error('no chart drawn in 30 s')), 30000);
+    const drawn = () => {
+        const gd = document.querySelector(selector + ' .js-plotly-plot');
+        if (gd && gd._fullData && document.querySelector(selector + ' .scatterlayer .point')) {
+            resolve(performance.now());
+        } else {
+            requestAnimationFrame(drawn);
+        }
+    };
+    drawn();
+})"""
+#: Remember when the next option is pressed (the event's own time stamp).
+ARM = """() => {
+    window.__fueldashPicked = null;
+    if (!window.__fueldashListening) {
+        window.__fueldashListening = true;
+        document.addEventListener('click', (event) => {
+            if (window.__fueldashPicked === null && event.target.closest('[role=option]')) {
+                window.__fueldashPicked = event.timeStamp;
+            }
+        }, {capture: true});
+    }
+}"""
+#: Milliseconds from that press to the chart drawn with the x axis titled ``title``.
+REDRAWN = """([selector, title]) => new Promise((resolve, reject) => {
+    setTimeout(() => reject(new Error('no redraw on ' + title + ' in 30 s')), 30000);
+    const drawn = () => {
+        const axis = document.querySelector(selector + ' .xtitle');
+        const points = document.querySelector(selector + ' .scatterlayer .point');
+        if (window.__fueldashPicked !== null && axis && axis.textContent === title && points) {
+            resolve(performance.now() - window.__fueldashPicked);
+        } else {
+            requestAnimationFrame(drawn);
+        }
+    };
+    drawn();
+})"""
+
+
+def first_chart_ms(browser: Any, url: str) -> float:
+    """One cold load: a fresh context has an empty cache."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(url + "/dash/", wait_until="commit")
+        return float(page.evaluate(FIRST_CHART, GRAPH))
+    finally:
+        context.close()
+
+
+def redraw_ms(page: Page, title: str) -> float:
+    """Pick the x axis ``title`` and time the redraw."""
+    page.evaluate(ARM)
+    page.locator("#x-axis").click()
+    page.get_by_role("option", name=title, exact=True).click()
+    return float(page.evaluate(REDRAWN, [GRAPH, title]))
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def measure(url: str) -> dict[str, Any]:
+    """The first chart's times and the redraws' p50/p95 against ``url``."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            first_chart_ms(browser, url)  # the server's first page load warms its workers
+            loads = [first_chart_ms(browser, url) for _ in range(FIRST_CHART_RUNS)]
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            page = context.new_page()
+            page.goto(url + "/dash/")
+            page.evaluate(FIRST_CHART, GRAPH)
+            redraws = [redraw_ms(page, AXES[i % len(AXES)]) for i in range(REDRAW_CHANGES)]
+            context.close()
+        finally:
+            browser.close()
+    return {
+        "first_chart_ms": round(statistics.median(loads), 1),
+        "first_chart_runs_ms": [round(t, 1) for t in loads],
+        "redraw_p50_ms": round(percentile(redraws, 0.5), 1),
+        "redraw_p95_ms": round(percentile(redraws, 0.95), 1),
+        "redraw_changes": len(redraws),
+        "targets": TARGETS,
+    }
+
+
+def run() -> dict[str, Any]:
+    """Serve fueldash as ``make run`` does on the shipped store and measure it."""
+    store = sqlite_shipped_store()
+    OUT.mkdir(parents=True, exist_ok=True)
+    with gunicorn("fueldash", "wsgi:app", f"sqlite:///{store}", OUT / "browser.log") as server:
+        result = measure(server.url)
+    (OUT / "browser.json").write_text(json.dumps(result, indent=1))
+    for name, target in TARGETS.items():
+        verdict = "ok" if result[name] <= target else "OVER"
+        print(f"{name}={result[name]} (target <= {target}: {verdict})", flush=True)
+    return result
+
+
+def main(argv: list[str]) -> int:
+    url = argv[1] if len(argv) > 1 else None
+    if url:  # an already running server
+        print(json.dumps(measure(url.rstrip("/")), indent=1))
+        return 0
+    run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
