@@ -144,15 +144,23 @@ def _order_by(conn: Connection, sort: Sort) -> list[Any]:
     return [direction.nulls_last(), Vehicle.id.asc()]
 
 
-def _after(conn: Connection, sort: Sort, value: Any, last_id: int) -> ColumnElement[bool]:
-    """Rows that come strictly after (value, last_id) in ``sort`` order."""
+def _after(
+    conn: Connection, sort: Sort, value: Any, last_id: int
+) -> tuple[ColumnElement[bool], ColumnElement[bool] | None]:
+    """Rows that come strictly after (value, last_id) in ``sort`` order, as (the rows up to
+    the NULLs, the NULLs after them or None).
+
+    Two conditions, not one with an OR: each is a range of a sort index, so a page deep
+    into the list starts where the cursor points instead of skipping every row before.
+    """
     column = _sort_column(conn, sort)
     if sort.field == "id":
-        return Vehicle.id < last_id if sort.descending else Vehicle.id > last_id
+        return (Vehicle.id < last_id if sort.descending else Vehicle.id > last_id), None
     if value is None:
-        return and_(column.is_(None), Vehicle.id > last_id)
-    beyond = column < value if sort.descending else column > value
-    return or_(beyond, and_(column == value, Vehicle.id > last_id), column.is_(None))
+        return and_(column.is_(None), Vehicle.id > last_id), None
+    # ``column <= value`` (or >=) repeats the OR's bound so that the index can seek to it.
+    reached = column <= value if sort.descending else column >= value
+    return and_(reached, or_(column != value, Vehicle.id > last_id)), column.is_(None)
 
 
 def encode_cursor(sort: Sort, row: Any) -> str:
@@ -239,14 +247,19 @@ def vehicle_page(
     limit: int,
     cursor: str | None = None,
 ) -> VehiclePage:
-    """Up to ``limit`` vehicles after ``cursor`` in ``sort`` order: two statements, and a
-    third to look the manufacturers up when the filter names some."""
+    """Up to ``limit`` vehicles after ``cursor`` in ``sort`` order: two statements, a third
+    to look the manufacturers up when the filter names some, and one more for the rows
+    without a value when a page reaches them."""
     vehicle_filter = with_manufacturer_ids(conn, vehicle_filter)
-    stmt = select_vehicles(vehicle_filter).order_by(*_order_by(conn, sort))
+    ordered = select_vehicles(vehicle_filter).order_by(*_order_by(conn, sort))
+    stmt, nulls = ordered, None
     if cursor:
         value, last_id = decode_cursor(cursor, sort)
-        stmt = stmt.where(_after(conn, sort, value, last_id))
-    rows = conn.execute(stmt.limit(limit + 1)).all()
+        values, nulls = _after(conn, sort, value, last_id)
+        stmt = ordered.where(values)
+    rows = list(conn.execute(stmt.limit(limit + 1)).all())
+    if nulls is not None and len(rows) <= limit:
+        rows += conn.execute(ordered.where(nulls).limit(limit + 1 - len(rows))).all()
     more = len(rows) > limit
     rows = rows[:limit]
     return VehiclePage(

@@ -19,12 +19,14 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
+    case,
     cast,
     func,
     literal_column,
     or_,
     select,
     true,
+    union_all,
 )
 
 from models.api_queries import ROW_FIELDS, vehicle_columns, with_names
@@ -291,39 +293,36 @@ def _counts_statement(dialect: str, x_field: str, y_field: str, shape: FilterSha
 def _summary_counts(
     conn: Connection, rest: VehicleFilter, x_field: str, y_field: str, wanted: list[str]
 ) -> list[Row[Any]] | None:
-    """(id, name, total, plottable) of each maker in ``wanted`` from the summary, when it
-    holds them: ``rest`` names one dataset and nothing more, and the axes are the default
-    chart's or that dataset's defaults. None otherwise."""
+    """(id, name, total, plottable) of each maker in ``wanted`` from the summary, in one
+    statement, when it holds them: ``rest`` names one dataset and nothing more, and the
+    axes are the default chart's or that dataset's defaults. None otherwise."""
     if rest != VehicleFilter(datasets=rest.datasets) or len(set(rest.datasets)) != 1:
         return None
-    dataset = conn.execute(
-        select(Dataset.id, Dataset.default_x, Dataset.default_y).where(
-            Dataset.slug == rest.datasets[0].strip()
-        )
-    ).first()
-    if dataset is None:
-        return None
     if (x_field, y_field) == ("horsepower", "combined_mpg"):
-        plottable = VehicleSummary.plottable
-    elif (x_field, y_field) == (dataset.default_x, dataset.default_y):
-        plottable = VehicleSummary.default_plottable
-    else:
-        return None
+        plottable: Any = func.coalesce(VehicleSummary.plottable, 0)
+    else:  # NULL, so that None is returned, unless these are the dataset's default axes
+        defaults = (Dataset.default_x == x_field) & (Dataset.default_y == y_field)
+        plottable = case((defaults, func.coalesce(VehicleSummary.default_plottable, 0)))
     of_dataset = and_(
         VehicleSummary.manufacturer_id == Manufacturer.id,
-        VehicleSummary.dataset_id == dataset.id,
+        VehicleSummary.dataset_id == Dataset.id,
     )
     stmt = (
         select(
             Manufacturer.id,
             Manufacturer.name,
             func.coalesce(VehicleSummary.vehicles, 0).label("total"),
-            func.coalesce(plottable, 0).label("plottable"),
+            plottable.label("plottable"),
         )
+        .select_from(Manufacturer)
+        .join(Dataset, Dataset.slug == rest.datasets[0].strip())
         .outerjoin(VehicleSummary, of_dataset)
         .where(func.lower(Manufacturer.name).in_(wanted))
     )
-    return list(conn.execute(stmt))
+    rows = list(conn.execute(stmt))
+    if not rows or any(row.plottable is None for row in rows):
+        return None
+    return rows
 
 
 def _point_columns(x_field: str, y_field: str) -> list[Any]:
@@ -472,7 +471,7 @@ def vehicle_details(conn: Connection, vehicle_id: int) -> dict[str, Any] | None:
 
 #: Neighbours by horsepower read on each side at first; the window widens until it
 #: provably holds the nearest vehicles.
-SIMILAR_WINDOW = 200
+SIMILAR_WINDOW = 1000
 
 
 def similar_vehicles(
@@ -512,35 +511,59 @@ def similar_vehicles(
         return []  # no vehicle has all three
     hp_span = float(hp_high - hp_low) or 1.0
     weight_span = float(weight_high - weight_low) or 1.0
-    columns = with_names(select(*vehicle_columns())).where(complete, Vehicle.id != vehicle_id)
+    # Candidates as (id, horsepower, weight, mpg): on PostgreSQL the horsepower index
+    # carries all four, so a window is read from the index alone. The database ranks them,
+    # so Python sees ``count`` rows a window, not the window.
+    neighbours = select(Vehicle.id, Vehicle.horsepower, Vehicle.weight, Vehicle.combined_mpg)
+    neighbours = neighbours.where(complete, Vehicle.id != vehicle_id)
     window = SIMILAR_WINDOW
     while True:
-        below = conn.execute(
-            columns.where(Vehicle.horsepower <= horsepower)
+        below = (
+            neighbours.where(Vehicle.horsepower <= horsepower)
             .order_by(Vehicle.horsepower.desc(), Vehicle.id.desc())
             .limit(window)
-        ).all()
-        above = conn.execute(
-            columns.where(Vehicle.horsepower > horsepower)
+            .subquery()
+        )
+        above = (
+            neighbours.where(Vehicle.horsepower > horsepower)
             .order_by(Vehicle.horsepower, Vehicle.id)
             .limit(window)
+            .subquery()
+        )
+        both = union_all(select(below), select(above)).subquery()
+        hp_gap = (both.c.horsepower - horsepower) / hp_span
+        weight_gap = (both.c.weight - weight) / weight_span
+        distance = (hp_gap * hp_gap + weight_gap * weight_gap).label("distance")
+        nearest = conn.execute(
+            select(distance, both.c.id, both.c.combined_mpg)
+            .order_by(distance, both.c.id)
+            .limit(count)
         ).all()
-
-        def distance(row: Row[Any]) -> float:
-            hp_gap = (row.horsepower - horsepower) / hp_span
-            weight_gap = (row.weight - weight) / weight_span
-            return hp_gap * hp_gap + weight_gap * weight_gap
-
-        nearest = sorted((distance(row), row.id, row) for row in [*below, *above])[:count]
+        edges = conn.execute(
+            select(
+                select(func.count()).select_from(below).scalar_subquery(),
+                select(func.min(below.c.horsepower)).scalar_subquery(),
+                select(func.count()).select_from(above).scalar_subquery(),
+                select(func.max(above.c.horsepower)).scalar_subquery(),
+            )
+        ).one()
         # How far, in scaled horsepower alone, the nearest vehicle left out could be.
         reach = min(
-            (horsepower - below[-1].horsepower) / hp_span if len(below) == window else math.inf,
-            (above[-1].horsepower - horsepower) / hp_span if len(above) == window else math.inf,
+            (horsepower - edges[1]) / hp_span if edges[0] == window else math.inf,
+            (edges[3] - horsepower) / hp_span if edges[2] == window else math.inf,
         )
         if len(nearest) < count and reach == math.inf:
             break  # fewer candidates than asked for in the whole store
-        if len(nearest) == count and reach * reach > nearest[-1][0]:
+        if len(nearest) == count and reach * reach > nearest[-1].distance:
             break
         window *= 4
-    picked = sorted(nearest, key=lambda item: (-item[2].combined_mpg, item[0], item[1]))
-    return [dict(row._mapping) | {"distance": gap} for gap, _id, row in picked]
+    picked = sorted(nearest, key=lambda item: (-item.combined_mpg, item.distance, item.id))
+    rows = {
+        row.id: row
+        for row in conn.execute(
+            with_names(select(*vehicle_columns())).where(
+                Vehicle.id.in_([item.id for item in picked])
+            )
+        )
+    }
+    return [dict(rows[item.id]._mapping) | {"distance": item.distance} for item in picked]

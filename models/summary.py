@@ -19,8 +19,9 @@ rows themselves, in SQL: a write locks the vehicles it changes, counts them out,
 them and counts them back in (``tracked``), so the delta is exactly what the write did.
 
 Every write path in ``models`` calls in here: editing, dataset editing, the importer and
-seeding. A write made outside them (raw SQL, an older release during a rolling deploy)
-leaves the summary behind; ``rebuild`` recomputes it from the vehicles.
+seeding; ORM flushes of vehicles are counted by session hooks. A write made outside them
+(raw SQL, an older release during a rolling deploy) leaves the summary behind;
+``rebuild`` recomputes it from the vehicles.
 """
 
 from collections.abc import Iterable, Iterator, Sequence
@@ -39,6 +40,7 @@ from sqlalchemy import (
     case,
     cast,
     delete,
+    event,
     func,
     literal,
     select,
@@ -46,7 +48,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.db import Model
 from models.validation import MAX_LABEL_LENGTH
@@ -251,6 +253,28 @@ def tracked(conn: Connection, ids: Iterable[int]) -> Iterator[None]:
     _count(conn, ordered, -1)
     yield
     _count(conn, ordered, +1)
+
+
+@event.listens_for(Session, "before_flush")
+def _count_out_orm_changes(session: Session, _context: object, _instances: object) -> None:
+    """ORM changes to vehicles (the write paths use Core; tests and shells may not): the
+    changed and deleted ones are counted out before the flush, and in after it."""
+    changed = [
+        obj.id
+        for obj in (*session.dirty, *session.deleted)
+        if isinstance(obj, Vehicle) and obj.id is not None
+    ]
+    if changed:
+        _count(session.connection(), sorted(changed), -1)
+    session.info["summary_changed"] = changed
+
+
+@event.listens_for(Session, "after_flush")
+def _count_in_orm_changes(session: Session, _context: object) -> None:
+    ids = session.info.pop("summary_changed", [])
+    ids += [obj.id for obj in session.new if isinstance(obj, Vehicle)]
+    if ids:
+        _count(session.connection(), sorted(ids), +1)
 
 
 def manufacturer_merged(conn: Connection, source_id: int, target_id: int) -> None:

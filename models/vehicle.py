@@ -125,7 +125,13 @@ class Vehicle(Model):
             index
             for field in SORT_INDEXED
             for index in (
-                Index(f"ix_vehicles_sort_{field}", field, "id"),
+                # "Similar vehicles" reads horsepower neighbours' weight and mpg from here.
+                Index(
+                    f"ix_vehicles_sort_{field}",
+                    field,
+                    "id",
+                    postgresql_include=["weight", "combined_mpg"] if field == "horsepower" else [],
+                ),
                 Index(
                     f"ix_vehicles_sort_{field}_desc", text(f"{field} DESC NULLS LAST"), "id"
                 ).ddl_if(dialect="postgresql"),

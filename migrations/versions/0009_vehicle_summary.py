@@ -41,6 +41,8 @@ FILTER_COLUMNS = {
     "powertrains": "powertrain",
 }
 SAMPLE_ORDER = "mod(id * 2654435761, 4294967296)"
+#: PostgreSQL: columns an index carries beside its keys ("similar vehicles" reads them).
+INCLUDED = {"ix_vehicles_sort_horsepower": ["weight", "combined_mpg"]}
 
 #: (name, columns or expressions, PostgreSQL only)
 INDEXES: tuple[tuple[str, list, bool], ...] = (
@@ -147,7 +149,13 @@ def upgrade():
     with op.get_context().autocommit_block():
         for name, columns, _postgresql_only in INDEXES:
             op.drop_index(name, table_name="vehicles", if_exists=True, postgresql_concurrently=True)
-            op.create_index(name, "vehicles", columns, postgresql_concurrently=True)
+            op.create_index(
+                name,
+                "vehicles",
+                columns,
+                postgresql_concurrently=True,
+                postgresql_include=INCLUDED.get(name, []),
+            )
         op.drop_index(
             "ix_vehicles_model_trgm",
             table_name="vehicles",

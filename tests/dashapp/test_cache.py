@@ -182,11 +182,11 @@ def test_every_query_of_a_figure_reaches_sqlalchemy_events(make_app: Any, app: F
     post_figure(client, "Toyota")  # Dash's one-off set-up is not the figure's to count
     with counting_statements(uncached) as statements:
         assert point_count(post_figure(client, ["Toyota", "Honda"])) == 39
-    # Cache off, no versions to read: the dataset's default axes, each maker's counts from
-    # the summary, and one statement reads the points.
-    dataset, counts, points = queries(statements)
-    assert "vehicles" not in dataset and "vehicles " not in counts
-    assert "vehicle_summary" in counts and "FROM vehicles" in points
+    # Cache off, no versions to read: one statement reads each maker's counts from the
+    # summary, one reads the points.
+    counts, points = queries(statements)
+    assert "vehicle_summary" in counts and "FROM vehicles" not in counts
+    assert "FROM vehicles" in points
 
 
 def test_a_cache_hit_reads_only_the_versions(app: Flask) -> None:
@@ -196,7 +196,7 @@ def test_a_cache_hit_reads_only_the_versions(app: Flask) -> None:
         assert point_count(post_figure(client, "Toyota")) == 26
     with counting_statements(app) as hit:
         assert point_count(post_figure(client, "Toyota")) == 26
-    assert len(queries(miss)) == 4
+    assert len(queries(miss)) == 3
     (version,) = queries(hit)
     assert "vehicle_summary" in version and "FROM vehicles" not in version
 
