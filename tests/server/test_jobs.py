@@ -79,6 +79,9 @@ def jobs(request: pytest.FixtureRequest, app: Flask, tmp_path: Path) -> Iterator
     queue = Queue(app.config["JOBS_QUEUE"], connection=Redis.from_url(REDIS_URL))
     yield Jobs(app, "rq", queue)
     queue.delete(delete_jobs=True)
+    # The queue's registries (finished, failed, ...) are named after it; job keys expire.
+    for key in queue.connection.scan_iter(f"rq:*{queue.name}*"):
+        queue.connection.delete(key)
 
 
 def upload(client: FlaskClient, content: str, dataset: str = "auto-mpg") -> str:
