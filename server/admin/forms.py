@@ -296,10 +296,20 @@ ROLE_LABELS = {"editor": "editor: edits the data", "admin": "admin: also users a
 ROLE_CHOICES = [SelectChoice(role, ROLE_LABELS[role]) for role in ROLES]
 
 
+#: Browsers must not fill the signed-in admin's own password into another user's.
+NEW_PASSWORD = {"autocomplete": "new-password"}
+
+
 class NewUserForm(FlaskForm):
-    username = StringField("Username", validators=[DataRequired(), Length(max=MAX_USERNAME)])
+    username = StringField(
+        "Username",
+        validators=[DataRequired(), Length(max=MAX_USERNAME)],
+        render_kw={"autocomplete": "off", "autocapitalize": "none"},
+    )
     role = SelectField("Role", choices=ROLE_CHOICES, default="editor")
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+    password = PasswordField(
+        "Password", validators=[DataRequired(), Length(max=1024)], render_kw=NEW_PASSWORD
+    )
 
 
 class RoleForm(FlaskForm):
@@ -307,4 +317,6 @@ class RoleForm(FlaskForm):
 
 
 class PasswordForm(FlaskForm):
-    password = PasswordField("New password", validators=[DataRequired(), Length(max=1024)])
+    password = PasswordField(
+        "New password", validators=[DataRequired(), Length(max=1024)], render_kw=NEW_PASSWORD
+    )

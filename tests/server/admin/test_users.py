@@ -43,6 +43,7 @@ def test_admins_see_every_user(client: FlaskClient, auth: AuthActions, users: An
     html = client.get("/admin/users/").get_data(as_text=True)
     names = re.findall(r'<a href="/admin/users/\d+">([^<]+)</a>', html)
     assert names == ["admin", "editor"]
+    assert re.search(r'<input autocomplete="new-password" [^>]*name="password"', html)
     assert 'href="/admin/users/"' in client.get("/admin/vehicles").get_data(as_text=True)
 
 
