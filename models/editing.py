@@ -24,6 +24,10 @@ class EditError(ValueError):
     """A change cannot be made as asked; the message says why."""
 
 
+class DuplicateSourceId(EditError):
+    """Another vehicle of the dataset already has the source id given."""
+
+
 class StaleVehicle(Exception):
     """The vehicle changed since the writer read it; nothing was written.
 
@@ -102,9 +106,36 @@ def column_values(
     return columns
 
 
+def _refuse_a_taken_source_id(
+    conn: Connection, columns: Mapping[str, Any], vehicle_id: int | None = None
+) -> None:
+    """Raise DuplicateSourceId when the vehicle (new, or ``vehicle_id`` with ``columns``
+    applied) would share its source id with another vehicle of its dataset, which the
+    database's unique constraint would refuse."""
+    if not {"dataset_id", "source_id"} & columns.keys():
+        return
+    current: dict[str, Any] = {}
+    if vehicle_id is not None:
+        stmt = select(Vehicle.dataset_id, Vehicle.source_id).where(Vehicle.id == vehicle_id)
+        current = dict(conn.execute(stmt).one()._mapping)
+    source_id = columns.get("source_id", current.get("source_id"))
+    if source_id is None:
+        return
+    holder = select(Vehicle.id).where(
+        Vehicle.dataset_id == columns.get("dataset_id", current.get("dataset_id")),
+        Vehicle.source_id == source_id,
+    )
+    if vehicle_id is not None:
+        holder = holder.where(Vehicle.id != vehicle_id)
+    if (other := conn.scalar(holder.limit(1))) is not None:
+        raise DuplicateSourceId(f"vehicle {other} of the dataset already has this source id")
+
+
 def create_vehicle(conn: Connection, actor: Actor, values: Mapping[str, Any]) -> int:
-    """Insert one vehicle from validated values; returns its id."""
+    """Insert one vehicle from validated values; returns its id. Raises EditError for an
+    unknown dataset, DuplicateSourceId for a source id the dataset already holds."""
     columns = column_values(conn, {"dataset": None, **values})
+    _refuse_a_taken_source_id(conn, columns)
     vehicle_id = conn.execute(insert(Vehicle).values(**columns).returning(Vehicle.id)).scalar_one()
     summary.added(conn, [vehicle_id])
     after = vehicle_snapshots(conn, [vehicle_id])[vehicle_id]
@@ -128,7 +159,8 @@ def update_vehicle(
     """Apply validated values to one vehicle; False when there is no such vehicle.
 
     With ``expected_version``, raises StaleVehicle (and writes nothing) when the vehicle
-    has been changed since the caller read that version.
+    has been changed since the caller read that version; DuplicateSourceId as
+    ``create_vehicle`` does.
     """
     # The row lock also makes the audit's "before" the values this update replaces.
     if check_version(conn, vehicle_id, expected_version) is None:
@@ -136,6 +168,7 @@ def update_vehicle(
     before = vehicle_snapshots(conn, [vehicle_id])[vehicle_id]
     if _changed(before, values)[1]:  # an unchanged save keeps the version
         columns = column_values(conn, values)
+        _refuse_a_taken_source_id(conn, columns, vehicle_id)
         with summary.tracked(conn, [vehicle_id]):
             conn.execute(update(Vehicle).where(Vehicle.id == vehicle_id).values(**columns))
     after = vehicle_snapshots(conn, [vehicle_id])[vehicle_id]

@@ -19,6 +19,11 @@ MAX_ID = 2**31 - 1
 MIN_YEAR = 1886
 MAX_YEAR = 2100
 MAX_CYLINDERS = 64
+#: Every measurement (horsepower, mpg, litres, lb, seconds, g/mile, dollars, miles) is
+#: below this. Far above any real vehicle's, and low enough that sums and means over any
+#: number of rows, and the dashboard's 32-bit floats, stay finite: 1e308 is a valid float,
+#: but two of them overflow PostgreSQL's avg().
+MAX_MEASUREMENT = 1_000_000
 #: Longest stored texts: a manufacturer's (or token's, or dataset's) name, a model, an
 #: origin, a label such as a fuel type or vehicle class, a code such as a slug or a file's
 #: own row id, and a dataset's source or licence.
@@ -55,7 +60,7 @@ class FieldRule:
     kind: str  # "text", "int" or "float"
     required: bool = False
     max_length: int | None = None
-    positive: bool = False  # measurements: greater than 0
+    positive: bool = False  # measurements: greater than 0 and below MAX_MEASUREMENT
     between: tuple[int, int] | None = None  # inclusive range of a whole number
     choices: tuple[str, ...] | None = None  # the only texts allowed, matched ignoring case
 
@@ -149,6 +154,8 @@ def _number(value: Any, rule: FieldRule) -> int | float:
         number = int(number)
     if rule.positive and number <= 0:
         raise FieldError("must be greater than 0")
+    if rule.positive and rule.kind == "float" and number >= MAX_MEASUREMENT:
+        raise FieldError(f"must be less than {MAX_MEASUREMENT:,}")
     if rule.between and not rule.between[0] <= number <= rule.between[1]:
         raise FieldError(f"must be between {rule.between[0]} and {rule.between[1]}")
     return number

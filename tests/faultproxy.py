@@ -5,6 +5,9 @@ the connections between the app and a real server (PostgreSQL, Redis).
 TCP reset. ``blackhole`` accepts connections and forwards nothing, as a network partition
 looks to a client: its requests are never answered. Switching back to ``pass`` lets
 traffic through again, so a test can watch the app recover without a restart.
+
+``python -m tests.faultproxy LISTEN_HOST LISTEN_PORT TARGET_HOST TARGET_PORT`` runs a
+passing proxy until killed, for example inside a network namespace (``ip netns exec``).
 """
 
 import select
@@ -17,12 +20,19 @@ Mode = Literal["pass", "reset", "blackhole"]
 
 
 class FaultProxy:
-    """Listens on 127.0.0.1 on a free port and forwards to ``target``."""
+    """Listens on ``listen_host`` (a free port unless ``listen_port``) and forwards to
+    ``target``."""
 
-    def __init__(self, target_host: str, target_port: int) -> None:
+    def __init__(
+        self,
+        target_host: str,
+        target_port: int,
+        listen_host: str = "127.0.0.1",
+        listen_port: int = 0,
+    ) -> None:
         self.target = (target_host, target_port)
         self.mode: Mode = "pass"
-        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener = socket.create_server((listen_host, listen_port))
         self._listener.settimeout(0.05)
         self.port: int = self._listener.getsockname()[1]
         self._closed = threading.Event()
@@ -88,3 +98,12 @@ def _reset(sock: socket.socket) -> None:
     """Close with RST rather than FIN, as a crashed server or a firewall would."""
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     sock.close()
+
+
+if __name__ == "__main__":
+    import sys
+
+    listen_host, listen_port, target_host, target_port = sys.argv[1:5]
+    proxy = FaultProxy(target_host, int(target_port), listen_host, int(listen_port))
+    print(proxy.port, flush=True)  # the parent waits for this line: the port is open
+    threading.Event().wait()

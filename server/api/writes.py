@@ -15,6 +15,7 @@ from models.api_queries import get_vehicle
 from models.audit import Actor
 from models.db import db
 from models.editing import (
+    DuplicateSourceId,
     EditError,
     check_version,
     create_vehicle,
@@ -23,7 +24,7 @@ from models.editing import (
     write_transaction,
 )
 from models.user import token_for_secret
-from models.validation import RULES, parse_vehicle
+from models.validation import MAX_MEASUREMENT, RULES, parse_vehicle
 from server.api.problems import problem
 from server.api.schemas import VehicleSchema
 from server.api.views import blp, vehicle_etag
@@ -44,22 +45,46 @@ BEARER = "bearerAuth"
 SECURITY: list[dict[str, list[str]]] = [{BEARER: []}]
 
 _TYPES = {"text": "string", "int": "integer", "float": "number"}
+#: Text the store can hold has no NUL; required text has a character other than spaces
+#: (Python's ``\s`` and ``str.split`` agree on what a space is).
+_STORABLE = r"^[^\x00]*$"
+_NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
+
+
+def _any_case(choices: tuple[str, ...]) -> str:
+    """A pattern for the choices as the rules match them: any case, spaces collapsed.
+    The choices are letters, spaces and hyphens, none of them special in a pattern."""
+
+    def letters(choice: str) -> str:
+        return "".join(
+            r"\s+" if c == " " else f"[{c.lower()}{c.upper()}]" if c.isalpha() else c
+            for c in choice
+        )
+
+    return rf"^\s*(?:{'|'.join(letters(choice) for choice in choices)})\s*$"
 
 
 def _field(name: str) -> ma.fields.Raw:
-    # Raw, not typed fields: every check (required ones included) is models.validation's,
-    # so the API gives the same reasons as the admin form.
+    # Raw, not typed fields: every check is models.validation's, so the API gives the same
+    # reasons as the admin form; the document states the same rules.
     rule = RULES[name]
     limits: dict[str, Any] = {"maxLength": rule.max_length} if rule.max_length else {}
+    if rule.kind == "text":
+        pattern = _any_case(rule.choices) if rule.choices else None
+        limits["pattern"] = pattern or (_NOT_BLANK if rule.required else _STORABLE)
     if rule.positive:
         limits.update(minimum=0, exclusiveMinimum=True)
+    if rule.positive and rule.kind == "float":
+        limits.update(maximum=MAX_MEASUREMENT, exclusiveMaximum=True)
     if rule.between:
         limits.update(minimum=rule.between[0], maximum=rule.between[1], exclusiveMinimum=False)
     return ma.fields.Raw(
-        allow_none=True,
+        # Required on create (a PATCH is partial), never null; the message is the rules' own.
+        required=rule.required,
+        allow_none=not rule.required,
+        error_messages={"required": "is required", "null": "is required"},
         metadata={
             "type": _TYPES[rule.kind],
-            "nullable": not rule.required,
             "description": "Required when creating." if rule.required else "null for unknown.",
             **limits,
         },
@@ -92,11 +117,19 @@ class VehicleWriteSchema(ma.Schema):
     electric_range_miles = _field("electric_range_miles")
     source_id = _field("source_id")
 
-    @ma.validates_schema
+    @ma.validates_schema(skip_on_field_errors=False)
     def _same_rules_as_the_forms(self, data: dict[str, Any], **kwargs: Any) -> None:
         _values, problems = parse_vehicle(data, partial=bool(kwargs.get("partial")))
-        if problems:
-            raise ma.ValidationError({name: [reason] for name, reason in problems.items()})
+        # A required field that was not sent, or sent as null, is already reported.
+        sent = {name: [reason] for name, reason in problems.items() if name in data}
+        # The rules measure text after collapsing spaces; the document's maxLength is the
+        # JSON string's own length, so a longer one is refused even if spaces would go.
+        for name, value in data.items():
+            limit = RULES[name].max_length
+            if limit and isinstance(value, str) and len(value) > limit and name not in sent:
+                sent[name] = [f"is longer than {limit} characters"]
+        if sent:
+            raise ma.ValidationError(sent)
 
     @ma.post_load
     def _clean(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
@@ -153,6 +186,10 @@ def check_bearer_token(
     return None
 
 
+def _taken_source_id(error: DuplicateSourceId) -> Response:
+    return problem(409, f"Conflict: {error}.", errors={"source_id": [str(error)]})
+
+
 def _unknown_dataset(error: EditError) -> Response:
     # Writing only fails this way when the dataset named does not exist.
     return problem(422, f"Invalid parameter: dataset ({error}).", errors={"dataset": [str(error)]})
@@ -190,6 +227,7 @@ def _if_match_fails(conn: Connection, vehicle_id: int) -> Response | None:
 @blp.arguments(VehicleWriteSchema)
 @blp.response(201, VehicleSchema)
 @blp.alt_response(401, response="UNAUTHORIZED")
+@blp.alt_response(409, response="CONFLICT")
 @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
 @blp.doc(security=SECURITY)
 def create_one_vehicle(values: dict[str, Any]) -> Any:
@@ -197,6 +235,8 @@ def create_one_vehicle(values: dict[str, Any]) -> Any:
     try:
         with write_transaction() as conn:
             vehicle_id = create_vehicle(conn, g.api_actor, values)
+    except DuplicateSourceId as error:
+        return _taken_source_id(error)
     except EditError as error:
         return _unknown_dataset(error)
     location = url_for("api.get_one_vehicle", vehicle_id=vehicle_id)
@@ -209,6 +249,7 @@ def create_one_vehicle(values: dict[str, Any]) -> Any:
 @blp.response(200, VehicleSchema)
 @blp.alt_response(401, response="UNAUTHORIZED")
 @blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
 @blp.alt_response(412, response=PRECONDITION_FAILED)
 @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
 @blp.doc(security=SECURITY, parameters=[IF_MATCH])
@@ -219,6 +260,8 @@ def update_one_vehicle(values: dict[str, Any], vehicle_id: int) -> Any:
             if refused := _if_match_fails(conn, vehicle_id):
                 return refused
             found = update_vehicle(conn, g.api_actor, vehicle_id, values)
+    except DuplicateSourceId as error:
+        return _taken_source_id(error)
     except EditError as error:
         return _unknown_dataset(error)
     if not found:

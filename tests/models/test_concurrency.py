@@ -1,12 +1,15 @@
-"""Concurrent writes on a real database: creators of one new manufacturer all succeed, and
-an update made against an old version of a vehicle is refused."""
+"""Concurrent writes on a real database: creators of one new manufacturer all succeed (API
+writes and imports alike), and an update made against an old version of a vehicle is
+refused."""
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select, text
 
 from models.audit import Actor, AuditEntry
 from models.db import db
@@ -17,6 +20,7 @@ from models.editing import (
     vehicle_version,
     write_transaction,
 )
+from models.importer import commit_import
 from models.vehicle import Manufacturer, Vehicle
 
 ACTOR = Actor(name="test", source="cli")
@@ -91,3 +95,53 @@ def test_an_update_against_an_old_version_is_refused_and_changes_nothing(app: Fl
         assert (row.combined_mpg, row.version) == (33, seen + 1)
         assert row.horsepower != 140
         assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == audited
+
+
+def _wait_for_a_blocked_writer(conn: Connection) -> None:
+    """Return once another transaction waits on a lock this one holds (PostgreSQL)."""
+    for _ in range(600):
+        if conn.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")):
+            return
+        time.sleep(0.05)
+    raise AssertionError("the second import never waited for the first one's new maker")
+
+
+def test_two_imports_adding_one_new_manufacturer_both_succeed(app: Flask, tmp_path: Path) -> None:
+    """Import B starts while import A has added the maker but not committed. On PostgreSQL
+    B's insert of the maker waits for A, then finds A's row (it used to fail with a unique
+    violation, rolling B back); on SQLite B waits for A's write lock."""
+    maker = "Concurrent Motors"
+    files = []
+    for name in ("a", "b"):
+        path = tmp_path / f"{name}.csv"
+        path.write_text("make,model,mpg\n" + "".join(f"{maker},{name}{i},30\n" for i in range(5)))
+        files.append(path)
+    with app.app_context():
+        postgres = db.engine.dialect.name == "postgresql"
+    a_added_the_maker = threading.Event()
+
+    def import_a() -> int:
+        with app.app_context(), write_transaction() as conn:
+            report = commit_import(conn, ACTOR, files[0], "auto-mpg")
+            a_added_the_maker.set()
+            if postgres:
+                _wait_for_a_blocked_writer(conn)
+            return report.new
+
+    def import_b() -> int:
+        assert a_added_the_maker.wait(timeout=30)
+        with app.app_context(), write_transaction() as conn:
+            return commit_import(conn, ACTOR, files[1], "auto-mpg").new
+
+    with ThreadPoolExecutor(2) as pool:
+        imported = [pool.submit(import_a), pool.submit(import_b)]
+        assert [future.result(timeout=60) for future in imported] == [5, 5]
+    with app.app_context():
+        makers = db.session.scalars(select(Manufacturer.id).where(Manufacturer.name == maker)).all()
+        assert len(makers) == 1
+        models = db.session.scalars(
+            select(Vehicle.model)
+            .where(Vehicle.manufacturer_id == makers[0])
+            .order_by(Vehicle.model)
+        ).all()
+        assert models == [f"{name}{i}" for name in ("a", "b") for i in range(5)]

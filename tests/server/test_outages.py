@@ -8,16 +8,20 @@ the Redis at 127.0.0.1:6379.
 
 import logging
 import os
+import shutil
 import socket
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
 
 from models.db import db
@@ -227,6 +231,19 @@ def test_redis_reset_is_survived(make_app: Any, users: Any, redis_proxy: FaultPr
     assert client.get("/healthz").get_json()["status"] == "degraded"
 
 
+def _app_reaching_postgres_at(url: URL) -> Flask:
+    """An app on the test database at another address, with a 1 s connect timeout."""
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key",
+            "SQLALCHEMY_DATABASE_URI": url.render_as_string(hide_password=False),
+            "DATABASE_CONNECT_TIMEOUT": 1,
+            "CACHE_TYPE": "NullCache",
+        }
+    )
+
+
 @pytest.fixture
 def pg_proxy() -> Iterator[FaultProxy]:
     assert PG_URL
@@ -241,15 +258,7 @@ def test_postgres_black_hole_answers_503_fast_and_recovers(
 ) -> None:
     assert PG_URL
     proxied = make_url(PG_URL).set(host="127.0.0.1", port=pg_proxy.port)
-    outage_app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret-key",
-            "SQLALCHEMY_DATABASE_URI": proxied.render_as_string(hide_password=False),
-            "DATABASE_CONNECT_TIMEOUT": 1,
-            "CACHE_TYPE": "NullCache",
-        }
-    )
+    outage_app = _app_reaching_postgres_at(proxied)
     client = outage_app.test_client()
     try:
         assert client.get("/api/v1/vehicles?limit=1").status_code == 200
@@ -273,6 +282,107 @@ def test_postgres_black_hole_answers_503_fast_and_recovers(
         pg_proxy.set_mode("pass")
         assert client.get("/api/v1/vehicles?limit=1").status_code == 200
         assert client.get("/healthz").status_code == 200
+    finally:
+        with outage_app.app_context():
+            db.engine.dispose()
+
+
+# --- A real partition under a pooled connection ---------------------------------------
+
+
+def _can_partition() -> bool:
+    return os.geteuid() == 0 and shutil.which("ip") is not None
+
+
+class NetworkPartition:
+    """PostgreSQL reached across a veth pair into a network namespace, whose end can be
+    taken down: the packets of open connections are then dropped unanswered, as in a real
+    partition (a loopback proxy cannot do this, as the kernel acknowledges what it gets).
+
+    app -> NS_IP:5432 (a forwarder inside the namespace) -> HOST_IP (a FaultProxy) -> the
+    real PostgreSQL.
+    """
+
+    def __init__(self, pg_host: str, pg_port: int) -> None:
+        tag = os.getpid() % 100_000
+        self.netns, self.host_end, self.ns_end = f"fd-part-{tag}", f"fdh{tag}", f"fdn{tag}"
+        subnet = f"10.213.{tag % 250}"
+        self.host_ip, self.ns_ip = f"{subnet}.1", f"{subnet}.2"
+        self._run("ip", "netns", "add", self.netns)
+        self._run("ip", "link", "add", self.host_end, "type", "veth", "peer", "name", self.ns_end)
+        self._run("ip", "link", "set", self.ns_end, "netns", self.netns)
+        self._run("ip", "addr", "add", f"{self.host_ip}/24", "dev", self.host_end)
+        self._run("ip", "link", "set", self.host_end, "up")
+        self._in_netns("ip", "addr", "add", f"{self.ns_ip}/24", "dev", self.ns_end)
+        self._in_netns("ip", "link", "set", self.ns_end, "up")
+        self.proxy = FaultProxy(pg_host, pg_port, listen_host=self.host_ip)
+        forwarder = [sys.executable, "-m", "tests.faultproxy"]
+        forwarder += [self.ns_ip, "5432", self.host_ip, str(self.proxy.port)]
+        self.forwarder = subprocess.Popen(
+            ["ip", "netns", "exec", self.netns, *forwarder],
+            stdout=subprocess.PIPE,
+            cwd=Path(__file__).resolve().parents[2],
+        )
+        assert self.forwarder.stdout is not None
+        self.forwarder.stdout.readline()  # listening
+
+    def _run(self, *command: str) -> None:
+        subprocess.run(command, check=True, capture_output=True)
+
+    def _in_netns(self, *command: str) -> None:
+        self._run("ip", "netns", "exec", self.netns, *command)
+
+    def cut(self) -> None:
+        self._in_netns("ip", "link", "set", self.ns_end, "down")
+
+    def heal(self) -> None:
+        self._in_netns("ip", "link", "set", self.ns_end, "up")
+
+    def close(self) -> None:
+        self.forwarder.kill()
+        self.forwarder.wait()
+        self.proxy.close()
+        subprocess.run(["ip", "link", "del", self.host_end], check=False, capture_output=True)
+        subprocess.run(["ip", "netns", "del", self.netns], check=False, capture_output=True)
+
+
+@pytest.fixture
+def partition() -> Iterator[NetworkPartition]:
+    assert PG_URL
+    url = make_url(PG_URL)
+    split = NetworkPartition(url.host or "127.0.0.1", url.port or 5432)
+    try:
+        yield split
+    finally:
+        split.close()
+
+
+@needs_postgres
+@pytest.mark.skipif(not _can_partition(), reason="needs root and iproute2 (ip netns)")
+def test_a_partition_under_a_pooled_connection_answers_503_fast(
+    app: Flask, partition: NetworkPartition
+) -> None:
+    assert PG_URL
+    across = make_url(PG_URL).set(host=partition.ns_ip, port=5432)
+    outage_app = _app_reaching_postgres_at(across)
+    client = outage_app.test_client()
+    try:
+        assert client.get("/api/v1/vehicles?limit=1").status_code == 200
+        with outage_app.app_context():
+            assert db.engine.pool.checkedin() == 1  # the next request reuses it
+
+        partition.cut()
+        # The pooled connection's ping goes unacknowledged until tcp_user_timeout ends it;
+        # the new connection's SYN goes unanswered until connect_timeout.
+        response, seconds = timed(client.get, "/api/v1/vehicles?limit=1")
+        assert response.status_code == 503, response.data
+        assert response.headers["Retry-After"]
+        assert seconds < 5
+        health, seconds = timed(client.get, "/healthz")
+        assert health.status_code == 503 and seconds < 5
+
+        partition.heal()
+        assert client.get("/api/v1/vehicles?limit=1").status_code == 200
     finally:
         with outage_app.app_context():
             db.engine.dispose()
