@@ -576,8 +576,8 @@ def scale() -> list[dict[str, Any]]:
     return results
 
 
-def scale_section(results: list[dict[str, Any]]) -> str:
-    """The RESULTS.md section for a scale run."""
+def scale_section(results: list[dict[str, Any]], load: float) -> str:
+    """The RESULTS.md section for a scale run; ``load`` is the 1-minute load average."""
     lines = [
         SCALE_BEGIN,
         f"## Scale: {scale_size():,} vehicles on PostgreSQL",
@@ -586,6 +586,9 @@ def scale_section(results: list[dict[str, Any]]) -> str:
         f"{duration():g} s per request after a warm-up, figure cache off (a miss every time),",
         "the store built once by `bench.generate.postgres_scale_store` (`INSERT ... SELECT`",
         "over `generate_series`). The CSV export job of all rows is measured separately.",
+        f"Load average at the end of the run: {load:.1f} on {os.cpu_count()} cores; what",
+        "`/` takes (two small reads of the summary) is about what the loaded machine adds",
+        "to every request.",
         "",
         "| request | p50 ms | target ms | met | errors |",
         "|---|---:|---:|---|---:|",
@@ -639,7 +642,7 @@ def main(argv: list[str]) -> int:
     if mode == "scale":
         results = scale()
         (OUT / "scale.json").write_text(json.dumps(results, indent=1))
-        write_scale_section(scale_section(results))
+        write_scale_section(scale_section(results, os.getloadavg()[0]))
         log(f"(scale benchmark took {time.monotonic() - started:.0f} s)")
         return 0
     if mode == "epa":
