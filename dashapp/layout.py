@@ -581,10 +581,11 @@ def card_texts(summary: Summary, units: str) -> list[tuple[str, str, str]]:
 
 
 def _format(value: Any) -> str:
+    """A stored value as text: whole numbers without ".0", others to three figures."""
     if value is None:
         return "unknown"
     if isinstance(value, float):
-        return f"{value:g}"
+        return f"{value:.0f}" if value.is_integer() or abs(value) >= 100 else f"{value:.3g}"
     return str(value)
 
 
@@ -655,7 +656,7 @@ def vehicle_name(vehicle: dict[str, Any]) -> str:
 def _fuel_spans(mpg: float, unit: str) -> list[html.Span]:
     """A fuel figure in both units; the page shows the one the units switch picks (CSS)."""
     return [
-        html.Span(f"{mpg:g} {unit}", className="u-mpg"),
+        html.Span(f"{_format(float(mpg))} {unit}", className="u-mpg"),
         html.Span(f"{L100KM_PER_MPG / mpg:.1f} L/100 km", className="u-l100km"),
     ]
 

@@ -2,7 +2,8 @@
 
 Usage: python scripts/screenshot.py docs/dashboard.png [width]
 It seeds a throwaway SQLite store, serves the app on loopback and photographs /dash/
-comparing Toyota and Honda. A width (e.g. 375) photographs the page as a phone shows it.
+comparing Toyota and Honda, one vehicle's details open. A width (e.g. 375) photographs the
+page as a phone shows it.
 """
 
 import sys
@@ -30,7 +31,7 @@ CHROMIUM_ARGS = [
 ]
 
 
-def main(target: Path, width: int = 1100) -> None:
+def main(target: Path, width: int = 1280) -> None:
     from models import seed_sample
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -46,10 +47,19 @@ def main(target: Path, width: int = 1100) -> None:
                 browser = playwright.chromium.launch(
                     executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
                 )
-                page = browser.new_page(viewport={"width": width, "height": 1180})
+                page = browser.new_page(viewport={"width": width, "height": 1000})
                 page.goto(f"http://127.0.0.1:{server.server_port}/dash/{SHOWCASE_VIEW}")
                 page.wait_for_selector("#fuel-efficiency-vs-horsepower-graph .point")
                 page.wait_for_selector("#summary-cards .card")
+                # A clicked point: its details open beside the chart.
+                point = page.locator("#fuel-efficiency-vs-horsepower-graph .point").nth(5)
+                where = point.bounding_box()
+                if where:
+                    x, y = where["x"] + where["width"] / 2, where["y"] + where["height"] / 2
+                    page.mouse.move(x, y)
+                    page.mouse.click(x, y)
+                    page.wait_for_selector("#vehicle-api-link")
+                page.mouse.move(0, 0)
                 page.wait_for_timeout(500)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(target))
@@ -62,5 +72,5 @@ def main(target: Path, width: int = 1100) -> None:
 if __name__ == "__main__":
     main(
         Path(sys.argv[1] if len(sys.argv) > 1 else "docs/dashboard.png"),
-        int(sys.argv[2]) if len(sys.argv) > 2 else 1100,
+        int(sys.argv[2]) if len(sys.argv) > 2 else 1280,
     )

@@ -129,9 +129,9 @@ def test_details_give_units_and_mark_a_derived_combined_figure(app: Flask) -> No
         diesel = vehicle_details(conn, by_fuel["Diesel"])
     assert electric is not None and diesel is not None
     assert detail_text(electric, "combined_mpg") == (
-        f"{electric['combined_mpg']:g} MPGe (derived from city and highway)"
+        f"{electric['combined_mpg']:.3g} MPGe (derived from city and highway)"
     )
-    assert detail_text(electric, "city_mpg") == f"{electric['city_mpg']:g} MPGe"
+    assert detail_text(electric, "city_mpg") == f"{electric['city_mpg']:.3g} MPGe"
     assert detail_text(electric, "displacement") == "unknown"
-    assert detail_text(diesel, "highway_mpg") == f"{diesel['highway_mpg']:g} mpg"
-    assert detail_text(diesel, "displacement") == f"{diesel['displacement']:g} L"
+    assert detail_text(diesel, "highway_mpg") == f"{diesel['highway_mpg']:.3g} mpg"
+    assert detail_text(diesel, "displacement") == f"{diesel['displacement']:.3g} L"
