@@ -3,8 +3,10 @@
 An admin can change a user's role, set a new password (which ends that user's sessions,
 through ``User.set_password``) and deactivate or reactivate them. Editors get 403. An
 admin cannot demote or deactivate themselves, so there is always an admin left who can
-undo a change.
+undo a change. Each change is in the audit log (never a password), in its transaction.
 """
+
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
@@ -12,6 +14,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 
+from models.audit import Actor, Change, record_changes
 from models.db import db
 from models.user import AccountError, ApiToken, User, create_user, password_problem
 from server.admin.forms import ConfirmForm, NewUserForm, PasswordForm, RoleForm
@@ -25,6 +28,16 @@ bp = Blueprint("users", __name__, url_prefix="/users")
 @admin_required
 def require_admin() -> None:
     """Every users page is for admins only (the admin blueprint already needs sign-in)."""
+
+
+def _audit(action: str, user: User, before: dict[str, Any] | None = None, **after: Any) -> None:
+    """Log a change to ``user`` in the session's transaction; the caller commits both."""
+    change = Change(
+        f"user-{action}",
+        before={"user": user.username, **before} if before else None,
+        after={"user": user.username, **after},
+    )
+    record_changes(db.session.connection(), Actor.for_user(current_user, "form"), [change])
 
 
 def _user_or_404(user_id: int) -> User:
@@ -46,6 +59,8 @@ def index() -> ResponseReturnValue:
         except AccountError as error:
             form.username.errors = [f"Not created: {error}."]
         else:
+            db.session.flush()
+            _audit("create", user, role=user.role)
             db.session.commit()
             flash(f"User {user.username} created as {user.role}.", "info")
             return redirect(url_for("admin.users.index"))
@@ -90,6 +105,7 @@ def change_role(user_id: int) -> ResponseReturnValue:
         form.role.errors = ["You cannot change your own role; ask another admin."]
         return _user_page(user, 400, role_form=form)
     if form.role.data != user.role:
+        _audit("role", user, {"role": user.role}, role=form.role.data)
         user.role = form.role.data
         db.session.commit()
         flash(f"{user.username} is now {user.role}.", "info")
@@ -108,6 +124,7 @@ def reset_password(user_id: int) -> ResponseReturnValue:
         form.password.errors = [f"Not changed: {problem}."]
         return _user_page(user, 400, password_form=form)
     user.set_password(form.password.data or "")
+    _audit("password", user)
     db.session.commit()
     if user.id == current_user.id:
         flash("Your password is changed; sign in again with it.", "info")
@@ -129,10 +146,12 @@ def toggle_active(user_id: int) -> ResponseReturnValue:
         flash("You cannot deactivate yourself; ask another admin.", "error")
     elif user.is_active:
         user.deactivate()
+        _audit("deactivate", user, {"active": True}, active=False)
         db.session.commit()
         flash(f"{user.username} is deactivated: signed out everywhere, tokens refused.", "info")
     else:
         user.active = True
+        _audit("reactivate", user, {"active": False}, active=True)
         db.session.commit()
         flash(f"{user.username} is active again.", "info")
     return redirect(url_for("admin.users.manage", user_id=user_id))

@@ -9,6 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from models.audit import AuditEntry
 from models.db import db
 from models.user import User, issue_token
 from server.auth.views import DEACTIVATED
@@ -153,3 +154,36 @@ def test_users_forms_need_their_csrf_token(
         assert client.post(f"{url}/{action}", data=data).status_code == 400
     assert client.post(f"{url}/active").status_code == 400
     assert user_row(app, "editor").role == "editor"  # type: ignore[union-attr]
+
+
+def test_each_change_to_a_user_is_audited_without_the_password(
+    app: Flask, client: FlaskClient, auth: AuthActions, users: Any
+) -> None:
+    auth.login("admin")
+    post_form(
+        client, "/admin/users/", {"username": "dan", "role": "editor", "password": NEW_PASSWORD}
+    )
+    url = f"/admin/users/{users['editor']}"
+    post_form(client, f"{url}/role", {"role": "admin"}, url)
+    post_form(client, f"{url}/password", {"password": NEW_PASSWORD}, url)
+    post_form(client, f"{url}/active", {}, url)
+    with app.app_context():
+        entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+        logged = [(e.actor, e.action, e.before, e.after) for e in entries]
+    assert logged == [
+        ("admin", "user-create", None, {"user": "dan", "role": "editor"}),
+        (
+            "admin",
+            "user-role",
+            {"user": "editor", "role": "editor"},
+            {"user": "editor", "role": "admin"},
+        ),
+        ("admin", "user-password", None, {"user": "editor"}),
+        (
+            "admin",
+            "user-deactivate",
+            {"user": "editor", "active": True},
+            {"user": "editor", "active": False},
+        ),
+    ]
+    assert NEW_PASSWORD not in client.get("/admin/audit").get_data(as_text=True)
