@@ -285,7 +285,7 @@ def test_the_phone_shows_the_chart_first_and_details_in_a_sheet(phone: Any, live
     assert sheet["y"] + sheet["height"] <= PHONE["height"] + 1 and sheet["y"] > 0
     phone.get_by_role("button", name="Close the vehicle details").click()
     phone.wait_for_function("() => !location.search.includes('vehicle=')")
-    assert not phone.locator("#vehicle-details").is_visible()
+    phone.locator("#vehicle-details").wait_for(state="hidden")
 
 
 def test_the_phone_table_shows_whole_names(phone: Any, live_url: str) -> None:
