@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app wsgi
 PORT ?= 8050
 export PORT
 
-.PHONY: run dev install install-dev db test lint screenshot clean cluster-test bench bench-quick bench-scale bench-tools wrk-tool plotly-bundle
+.PHONY: run dev install install-dev db test lint screenshot clean cluster-test bench bench-quick bench-scale bench-browser bench-tools wrk-tool plotly-bundle
 
 $(VENV)/.installed-run: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -81,11 +81,18 @@ bench-tools: $(VENV)/.installed-bench bench/out/datasette-venv/bin/datasette wrk
 	command -v redis-server >/dev/null || echo "note: no local Redis; the +redis runs need Redis at BENCH_REDIS_URL"
 
 ## The full benchmark: every store size on SQLite and PostgreSQL, then ten million vehicles on
-## PostgreSQL (bench-scale); writes bench/RESULTS.md
-## and bench/latency.png. BENCH_DURATION (s per run), BENCH_SIZES, BENCH_POSTGRES_URL.
+## PostgreSQL (bench-scale), then the dashboard in Chromium (bench-browser); writes
+## bench/RESULTS.md and bench/latency.png. BENCH_DURATION (s per run), BENCH_SIZES,
+## BENCH_POSTGRES_URL.
 bench: bench-tools
 	$(BIN)/python -m bench.run full
 	$(BIN)/python -m bench.run scale
+	$(BIN)/python -m bench.browser
+
+## Speed a person feels: first chart and redraw on /dash/ in headless Chromium
+## (/usr/bin/chromium); writes bench/out/browser.json.
+bench-browser: $(VENV)/.installed-bench
+	$(BIN)/python -m bench.browser
 
 ## Ten million vehicles on PostgreSQL (built once in SQL, then cached; BENCH_POSTGRES_URL),
 ## timed against issue 15's targets; writes the "Scale" section of bench/RESULTS.md.

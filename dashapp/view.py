@@ -24,7 +24,7 @@ from models.summary import versions
 
 #: The figure cache's namespace. Bump its version whenever the figure's shape changes, so
 #: that a shared Redis cache never serves a figure drawn by older code.
-FIGURE_CACHE = "dash-figure-v1"
+FIGURE_CACHE = "dash-figure-v2"
 UNAVAILABLE = "The vehicle store is unavailable right now; try again shortly."
 
 
