@@ -106,8 +106,14 @@ def run_migrations_online() -> None:
             # straight to the driver, and back on before the pool gets the connection again.
             connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         try:
+            # Each revision commits on its own, as Alembic advises with autocommit blocks
+            # (0012's CREATE INDEX CONCURRENTLY): one that fails leaves the ones before it
+            # applied and stamped, and runs again from its start next time.
             context.configure(
-                connection=connection, target_metadata=target_db.metadata, **conf_args
+                connection=connection,
+                target_metadata=target_db.metadata,
+                transaction_per_migration=True,
+                **conf_args,
             )
             with context.begin_transaction():
                 context.run_migrations()

@@ -1,16 +1,14 @@
-"""the vehicle summary, and indexes for sorted pages, the point budget and q= search
+"""the vehicle summary: per (dataset, manufacturer) counts and each filter's values
 
 Revision ID: 0009_vehicle_summary
 Revises: 0008_session_generation
 Create Date: 2026-11-29 03:10:00
 
 ``vehicle_summary`` and ``vehicle_filter_values`` (models/summary.py) are created and
-filled from the vehicles; from here on the writers keep them in step. The new indexes
-serve API pages sorted by combined mpg, horsepower and year (ix_vehicles_year gives way to
-the (year, id) one), each maker's mpg range, the point budget's sample and, on PostgreSQL,
-``q=`` through pg_trgm. On PostgreSQL they are built CONCURRENTLY, outside the migration's
-transaction, so a large store keeps taking writes while they build; a build that failed
-half-way leaves an invalid index, which the next run drops and builds again.
+filled from the vehicles; from here on the writers keep them in step. The indexes that
+serve sorted pages, the point budget and ``q=`` are built by 0012, CONCURRENTLY on
+PostgreSQL: a revision with an autocommit block cannot be re-run after failing half-way,
+so this one keeps to a single transaction.
 """
 
 import sqlalchemy as sa
@@ -40,22 +38,6 @@ FILTER_COLUMNS = {
     "drives": "drive",
     "powertrains": "powertrain",
 }
-SAMPLE_ORDER = "mod(id * 2654435761, 4294967296)"
-#: PostgreSQL: columns an index carries beside its keys ("similar vehicles" reads them).
-INCLUDED = {"ix_vehicles_sort_horsepower": ["weight", "combined_mpg"]}
-
-#: (name, columns or expressions, PostgreSQL only)
-INDEXES: tuple[tuple[str, list, bool], ...] = (
-    ("ix_vehicles_sort_combined_mpg", ["combined_mpg", "id"], False),
-    ("ix_vehicles_sort_combined_mpg_desc", [sa.text("combined_mpg DESC NULLS LAST"), "id"], True),
-    ("ix_vehicles_sort_horsepower", ["horsepower", "id"], False),
-    ("ix_vehicles_sort_horsepower_desc", [sa.text("horsepower DESC NULLS LAST"), "id"], True),
-    ("ix_vehicles_sort_year", ["year", "id"], False),
-    ("ix_vehicles_sort_year_desc", [sa.text("year DESC NULLS LAST"), "id"], True),
-    ("ix_vehicles_sort_weight", ["weight", "id"], False),
-    ("ix_vehicles_maker_mpg", ["dataset_id", "manufacturer_id", "combined_mpg"], False),
-    ("ix_vehicles_sample", ["manufacturer_id", sa.text(SAMPLE_ORDER)], True),
-)
 
 
 def _default_axis(which: str, fallback: str) -> str:
@@ -139,50 +121,8 @@ def upgrade():
     )
     _backfill()
 
-    if op.get_bind().dialect.name != "postgresql":
-        for name, columns, postgresql_only in INDEXES:
-            if not postgresql_only:
-                op.create_index(name, "vehicles", columns)
-        op.drop_index("ix_vehicles_year", table_name="vehicles")
-        return
-    op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    with op.get_context().autocommit_block():
-        for name, columns, _postgresql_only in INDEXES:
-            op.drop_index(name, table_name="vehicles", if_exists=True, postgresql_concurrently=True)
-            op.create_index(
-                name,
-                "vehicles",
-                columns,
-                postgresql_concurrently=True,
-                postgresql_include=INCLUDED.get(name, []),
-            )
-        op.drop_index(
-            "ix_vehicles_model_trgm",
-            table_name="vehicles",
-            if_exists=True,
-            postgresql_concurrently=True,
-        )
-        op.create_index(
-            "ix_vehicles_model_trgm",
-            "vehicles",
-            ["model"],
-            postgresql_using="gin",
-            postgresql_ops={"model": "gin_trgm_ops"},
-            postgresql_concurrently=True,
-        )
-        op.drop_index(
-            "ix_vehicles_year", table_name="vehicles", if_exists=True, postgresql_concurrently=True
-        )
-
 
 def downgrade():
-    postgresql = op.get_bind().dialect.name == "postgresql"
-    op.create_index("ix_vehicles_year", "vehicles", ["year"])
-    if postgresql:
-        op.drop_index("ix_vehicles_model_trgm", table_name="vehicles")
-    for name, _columns, postgresql_only in INDEXES:
-        if postgresql or not postgresql_only:
-            op.drop_index(name, table_name="vehicles")
     op.drop_table("vehicle_filter_values")
     op.drop_index(op.f("ix_vehicle_summary_manufacturer_id"), table_name="vehicle_summary")
     op.drop_table("vehicle_summary")

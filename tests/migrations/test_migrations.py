@@ -238,3 +238,29 @@ def test_0006_converts_the_sample_displacement_to_litres_and_back(migration_app:
             conn.execute(delete(Manufacturer))
         upgrade()
     assert schema_differences(migration_app) == []
+
+
+def test_the_concurrent_index_revision_runs_again_after_stopping_half_way(
+    migration_app: Flask,
+) -> None:
+    """0012 builds its indexes outside a transaction (CONCURRENTLY on PostgreSQL): the
+    revisions before it are committed and stamped on their own, and 0012 itself runs again
+    over indexes a stopped run left behind."""
+    with migration_app.app_context():
+        upgrade(revision="0011_audit_token_user_active")
+        upgrade()
+        if db.engine.dialect.name != "postgresql":
+            return  # SQLite's DDL is transactional: a failed 0012 leaves nothing behind
+        # As a run stopped after its last index build, before the stamp.
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "UPDATE alembic_version SET version_num = '0011_audit_token_user_active'"
+            )
+        upgrade()
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == (
+                "0012_vehicle_indexes"
+            )
+            indexes = {index["name"] for index in inspect(conn).get_indexes("vehicles")}
+        assert {"ix_vehicles_sort_combined_mpg", "ix_vehicles_model_trgm"} <= indexes
+        assert "ix_vehicles_year" not in indexes
