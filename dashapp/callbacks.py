@@ -118,7 +118,10 @@ def vehicle_in_link(search: str) -> int | None:
     """The ``vehicle=ID`` a link names, or None."""
     values = parse_qs(search.lstrip("?")).get("vehicle", [])
     text = values[-1] if values else ""
-    return vehicle_id_from(int(text)) if text.isascii() and text.isdigit() else None
+    # At most 19 digits (2**63 - 1): int() refuses longer strings of digits outright.
+    if not (text.isascii() and text.isdigit() and len(text) <= 19):
+        return None
+    return vehicle_id_from(int(text))
 
 
 def _offered(choices: Any, dataset: str) -> list[str] | None:

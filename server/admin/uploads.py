@@ -4,6 +4,7 @@ Each file is stored under a random token; the token in the confirm form is check
 against a strict pattern, so it can never name a path outside the folder.
 """
 
+import os
 import re
 import secrets
 import time
@@ -68,8 +69,11 @@ def claim_upload(path: Path) -> str | None:
     gets the file: the other finds it gone and cannot import it a second time.
     """
     token = secrets.token_urlsafe(24)
+    claimed = path.with_name(f"{token}.upload")
     try:
-        path.rename(path.with_name(f"{token}.upload"))
+        path.rename(claimed)
+        # Its age counts from the claim, so clearing old uploads spares a queued import's.
+        os.utime(claimed)
     except FileNotFoundError:
         return None
     return token

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from models.audit import Actor, Change, record_changes
 from models.db import db
 from models.user import AccountError, ApiToken, User, create_user, password_problem
+from models.validation import MAX_ID
 from server.admin.forms import ConfirmForm, NewUserForm, PasswordForm, RoleForm
 from server.auth.access import admin_required
 from server.security import refuse_forged
@@ -41,7 +42,8 @@ def _audit(action: str, user: User, before: dict[str, Any] | None = None, **afte
 
 
 def _user_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id)
+    # An id past the column's range names no user; the database would refuse to look.
+    user = db.session.get(User, user_id) if 0 < user_id <= MAX_ID else None
     if user is None:
         abort(404, f"There is no user {user_id}.")
     return user

@@ -7,6 +7,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from dashapp.callbacks import vehicle_in_link
 from dashapp.figures import GRAPH_ID
 from models import Vehicle
 from models.db import db
@@ -104,3 +105,17 @@ def test_unknown_dash_paths_are_404_but_the_dashboard_is_served(client: FlaskCli
     assert client.get("/dash/anything-unknown").status_code == 404
     assert client.get("/dash/").status_code == 200
     assert client.get("/dash/?manufacturer=Honda").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("search", "expected"),
+    [
+        ("?vehicle=12", 12),
+        ("?vehicle=" + "9" * 5000, None),  # int() refuses over 4,300 digits: no 500
+        ("?vehicle=99999999999999999999", None),
+        ("?vehicle=١٢", None),
+        ("?vehicle=-3", None),
+    ],
+)
+def test_a_linked_vehicle_id_is_read_or_dropped(search: str, expected: int | None) -> None:
+    assert vehicle_in_link(search) == expected

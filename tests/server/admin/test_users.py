@@ -187,3 +187,14 @@ def test_each_change_to_a_user_is_audited_without_the_password(
         ),
     ]
     assert NEW_PASSWORD not in client.get("/admin/audit").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("user_id", ["0", "2147483648", "99999999999999999999"])
+def test_a_user_id_no_user_can_have_is_a_404(
+    client: FlaskClient, auth: AuthActions, users: Any, user_id: str
+) -> None:
+    auth.login("admin")
+    assert client.get(f"/admin/users/{user_id}").status_code == 404
+    token = auth.csrf("/admin/users/")
+    response = client.post(f"/admin/users/{user_id}/active", data={"csrf_token": token})
+    assert response.status_code == 404
