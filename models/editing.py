@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Insert, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
 from models import summary
 from models.audit import Actor, Change, record_changes, vehicle_snapshots
@@ -131,12 +132,26 @@ def _refuse_a_taken_source_id(
         raise DuplicateSourceId(f"vehicle {other} of the dataset already has this source id")
 
 
+@contextmanager
+def _source_id_kept_unique() -> Iterator[None]:
+    """Raise DuplicateSourceId when the database's unique constraint refuses the write: two
+    writers that both checked the source id before either wrote it."""
+    try:
+        yield
+    except IntegrityError as error:
+        if "source_id" not in str(error.orig):
+            raise
+        raise DuplicateSourceId("another vehicle of the dataset took this source id") from None
+
+
 def create_vehicle(conn: Connection, actor: Actor, values: Mapping[str, Any]) -> int:
     """Insert one vehicle from validated values; returns its id. Raises EditError for an
     unknown dataset, DuplicateSourceId for a source id the dataset already holds."""
     columns = column_values(conn, {"dataset": None, **values})
     _refuse_a_taken_source_id(conn, columns)
-    vehicle_id = conn.execute(insert(Vehicle).values(**columns).returning(Vehicle.id)).scalar_one()
+    with _source_id_kept_unique():
+        stmt = insert(Vehicle).values(**columns).returning(Vehicle.id)
+        vehicle_id = conn.execute(stmt).scalar_one()
     summary.added(conn, [vehicle_id])
     after = vehicle_snapshots(conn, [vehicle_id])[vehicle_id]
     record_changes(conn, actor, [Change("create", vehicle_id=vehicle_id, after=after)])
@@ -169,7 +184,7 @@ def update_vehicle(
     if _changed(before, values)[1]:  # an unchanged save keeps the version
         columns = column_values(conn, values)
         _refuse_a_taken_source_id(conn, columns, vehicle_id)
-        with summary.tracked(conn, [vehicle_id]):
+        with summary.tracked(conn, [vehicle_id]), _source_id_kept_unique():
             conn.execute(update(Vehicle).where(Vehicle.id == vehicle_id).values(**columns))
     after = vehicle_snapshots(conn, [vehicle_id])[vehicle_id]
     old, new = _changed(before, after)

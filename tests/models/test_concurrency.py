@@ -14,6 +14,7 @@ from sqlalchemy import Connection, func, select, text
 from models.audit import Actor, AuditEntry
 from models.db import db
 from models.editing import (
+    DuplicateSourceId,
     StaleVehicle,
     create_vehicle,
     update_vehicle,
@@ -145,3 +146,27 @@ def test_two_imports_adding_one_new_manufacturer_both_succeed(app: Flask, tmp_pa
             .order_by(Vehicle.model)
         ).all()
         assert models == [f"{name}{i}" for name in ("a", "b") for i in range(5)]
+
+
+def test_parallel_creators_of_one_source_id_one_wins_the_rest_are_told(app: Flask) -> None:
+    # Each writer checks the source id before inserting, without a lock: all may pass the
+    # check, and the unique constraint refuses all but one (a 500 before, now a 409).
+    start = threading.Barrier(THREADS)
+
+    def create(n: int) -> str:
+        with app.app_context():
+            start.wait(timeout=10)
+            try:
+                with write_transaction() as conn:
+                    values = {"manufacturer": "Ford", "model": f"m{n}", "source_id": "S-1"}
+                    create_vehicle(conn, ACTOR, values)
+            except DuplicateSourceId:
+                return "refused"
+            return "created"
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        outcomes = list(pool.map(create, range(THREADS)))
+    assert sorted(outcomes) == ["created"] + ["refused"] * (THREADS - 1)
+    with app.app_context():
+        held = select(func.count()).select_from(Vehicle).where(Vehicle.source_id == "S-1")
+        assert db.session.scalar(held) == 1
