@@ -13,6 +13,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from models.audit import Actor, Change, record_changes
 from models.db import db
@@ -61,11 +62,16 @@ def index() -> ResponseReturnValue:
         except AccountError as error:
             form.username.errors = [f"Not created: {error}."]
         else:
-            db.session.flush()
-            _audit("create", user, role=user.role)
-            db.session.commit()
-            flash(f"User {user.username} created as {user.role}.", "info")
-            return redirect(url_for("admin.users.index"))
+            try:
+                db.session.flush()
+                _audit("create", user, role=user.role)
+                db.session.commit()
+            except IntegrityError:  # the same name, created by someone else just now
+                db.session.rollback()
+                form.username.errors = [f"Not created: a user named {user.username!r} exists."]
+            else:
+                flash(f"User {user.username} created as {user.role}.", "info")
+                return redirect(url_for("admin.users.index"))
     refuse_forged(form)
     tokens = func.count(ApiToken.id).filter(ApiToken.revoked_at.is_(None))
     rows = db.session.execute(

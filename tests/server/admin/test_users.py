@@ -198,3 +198,16 @@ def test_a_user_id_no_user_can_have_is_a_404(
     token = auth.csrf("/admin/users/")
     response = client.post(f"/admin/users/{user_id}/active", data={"csrf_token": token})
     assert response.status_code == 404
+
+
+def test_a_name_taken_between_the_check_and_the_commit_is_refused(
+    client: FlaskClient, auth: AuthActions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As when another admin creates the same name at the same moment: the check finds no
+    # such user, and the database's unique constraint refuses the second insert.
+    auth.login("admin")
+    monkeypatch.setattr("models.user.find_user", lambda _session, _name: None)
+    data = {"username": "editor", "role": "editor", "password": NEW_PASSWORD}
+    response = post_form(client, "/admin/users/", data)
+    assert response.status_code == 400
+    assert "Not created: a user named &#39;editor&#39; exists." in response.get_data(as_text=True)
