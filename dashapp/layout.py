@@ -186,6 +186,17 @@ def _axis_dropdown(control_id: str, options: dict[str, Any], axis: str) -> dcc.D
     )
 
 
+def year_marks(low: int, high: int) -> dict[int, str]:
+    """Labels for about ten years at most, on round years, so they never overlap."""
+    every = next(step for step in (1, 2, 5, 10, 20, 50) if (high - low) / step <= 10)
+    first = low + (-low) % every
+    century = high - low >= 100  # '00 would not say which
+    return {
+        year: str(year) if century else f"'{year % 100:02d}"
+        for year in range(first, high + 1, every)
+    }
+
+
 def _year_slider(years: YearSpan) -> dcc.RangeSlider:
     low = years[0] if years[0] is not None else 1970
     high = years[1] if years[1] is not None else low
@@ -195,7 +206,7 @@ def _year_slider(years: YearSpan) -> dcc.RangeSlider:
         max=high,
         step=1,
         value=[low, high],
-        marks={year: f"'{year % 100:02d}" for year in range(low, high + 1, 2)},
+        marks=year_marks(low, high),
         tooltip={"placement": "bottom", "always_visible": False},
         allowCross=False,
         # One redraw and one history entry when the handle is let go, not one per step.
