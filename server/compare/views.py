@@ -14,6 +14,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from dashapp.layout import model_name
 from models.compare import (
     CO2_SOURCE,
     COMPARE_FIELDS,
@@ -33,6 +34,8 @@ from models.db import db
 from models.validation import MAX_ID, MAX_TEXT
 
 bp = Blueprint("compare", __name__)
+# Model names as the dashboard writes them ("Chevelle Malibu", not "chevelle malibu").
+bp.add_app_template_filter(model_name, "model_name")
 
 #: Decimals shown per field; fields not named are shown as stored.
 DECIMALS = {

@@ -111,6 +111,8 @@ def test_the_search_box_adds_vehicles_without_javascript(
     compared = client.get(add_prius.replace("%2C", ","))
     assert compared.status_code == 200
     assert _row(compared.get_data(as_text=True), "row-model") == "Model civic Prius"
+    # The column heads write a lower-case model as the dashboard does.
+    assert "Honda Civic (1982)" in _text(compared.get_data(as_text=True))
 
 
 def test_the_page_without_ids_invites_a_search(client: FlaskClient) -> None:
