@@ -37,6 +37,7 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    bindparam,
     case,
     cast,
     delete,
@@ -322,6 +323,25 @@ def rebuild(conn: Connection) -> None:
     _add_values(conn, _values_select(everything, +1))
 
 
+def _versions_statement(in_datasets: bool) -> Select[int, int, int]:
+    joined = VehicleSummary.manufacturer_id == Manufacturer.id
+    if in_datasets:
+        named = select(Dataset.id).where(Dataset.slug.in_(bindparam("slugs", expanding=True)))
+        joined &= VehicleSummary.dataset_id.in_(named)
+    return (
+        select(Manufacturer.id, VehicleSummary.dataset_id, VehicleSummary.version)
+        .outerjoin(VehicleSummary, joined)
+        .where(func.lower(Manufacturer.name).in_(bindparam("names", expanding=True)))
+        .order_by(Manufacturer.id, VehicleSummary.dataset_id)
+    )
+
+
+#: Built once: every cached figure reads its versions, and building the statement cost
+#: more than running it.
+VERSIONS_IN_DATASETS = _versions_statement(in_datasets=True)
+VERSIONS_ANYWHERE = _versions_statement(in_datasets=False)
+
+
 def versions(
     conn: Connection, manufacturers: Iterable[str], datasets: Iterable[str] = ()
 ) -> tuple[tuple[Any, ...], ...]:
@@ -335,14 +355,8 @@ def versions(
     names = sorted({name.strip().lower() for name in manufacturers})
     if not names:
         return ()
-    joined = VehicleSummary.manufacturer_id == Manufacturer.id
     if slugs := sorted({slug.strip() for slug in datasets}):
-        named = select(Dataset.id).where(Dataset.slug.in_(slugs))
-        joined &= VehicleSummary.dataset_id.in_(named)
-    stmt = (
-        select(Manufacturer.id, VehicleSummary.dataset_id, VehicleSummary.version)
-        .outerjoin(VehicleSummary, joined)
-        .where(func.lower(Manufacturer.name).in_(names))
-        .order_by(Manufacturer.id, VehicleSummary.dataset_id)
-    )
-    return tuple(tuple(row) for row in conn.execute(stmt))
+        rows = conn.execute(VERSIONS_IN_DATASETS, {"names": names, "slugs": slugs})
+    else:
+        rows = conn.execute(VERSIONS_ANYWHERE, {"names": names})
+    return tuple(tuple(row) for row in rows)
