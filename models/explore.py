@@ -290,6 +290,40 @@ def _counts_statement(dialect: str, x_field: str, y_field: str, shape: FilterSha
     ).where(named)
 
 
+def _summary_counts_statement(default_chart: bool) -> Select[Any]:
+    """(id, name, total, plottable) of the makers ``names`` in the dataset ``slug``; on
+    other axes than the default chart's, plottable is NULL unless ``x_field`` and
+    ``y_field`` are the dataset's default axes."""
+    if default_chart:
+        plottable: Any = func.coalesce(VehicleSummary.plottable, 0)
+    else:
+        defaults = (Dataset.default_x == bindparam("x_field")) & (
+            Dataset.default_y == bindparam("y_field")
+        )
+        plottable = case((defaults, func.coalesce(VehicleSummary.default_plottable, 0)))
+    of_dataset = and_(
+        VehicleSummary.manufacturer_id == Manufacturer.id,
+        VehicleSummary.dataset_id == Dataset.id,
+    )
+    return (
+        select(
+            Manufacturer.id,
+            Manufacturer.name,
+            func.coalesce(VehicleSummary.vehicles, 0).label("total"),
+            plottable.label("plottable"),
+        )
+        .select_from(Manufacturer)
+        .join(Dataset, Dataset.slug == bindparam("slug"))
+        .outerjoin(VehicleSummary, of_dataset)
+        .where(func.lower(Manufacturer.name).in_(bindparam("names", expanding=True)))
+    )
+
+
+#: Built once, for the default chart's axes and for any other: every uncached figure of a
+#: dataset's default view runs one, and building it cost more than running it.
+SUMMARY_COUNTS = {default: _summary_counts_statement(default) for default in (True, False)}
+
+
 def _summary_counts(
     conn: Connection, rest: VehicleFilter, x_field: str, y_field: str, wanted: list[str]
 ) -> list[Row[Any]] | None:
@@ -298,28 +332,11 @@ def _summary_counts(
     axes are the default chart's or that dataset's defaults. None otherwise."""
     if rest != VehicleFilter(datasets=rest.datasets) or len(set(rest.datasets)) != 1:
         return None
-    if (x_field, y_field) == ("horsepower", "combined_mpg"):
-        plottable: Any = func.coalesce(VehicleSummary.plottable, 0)
-    else:  # NULL, so that None is returned, unless these are the dataset's default axes
-        defaults = (Dataset.default_x == x_field) & (Dataset.default_y == y_field)
-        plottable = case((defaults, func.coalesce(VehicleSummary.default_plottable, 0)))
-    of_dataset = and_(
-        VehicleSummary.manufacturer_id == Manufacturer.id,
-        VehicleSummary.dataset_id == Dataset.id,
-    )
-    stmt = (
-        select(
-            Manufacturer.id,
-            Manufacturer.name,
-            func.coalesce(VehicleSummary.vehicles, 0).label("total"),
-            plottable.label("plottable"),
-        )
-        .select_from(Manufacturer)
-        .join(Dataset, Dataset.slug == rest.datasets[0].strip())
-        .outerjoin(VehicleSummary, of_dataset)
-        .where(func.lower(Manufacturer.name).in_(wanted))
-    )
-    rows = list(conn.execute(stmt))
+    default_chart = (x_field, y_field) == ("horsepower", "combined_mpg")
+    params = {"slug": rest.datasets[0].strip(), "names": list(wanted)}
+    if not default_chart:
+        params.update(x_field=x_field, y_field=y_field)
+    rows = list(conn.execute(SUMMARY_COUNTS[default_chart], params))
     if not rows or any(row.plottable is None for row in rows):
         return None
     return rows
