@@ -21,18 +21,9 @@ from playwright.sync_api import Page, sync_playwright
 
 from bench.generate import sqlite_shipped_store
 from bench.servers import REPO, gunicorn
+from tests.browser import CHROMIUM, CHROMIUM_ARGS  # the browser the suite drives
 
 OUT = REPO / "bench" / "out"
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 GRAPH = "#fuel-efficiency-vs-horsepower-graph"
 FIRST_CHART_RUNS = int(os.environ.get("BENCH_FIRST_CHART_RUNS", "7"))
 REDRAW_CHANGES = int(os.environ.get("BENCH_REDRAW_CHANGES", "30"))
