@@ -202,13 +202,23 @@ def _fits(sort: Sort, value: Any) -> bool:
     return math.isfinite(value)  # json.loads takes NaN and Infinity
 
 
+#: A ``q=`` search counts at most this many matches for its total: counting every match of
+#: a substring visits every matching row, which no index makes cheap at millions of rows.
+SEARCH_COUNT_CAP = 10_000
+
+
 @dataclass(frozen=True, slots=True)
 class VehiclePage:
-    """One page of vehicles, the filtered total, and the cursor for the next page."""
+    """One page of vehicles, the filtered total, and the cursor for the next page.
+
+    ``total_capped`` says that the count stopped at the search's cap, so ``total`` is a
+    lower bound (the cap) rather than the exact number of matches.
+    """
 
     items: list[dict[str, Any]]
     total: int
     next_cursor: str | None
+    total_capped: bool = False
 
 
 def summary_rows(vehicle_filter: VehicleFilter) -> Select[Any] | None:
@@ -240,16 +250,35 @@ def count_vehicles(conn: Connection, vehicle_filter: VehicleFilter) -> int:
     return conn.scalar(vehicle_filter.apply(select(func.count()).select_from(Vehicle))) or 0
 
 
+def count_vehicles_upto(
+    conn: Connection, vehicle_filter: VehicleFilter, cap: int
+) -> tuple[int, bool]:
+    """(how many vehicles the filter lets through, whether that count was cut at ``cap``).
+
+    A filter with ``q`` counts at most ``cap`` + 1 matching rows (a LIMITed subquery), so
+    the count stops early however many rows match; when it is cut, the total given is
+    ``cap`` and the second value is True. Every other filter is counted exactly.
+    """
+    if not vehicle_filter.q:
+        return count_vehicles(conn, vehicle_filter), False
+    vehicle_filter = with_manufacturer_ids(conn, vehicle_filter)
+    matches = vehicle_filter.apply(select(Vehicle.id)).limit(cap + 1).subquery()
+    counted = conn.scalar(select(func.count()).select_from(matches)) or 0
+    return min(counted, cap), counted > cap
+
+
 def vehicle_page(
     conn: Connection,
     vehicle_filter: VehicleFilter,
     sort: Sort,
     limit: int,
     cursor: str | None = None,
+    count_cap: int = SEARCH_COUNT_CAP,
 ) -> VehiclePage:
     """Up to ``limit`` vehicles after ``cursor`` in ``sort`` order: two statements, a third
     to look the manufacturers up when the filter names some, and one more for the rows
-    without a value when a page reaches them."""
+    without a value when a page reaches them. A ``q=`` search's total counts at most
+    ``count_cap`` matches (``count_vehicles_upto``)."""
     vehicle_filter = with_manufacturer_ids(conn, vehicle_filter)
     ordered = select_vehicles(vehicle_filter).order_by(*_order_by(conn, sort))
     stmt, nulls = ordered, None
@@ -262,10 +291,12 @@ def vehicle_page(
         rows += conn.execute(ordered.where(nulls).limit(limit + 1 - len(rows))).all()
     more = len(rows) > limit
     rows = rows[:limit]
+    total, capped = count_vehicles_upto(conn, vehicle_filter, count_cap)
     return VehiclePage(
         items=[row._asdict() for row in rows],
-        total=count_vehicles(conn, vehicle_filter),
+        total=total,
         next_cursor=encode_cursor(sort, rows[-1]) if more else None,
+        total_capped=capped,
     )
 
 
@@ -414,6 +445,7 @@ def vehicle_stats(
 __all__ = [
     "GROUP_FIELDS",
     "ROW_FIELDS",
+    "SEARCH_COUNT_CAP",
     "SORT_CHOICES",
     "SORT_FIELDS",
     "BadCursor",
@@ -421,6 +453,7 @@ __all__ = [
     "Sort",
     "VehiclePage",
     "count_vehicles",
+    "count_vehicles_upto",
     "decode_cursor",
     "encode_cursor",
     "get_vehicle",

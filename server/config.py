@@ -7,6 +7,9 @@ Deployment settings live here too: how many proxies to trust (``TRUSTED_PROXIES`
 the PostgreSQL connection pool and statement preparation (``DATABASE_POOL_SIZE`` ...,
 ``DATABASE_PREPARE_THRESHOLD``) and read replica (``DATABASE_READ_URL``), which
 ``engine_defaults`` turns into engine options.
+
+``API_SEARCH_COUNT_CAP`` (10,000) bounds the count behind a ``q=`` search's total in the
+API.
 """
 
 import os
@@ -17,6 +20,7 @@ from sqlalchemy.engine import make_url
 
 from dashapp.budget import DEFAULT_POINT_BUDGET
 from dashapp.cache import CACHE_DEFAULTS, cache_environment
+from models.api_queries import SEARCH_COUNT_CAP
 from models.db import READ_BIND
 
 DEV_SECRET_KEY = "dev-only-insecure-secret-key"
@@ -90,6 +94,8 @@ def default_config(instance_path: str) -> dict[str, Any]:
         # The figure cache (dashapp/cache.py) and the point budget (dashapp/budget.py).
         **CACHE_DEFAULTS,
         "DASH_POINT_BUDGET": DEFAULT_POINT_BUDGET,
+        # A q= search's API total counts at most this many matches (models/api_queries.py).
+        "API_SEARCH_COUNT_CAP": SEARCH_COUNT_CAP,
     }
 
 
@@ -127,6 +133,8 @@ def environment_config(instance_path: str) -> dict[str, Any]:
         config["DASH_POINT_BUDGET"] = budget
     if max_bytes := os.environ.get("REQUEST_MAX_BYTES"):
         config["REQUEST_MAX_BYTES"] = int(max_bytes)
+    if cap := os.environ.get("API_SEARCH_COUNT_CAP"):
+        config["API_SEARCH_COUNT_CAP"] = whole_number("API_SEARCH_COUNT_CAP", cap, minimum=1)
     if proxies := os.environ.get("TRUSTED_PROXIES"):
         config["TRUSTED_PROXIES"] = whole_number("TRUSTED_PROXIES", proxies, minimum=0)
     config.update(_database_config())

@@ -288,7 +288,20 @@ class VehiclePageSchema(ma.Schema):
     """A page of vehicles."""
 
     items = ma.fields.List(ma.fields.Nested(VehicleSchema), required=True)
-    total = ma.fields.Integer(required=True, metadata={"description": "Filtered total."})
+    total = ma.fields.Integer(
+        required=True,
+        metadata={
+            "description": "Filtered total. With `q`, matches are counted up to a cap "
+            "(10,000 by default): when `total_capped` is true there are more than `total`."
+        },
+    )
+    total_capped = ma.fields.Boolean(
+        required=True,
+        metadata={
+            "description": "True when the count stopped at the search's cap, so `total` is "
+            "a lower bound; false when `total` is exact (always, without `q`)."
+        },
+    )
     next = ma.fields.String(
         allow_none=True, required=True, metadata={"description": "URL of the next page."}
     )

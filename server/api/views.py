@@ -7,7 +7,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Response, request, stream_with_context
+from flask import Response, current_app, request, stream_with_context
 from flask_smorest import Blueprint
 from plotly.io.json import to_json_plotly
 from sqlalchemy import Connection
@@ -162,6 +162,9 @@ def list_vehicles(
 
     Follow `next` to walk the whole filtered set; each vehicle appears once even while
     rows are added. `format=csv` (or `Accept: text/csv`) streams every match as CSV.
+    With `q`, `total` counts at most `API_SEARCH_COUNT_CAP` matches (10,000 unless the
+    server says otherwise): when there are more, `total` is the cap and `total_capped`
+    is true.
     """
     order = Sort.parse(sort)
     as_csv = format == "csv" or (
@@ -173,9 +176,19 @@ def list_vehicles(
     if as_csv:
         return _csv_response(vehicle_filter, order, etag)
     page = vehicle_page(
-        db.session.connection(), vehicle_filter, order, min(limit, MAX_LIMIT), cursor
+        db.session.connection(),
+        vehicle_filter,
+        order,
+        min(limit, MAX_LIMIT),
+        cursor,
+        count_cap=current_app.config["API_SEARCH_COUNT_CAP"],
     )
-    body = {"items": page.items, "total": page.total, "next": _next_url(page.next_cursor)}
+    body = {
+        "items": page.items,
+        "total": page.total,
+        "total_capped": page.total_capped,
+        "next": _next_url(page.next_cursor),
+    }
     return body, 200, _cache_headers(etag)
 
 

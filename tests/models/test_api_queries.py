@@ -10,6 +10,8 @@ from models import Manufacturer, Vehicle
 from models.api_queries import (
     BadCursor,
     Sort,
+    count_vehicles,
+    count_vehicles_upto,
     decode_cursor,
     encode_cursor,
     iter_vehicle_rows,
@@ -102,3 +104,21 @@ def test_csv_is_produced_in_batches(conn: Connection) -> None:
     assert len(rows) == 407
     assert rows[0][:4] == ["fueldash_id", "dataset", "manufacturer", "model"]
     assert all(chunk.count("\r\n") <= 100 for chunk in chunks)
+
+
+def test_a_search_total_stops_at_the_cap(conn: Connection) -> None:
+    # "corolla" is in 10 of the sample's model names; the page holds 3 of them.
+    search = VehicleFilter(q="corolla")
+    for cap, total, capped in ((10, 10, False), (11, 10, False), (9, 9, True), (1, 1, True)):
+        page = vehicle_page(conn, search, Sort(), 3, count_cap=cap)
+        assert (page.total, page.total_capped, len(page.items)) == (total, capped, 3)
+    assert count_vehicles_upto(conn, search, 4) == (4, True)
+    assert count_vehicles_upto(conn, VehicleFilter(q="no such model"), 4) == (0, False)
+
+
+def test_the_cap_leaves_totals_without_a_search_exact(conn: Connection) -> None:
+    page = vehicle_page(conn, VehicleFilter(), Sort(), 3, count_cap=5)
+    assert (page.total, page.total_capped) == (406, False)
+    toyotas = VehicleFilter(manufacturers=("toyota",), year_min=1975)
+    assert count_vehicles_upto(conn, toyotas, 2) == (count_vehicles(conn, toyotas), False)
+    assert count_vehicles(conn, toyotas) > 2

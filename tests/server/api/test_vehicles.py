@@ -259,3 +259,23 @@ def test_cursor_for_another_sort_is_refused(client: FlaskClient) -> None:
     assert problem["errors"]["cursor"] == [
         "cursor was issued for sort=combined_mpg, not sort=-combined_mpg"
     ]
+
+
+def test_a_search_total_is_capped_and_says_so(app: Flask, client: FlaskClient) -> None:
+    # 10 model names hold "corolla"; with a cap of 4 the total says "at least 4".
+    page = get_json(client, f"{API}/vehicles?q=corolla&limit=2")
+    assert (page["total"], page["total_capped"], len(page["items"])) == (10, False, 2)
+    app.config["API_SEARCH_COUNT_CAP"] = 4
+    page = get_json(client, f"{API}/vehicles?q=corolla&limit=2")
+    assert (page["total"], page["total_capped"], len(page["items"])) == (4, True, 2)
+    assert len(walk(client, f"{API}/vehicles?q=corolla&limit=3")) == 10  # paging is whole
+    page = get_json(client, f"{API}/vehicles?limit=2")
+    assert (page["total"], page["total_capped"]) == (406, False)
+
+
+def test_the_spec_documents_the_capped_total(client: FlaskClient) -> None:
+    spec = get_json(client, f"{API}/openapi.json")
+    page = spec["components"]["schemas"]["VehiclePage"]
+    assert {"total", "total_capped"} <= set(page["required"])
+    assert page["properties"]["total_capped"]["type"] == "boolean"
+    assert "lower bound" in page["properties"]["total_capped"]["description"]
