@@ -5,6 +5,10 @@ secret, so a leaked database reveals neither. A session names the user together 
 their ``session_generation``; signing out, changing the password or being deactivated
 moves it on, so every cookie issued before then stops working, wherever it was copied to.
 A deactivated user can neither sign in nor use their API tokens.
+
+There is always an active admin: ``check_admin_change`` locks the active admins' rows
+before a role or access change, so two admins demoting each other at the same moment
+cannot both succeed.
 """
 
 import hashlib
@@ -12,7 +16,18 @@ import secrets
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String, select, true
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    and_,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -103,6 +118,43 @@ class ApiToken(Model):
 
 class AccountError(ValueError):
     """A user cannot be created as asked; the message says why."""
+
+
+class AdminChangeRefused(AccountError):
+    """A role or access change would leave no active admin, or its maker is no longer one."""
+
+
+def check_admin_change(session: Session, actor: User | None, target: User) -> None:
+    """Before changing ``target``'s role or access: lock the rows of every active admin and
+    of ``target`` until the session's transaction ends, re-read them, and raise
+    AdminChangeRefused when ``actor`` (None: the command line) is no longer an active
+    admin, or when ``target`` is the only active admin (whom the change would take away).
+
+    It rolls back the session's transaction and begins a new one, so call it before
+    changing anything. On PostgreSQL the rows are locked with SELECT ... FOR UPDATE in id
+    order, so two such changes at once take their locks in the same order (no deadlock),
+    and the second waits for the first to commit and then sees its outcome. SQLite ignores
+    FOR UPDATE; there the new transaction begins IMMEDIATE, holding the database's write
+    lock, so no other writer comes between the check and the change.
+    """
+    actor_id, target_id = (actor.id if actor else None), target.id
+    session.rollback()  # what the session read earlier in the request could be stale
+    session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    active_admin = and_(User.role == "admin", User.active)
+    locked = session.scalars(
+        select(User)
+        .where(or_(active_admin, User.id == target_id))
+        .order_by(User.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    admins = {user.id for user in locked if user.is_admin and user.is_active}
+    if actor_id is not None and actor_id not in admins:
+        raise AdminChangeRefused(
+            "you are no longer an active admin: another admin changed your account just now"
+        )
+    if admins == {target_id}:
+        raise AdminChangeRefused(f"{target.username} is the last active admin")
 
 
 def password_problem(password: str) -> str | None:

@@ -17,7 +17,15 @@ from sqlalchemy.exc import IntegrityError
 
 from models.audit import Actor, Change, record_changes
 from models.db import db
-from models.user import AccountError, ApiToken, User, create_user, password_problem
+from models.user import (
+    AccountError,
+    AdminChangeRefused,
+    ApiToken,
+    User,
+    check_admin_change,
+    create_user,
+    password_problem,
+)
 from models.validation import MAX_ID
 from server.admin.forms import ConfirmForm, NewUserForm, PasswordForm, RoleForm
 from server.auth.access import admin_required
@@ -48,6 +56,16 @@ def _user_or_404(user_id: int) -> User:
     if user is None:
         abort(404, f"There is no user {user_id}.")
     return user
+
+
+def _lock_for_change(user: User) -> None:
+    """Start the change's transaction with the admins' rows locked and ``user`` re-read;
+    409 when the signed-in admin is no longer one or ``user`` is the last active admin."""
+    try:
+        check_admin_change(db.session(), current_user, user)
+    except AdminChangeRefused as error:
+        db.session.rollback()
+        abort(409, f"Not changed: {error}.")
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -113,6 +131,8 @@ def change_role(user_id: int) -> ResponseReturnValue:
         form.role.errors = ["You cannot change your own role; ask another admin."]
         return _user_page(user, 400, role_form=form)
     if form.role.data != user.role:
+        _lock_for_change(user)  # re-reads user: its role may have changed meanwhile
+    if form.role.data != user.role:
         _audit("role", user, {"role": user.role}, role=form.role.data)
         user.role = form.role.data
         db.session.commit()
@@ -152,7 +172,9 @@ def toggle_active(user_id: int) -> ResponseReturnValue:
         abort(400, "The form expired; reload and try again.")
     if user.id == current_user.id:
         flash("You cannot deactivate yourself; ask another admin.", "error")
-    elif user.is_active:
+        return redirect(url_for("admin.users.manage", user_id=user_id))
+    _lock_for_change(user)
+    if user.is_active:
         user.deactivate()
         _audit("deactivate", user, {"active": True}, active=False)
         db.session.commit()
