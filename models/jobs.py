@@ -6,13 +6,19 @@ host shows the same progress. A job's id is a random 32-character hex string, so
 user cannot find another's job by counting.
 
 Statuses: ``queued`` -> ``running`` -> ``done`` or ``failed``.
+
+A running job writes ``heartbeat_at`` when it is claimed and with each progress report. A
+worker that dies mid-job (killed, out of memory, a deploy) leaves its job ``running``; one
+whose heartbeat is older than the caller's limit is taken for gone and marked failed
+(``fail_running_job``). A job that cannot report while it works (an import on SQLite, which
+holds the only write lock) has no heartbeat (NULL) and is never judged stale.
 """
 
 import json
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -64,6 +70,8 @@ class Job(Model):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: When the running job last said it was alive (claimed, or reported progress).
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,10 +93,17 @@ class JobState:
     started_at: datetime | None
     updated_at: datetime
     finished_at: datetime | None
+    heartbeat_at: datetime | None
 
     @property
     def finished(self) -> bool:
         return self.status in FINISHED
+
+    def stale(self, cutoff: datetime) -> bool:
+        """Whether the job is running but has not beaten since before ``cutoff``."""
+        if self.status != "running" or self.heartbeat_at is None:
+            return False
+        return _aware(self.heartbeat_at) < cutoff
 
     @property
     def percent(self) -> int | None:
@@ -167,6 +182,11 @@ def recent_jobs(user_id: int | None, limit: int = 20) -> list[JobState]:
         return [_state(row) for row in conn.execute(stmt).mappings()]
 
 
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands DateTime(timezone=True) values back without their zone; they are UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def _state(row: RowMapping) -> JobState:
     values = dict(row)
     values["params"] = json.loads(values["params"])
@@ -187,16 +207,36 @@ def claim_job(job_id: str) -> bool:
         claimed = conn.execute(
             update(Job)
             .where(Job.id == job_id, Job.status == "queued")
-            .values(status="running", started_at=now, updated_at=now)
+            .values(status="running", started_at=now, updated_at=now, heartbeat_at=now)
         )
     return claimed.rowcount == 1
 
 
 def report_progress(job_id: str, rows_done: int, rows_total: int | None = None) -> None:
-    values: dict[str, Any] = {"rows_done": rows_done}
+    """Record the rows done (and the total, when known); this is also the job's heartbeat."""
+    values: dict[str, Any] = {"rows_done": rows_done, "heartbeat_at": utcnow()}
     if rows_total is not None:
         values["rows_total"] = rows_total
     _set(job_id, **values)
+
+
+def stop_heartbeat(job_id: str) -> None:
+    """Say that the job will not beat until it ends (so it is never judged stale)."""
+    _set(job_id, heartbeat_at=None)
+
+
+def fail_running_job(job_id: str, message: str, heartbeat_before: datetime | None = None) -> bool:
+    """Mark the job failed with ``message`` if it is still running (and, given
+    ``heartbeat_before``, has not beaten since then); False when it is not, because it beat
+    or ended meanwhile."""
+    now = utcnow()
+    stmt = update(Job).where(Job.id == job_id, Job.status == "running")
+    if heartbeat_before is not None:
+        stmt = stmt.where(Job.heartbeat_at < heartbeat_before)
+    values = {"status": "failed", "message": message[:MAX_MESSAGE], "finished_at": now}
+    with db.engine.begin() as conn:
+        failed = conn.execute(stmt.values(**values, updated_at=now))
+    return failed.rowcount == 1
 
 
 def finish_job(

@@ -9,7 +9,8 @@ the PostgreSQL connection pool and statement preparation (``DATABASE_POOL_SIZE``
 ``engine_defaults`` turns into engine options.
 
 ``API_SEARCH_COUNT_CAP`` (10,000) bounds the count behind a ``q=`` search's total in the
-API.
+API. The job settings (``JOBS_TIMEOUT``, ``JOBS_STALE_SECONDS`` ...) are read by
+``server/jobs.py``'s ``init_jobs``.
 """
 
 import os

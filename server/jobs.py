@@ -13,6 +13,10 @@ the same page. An import writes all its rows in one transaction or none. An expo
 written under ``EXPORT_DIR`` (by default ``instance/exports``) to a temporary name and
 renamed when complete, so a file that can be downloaded is whole; exports are deleted
 after ``EXPORT_KEEP_HOURS`` (24).
+
+A worker that dies mid-job leaves it ``running``: ``checked_job`` (used by the pages and
+the CLI) marks such a job failed once its heartbeat (each progress report) is older than
+``JOBS_STALE_SECONDS`` (300), or at once when RQ says the job failed or was stopped.
 """
 
 import logging
@@ -20,7 +24,7 @@ import os
 import threading
 import time
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +34,9 @@ from flask.cli import with_appcontext
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker
+from rq.exceptions import NoSuchJobError
+from rq.job import Job as QueuedJob
+from rq.job import JobStatus
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import MultiDict
 
@@ -51,10 +58,13 @@ from models.jobs import (
     claim_job,
     create_job,
     fail_job,
+    fail_running_job,
     finish_job,
     forget_result_files,
     load_job,
+    recent_jobs,
     report_progress,
+    stop_heartbeat,
     without_statement_timeout,
 )
 from models.user import utcnow
@@ -74,11 +84,17 @@ JOB_NUMBERS: dict[str, tuple[int, int]] = {
     #: Files with more rows skip the dry run on the mapping page (it would outlast a
     #: request); their import job checks every row instead.
     "IMPORT_CHECK_MAX_ROWS": (100_000, 0),
+    #: A running job that has reported no progress for this long (seconds) is taken for
+    #: gone (its worker was killed) and marked failed. Longer than any step a job takes
+    #: between reports: a count, a batch, an import's final commit.
+    "JOBS_STALE_SECONDS": (300, 1),
 }
 #: Progress is written at most this often (seconds), not once per batch.
 PROGRESS_INTERVAL = 1.0
 #: How long the web process waits for Redis to take a job before running it itself.
 ENQUEUE_TIMEOUT = 2.0
+#: RQ statuses of a job that will never finish on its own.
+QUEUE_GAVE_UP = (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
 
 
 def init_jobs(app: Flask) -> None:
@@ -157,6 +173,60 @@ def _perform_in_app(app: Flask, job_id: str) -> None:
         perform(job_id)
 
 
+# --- jobs whose worker went away ---------------------------------------------------------
+
+
+def checked_job(job: JobState) -> JobState:
+    """The job as it really stands: a running job whose worker went away (no heartbeat
+    for JOBS_STALE_SECONDS, or RQ gave up on it) is marked failed first, and an export's
+    unfinished file removed."""
+    if job.status != "running":
+        return job
+    cutoff = utcnow() - timedelta(seconds=current_app.config["JOBS_STALE_SECONDS"])
+    if job.stale(cutoff):
+        failed = fail_running_job(job.id, _stale_message(job.heartbeat_at), cutoff)
+    elif status := _queue_gave_up(job.id):
+        failed = fail_running_job(job.id, f"Stopped: the queue reports the job {status}.")
+    else:
+        return job
+    if failed:
+        log.warning("job %s: its worker went away; marked failed", job.id)
+        if job.kind == "export":
+            _remove_export_files(job.id)
+    return load_job(job.id) or job
+
+
+def _stale_message(heartbeat_at: datetime | None) -> str:
+    since = f" since {heartbeat_at:%Y-%m-%d %H:%M:%S} UTC" if heartbeat_at else ""
+    return f"Stopped: the worker went away (no progress reported{since})."
+
+
+def _queue_gave_up(job_id: str) -> str | None:
+    """RQ's status of the job when it is one RQ will not run again, else None; also None
+    without Redis, when Redis does not answer, or for a job that ran in a thread."""
+    url = current_app.config.get("JOBS_REDIS_URL")
+    if not url:
+        return None
+    try:
+        status = QueuedJob.fetch(job_id, redis_connection(url, ENQUEUE_TIMEOUT)).get_status(
+            refresh=False
+        )
+    except (NoSuchJobError, RedisError):
+        return None
+    return status.value if status in QUEUE_GAVE_UP else None
+
+
+def load_checked_job(job_id: str) -> JobState | None:
+    """``load_job``, with a job whose worker went away shown (and recorded) as failed."""
+    job = load_job(job_id)
+    return None if job is None else checked_job(job)
+
+
+def recent_checked_jobs(user_id: int | None) -> list[JobState]:
+    """``recent_jobs``, with jobs whose worker went away shown (and recorded) as failed."""
+    return [checked_job(job) for job in recent_jobs(user_id)]
+
+
 # --- running jobs -------------------------------------------------------------------------
 
 
@@ -211,6 +281,8 @@ def _run_import(job: JobState) -> None:
         # SQLite lets one connection write at a time and the import holds that lock until
         # it commits, so progress can only be written on server databases.
         progress = Progress(job.id, live=db.engine.dialect.name != "sqlite")
+        if not progress.live:
+            stop_heartbeat(job.id)  # silent until it commits, which is not being gone
         actor = Actor(params["actor"], params["source"], job.user_id)
         with write_transaction() as conn:
             without_statement_timeout(conn)
@@ -259,10 +331,22 @@ def remove_old_exports() -> int:
     return len(names)
 
 
+def export_name(job_id: str) -> str:
+    """The file an export job writes, in the export folder."""
+    return f"vehicles-{job_id}.csv"
+
+
+def _remove_export_files(job_id: str) -> None:
+    """An export's file and its part-written temporary file (models.export), if any."""
+    path = export_folder() / export_name(job_id)
+    for leftover in (path, path.with_name(path.name + ".part")):
+        leftover.unlink(missing_ok=True)
+
+
 def _run_export(job: JobState) -> None:
     remove_old_exports()
     vehicle_filter = list_args(MultiDict(job.params["filter"])).vehicle_filter
-    name = f"vehicles-{job.id}.csv"
+    name = export_name(job.id)
     with db.engine.connect() as conn, conn.begin():
         without_statement_timeout(conn)
         report_progress(job.id, 0, count_vehicles(conn, vehicle_filter))
@@ -299,8 +383,8 @@ def worker_command(burst: bool) -> None:
 @click.argument("job_id")
 @with_appcontext
 def status_command(job_id: str) -> None:
-    """Show a job's status, progress and outcome."""
-    job = load_job(job_id)
+    """Show a job's status, progress and outcome (a job whose worker went away: failed)."""
+    job = load_checked_job(job_id)
     if job is None:
         raise click.ClickException(f"there is no job {job_id}")
     total = f" of {job.rows_total}" if job.rows_total is not None else ""

@@ -37,7 +37,7 @@ from models.importer import (
     read_columns,
     resolve_mapping,
 )
-from models.jobs import JobState, load_job, recent_jobs
+from models.jobs import JobState
 from server.admin.forms import ConfirmForm, ImportForm, ImportStepForm
 from server.admin.mapping import (
     UNIT_LABELS,
@@ -49,7 +49,13 @@ from server.admin.mapping import (
 from server.admin.query_args import list_args
 from server.admin.uploads import UploadTooLarge, claim_upload, save_upload, stored_upload
 from server.admin.views import _dataset_choices, bp
-from server.jobs import export_file, start_export, start_import
+from server.jobs import (
+    export_file,
+    load_checked_job,
+    recent_checked_jobs,
+    start_export,
+    start_import,
+)
 from server.security import refuse_forged
 
 #: Seconds between reloads of a running job's page.
@@ -199,8 +205,9 @@ def import_confirm() -> ResponseReturnValue:
 
 
 def _job_or_404(job_id: str) -> JobState:
-    """The job, if it is the signed-in user's own (an admin may see everyone's)."""
-    job = load_job(job_id)
+    """The job, if it is the signed-in user's own (an admin may see everyone's); a job whose
+    worker went away is shown (and recorded) as failed."""
+    job = load_checked_job(job_id)
     if job is None or not (current_user.is_admin or job.user_id == current_user.id):
         abort(404, "There is no such job of yours.")
     return job
@@ -220,7 +227,7 @@ def jobs() -> ResponseReturnValue:
         "admin/jobs.html",
         form=form,
         filter_query=args.filter_query(),
-        jobs=recent_jobs(None if current_user.is_admin else current_user.id),
+        jobs=recent_checked_jobs(None if current_user.is_admin else current_user.id),
     )
 
 

@@ -248,7 +248,8 @@ def test_the_concurrent_index_revision_runs_again_after_stopping_half_way(
     over indexes a stopped run left behind."""
     with migration_app.app_context():
         upgrade(revision="0011_audit_token_user_active")
-        upgrade()
+        upgrade(revision="0012_vehicle_indexes")
+        downgrade(revision="0012_vehicle_indexes")  # from head, where PostgreSQL's test db is
         if db.engine.dialect.name != "postgresql":
             return  # SQLite's DDL is transactional: a failed 0012 leaves nothing behind
         # As a run stopped after its last index build, before the stamp.
@@ -259,8 +260,42 @@ def test_the_concurrent_index_revision_runs_again_after_stopping_half_way(
         upgrade()
         with db.engine.connect() as conn:
             assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == (
-                "0012_vehicle_indexes"
+                "0013_job_heartbeat"
             )
             indexes = {index["name"] for index in inspect(conn).get_indexes("vehicles")}
         assert {"ix_vehicles_sort_combined_mpg", "ix_vehicles_model_trgm"} <= indexes
         assert "ix_vehicles_year" not in indexes
+
+
+def test_0013_adds_job_heartbeats_and_keeps_the_jobs(migration_app: Flask) -> None:
+    """Jobs recorded before 0013 keep their rows, with no heartbeat; downgrading keeps them."""
+    row = {
+        "id": "a" * 32,
+        "kind": "export",
+        "status": "running",
+        "params": "{}",
+        "rows_done": 7,
+        "started_by": "admin",
+        "created_at": utcnow(),
+        "updated_at": utcnow(),
+    }
+    jobs = Table("jobs", MetaData(), *(Column(name) for name in row))
+    with migration_app.app_context():
+        upgrade(revision="0012_vehicle_indexes")
+        with db.engine.begin() as conn:
+            conn.execute(delete(jobs))
+            conn.execute(insert(jobs).values(row))
+        upgrade()
+        with db.engine.connect() as conn:
+            columns = {column["name"] for column in inspect(conn).get_columns("jobs")}
+            assert "heartbeat_at" in columns
+            stored = conn.exec_driver_sql("SELECT status, rows_done, heartbeat_at FROM jobs")
+            assert stored.all() == [("running", 7, None)]
+        downgrade(revision="0012_vehicle_indexes")
+        with db.engine.connect() as conn:
+            columns = {column["name"] for column in inspect(conn).get_columns("jobs")}
+            assert "heartbeat_at" not in columns
+            assert conn.exec_driver_sql("SELECT rows_done FROM jobs").all() == [(7,)]
+            conn.exec_driver_sql("DELETE FROM jobs")
+            conn.commit()
+        upgrade()

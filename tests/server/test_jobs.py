@@ -1,11 +1,18 @@
 """Imports and exports as jobs: on a real Redis with an in-process RQ worker, and in a
-background thread where there is no Redis; their pages, downloads and access rules."""
+background thread where there is no Redis; their pages, downloads and access rules; jobs
+whose worker was killed, and exports that cannot record their success."""
 
 import io
+import os
 import re
+import signal
 import socket
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, timedelta
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -15,16 +22,18 @@ from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
 from rq import Queue, SimpleWorker
+from rq.job import Job as QueuedJob
 
 from models.db import db
 from models.export import iter_vehicles_csv, write_vehicles_csv
 from models.importer import guess_mapping, read_columns
-from models.jobs import JobState, load_job
+from models.jobs import JobState, claim_job, create_job, load_job, report_progress
+from models.user import utcnow
 from server.admin.mapping import mapping_to_json
-from server.jobs import perform
+from server.jobs import enqueue, export_name, perform
 from tests.conftest import AuthActions, csrf_token
 from tests.server.admin.helpers import audit_count, vehicle_count
-from tests.server.jobs_support import job_id_of, wait_for_job
+from tests.server.jobs_support import MAX_WAIT_S, job_id_of, wait_for_job
 
 REDIS_URL = "redis://127.0.0.1:6379/13"  # this module's own database number
 GOOD_CSV = (
@@ -457,3 +466,149 @@ def test_with_redis_down_the_job_runs_in_a_thread(
     auth.login()
     job = wait_for_job(app, start_export(client))
     assert (job.status, job.rows_done) == ("done", 406)
+
+
+# --- a worker that goes away --------------------------------------------------------------
+
+#: What a web process's job thread does, in a process of its own so that it can be killed.
+THREAD_WORKER = """
+import sys
+from server import create_app
+from server.jobs import perform
+from tests.conftest import _test_config
+
+url, export_dir, job_id = sys.argv[1:]
+app = create_app(_test_config(url, EXPORT_DIR=export_dir, JOBS_REDIS_URL=None))
+with app.app_context():
+    perform(job_id)
+"""
+
+
+def held_export(jobs: Jobs) -> tuple[str, subprocess.Popen[bytes]]:
+    """An export job running in another process (`flask jobs worker` with RQ, else what a
+    job thread runs), held where it opens its file: the file's temporary name is a FIFO
+    that no one reads, so the open waits as on a stalled disk, after the job has claimed
+    itself and reported its total."""
+    app = jobs.app
+    folder = Path(app.config["EXPORT_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    with app.app_context():
+        job_id = create_job("export", {"filter": {}}, "admin")
+        os.mkfifo(folder / f"{export_name(job_id)}.part")
+        url = app.config["SQLALCHEMY_DATABASE_URI"]
+        if jobs.mode == "rq":
+            enqueue(job_id)
+            env = {
+                **os.environ,
+                "DATABASE_URL": url,
+                "SECRET_KEY": "test-secret-key",
+                "JOBS_REDIS_URL": REDIS_URL,
+                "JOBS_QUEUE": app.config["JOBS_QUEUE"],
+                "EXPORT_DIR": str(folder),
+            }
+            command = [str(Path(sys.executable).with_name("flask")), "--app", "wsgi"]
+            worker = subprocess.Popen([*command, "jobs", "worker", "--burst"], env=env)
+        else:
+            script = [sys.executable, "-c", THREAD_WORKER, url, str(folder), job_id]
+            worker = subprocess.Popen(script)
+    deadline = time.monotonic() + MAX_WAIT_S
+    with app.app_context():
+        while (job := load_job(job_id)) is None or job.rows_total is None:
+            assert worker.poll() is None, f"the worker ended early ({worker.returncode})"
+            assert time.monotonic() < deadline, "the held export never reported its total"
+            time.sleep(0.05)
+    return job_id, worker
+
+
+def kill(worker: subprocess.Popen[bytes]) -> None:
+    worker.send_signal(signal.SIGKILL)
+    assert worker.wait(timeout=30) == -signal.SIGKILL
+
+
+def silent_for(app: Flask, job_id: str, seconds: float) -> None:
+    """Wait until the job's last heartbeat is more than ``seconds`` old."""
+    with app.app_context():
+        job = load_job(job_id)
+    assert job is not None and job.heartbeat_at is not None
+    beat = job.heartbeat_at.replace(tzinfo=job.heartbeat_at.tzinfo or UTC)
+    time.sleep(max(0.0, (beat + timedelta(seconds=seconds) - utcnow()).total_seconds()) + 0.2)
+
+
+def test_a_killed_worker_s_export_is_shown_and_recorded_failed(
+    jobs: Jobs, client: FlaskClient, auth: AuthActions
+) -> None:
+    auth.login()
+    job_id, worker = held_export(jobs)
+    try:
+        # Alive and held: well within JOBS_STALE_SECONDS (300), it shows as running.
+        page = client.get(f"/admin/jobs/{job_id}").get_data(as_text=True)
+        assert 'data-status="running"' in page and "Running." in page
+    finally:
+        kill(worker)
+    with jobs.app.app_context():
+        assert load_job(job_id).status == "running"  # type: ignore[union-attr]  # as left
+    jobs.app.config["JOBS_STALE_SECONDS"] = 1
+    silent_for(jobs.app, job_id, 1)
+    page = client.get(f"/admin/jobs/{job_id}").get_data(as_text=True)
+    assert 'data-status="failed"' in page and "Failed." in page
+    assert "Stopped: the worker went away (no progress reported since" in page
+    assert "Refresh" not in client.get(f"/admin/jobs/{job_id}").headers
+    with jobs.app.app_context():
+        job = load_job(job_id)
+    assert job is not None and (job.status, job.rows_total) == ("failed", 406)
+    assert job.message and job.message.startswith("Stopped: the worker went away")
+    # The part-written file (the FIFO) went with it.
+    assert list(Path(jobs.app.config["EXPORT_DIR"]).iterdir()) == []
+    listed = client.get("/admin/jobs").get_data(as_text=True)
+    assert re.search(rf"{job_id}.*?<td>failed</td>", listed, re.S)
+
+
+def test_the_cli_reports_a_killed_worker_s_job_failed(jobs: Jobs) -> None:
+    job_id, worker = held_export(jobs)
+    kill(worker)
+    jobs.app.config["JOBS_STALE_SECONDS"] = 1
+    silent_for(jobs.app, job_id, 1)
+    shown = jobs.app.test_cli_runner().invoke(args=["jobs", "status", job_id])
+    lines = shown.output.splitlines()
+    assert lines[0] == f"export {job_id}: failed, 0 of 406 rows"
+    assert lines[1].startswith("Stopped: the worker went away (no progress reported since")
+    with jobs.app.app_context():
+        assert load_job(job_id).status == "failed"  # type: ignore[union-attr]
+
+
+@needs_redis
+def test_a_job_rq_gave_up_on_is_failed_at_once(
+    jobs: Jobs, client: FlaskClient, auth: AuthActions
+) -> None:
+    """RQ's own status is read too: a job it cancelled (or failed as abandoned) is failed
+    without waiting for the heartbeat to go stale."""
+    if jobs.mode != "rq":
+        pytest.skip("RQ's status exists only for jobs on the queue")
+    auth.login()
+    with jobs.app.app_context():
+        job_id = create_job("export", {"filter": {}}, "admin")
+        enqueue(job_id)
+        claim_job(job_id)  # as a worker would, which then went away
+        report_progress(job_id, 0, 406)
+    assert client.get(f"/admin/jobs/{job_id}.json").get_json()["status"] == "running"
+    assert jobs.queue is not None
+    QueuedJob.fetch(job_id, connection=jobs.queue.connection).cancel()
+    status = client.get(f"/admin/jobs/{job_id}.json").get_json()
+    assert (status["status"], status["message"]) == (
+        "failed",
+        "Stopped: the queue reports the job canceled.",
+    )
+
+
+def test_a_running_job_without_rq_or_redis_keeps_running(
+    app: Flask, client: FlaskClient, auth: AuthActions
+) -> None:
+    """A job of the thread runner has no RQ job, and an unreachable Redis answers nothing:
+    neither fails a job that is still beating."""
+    auth.login()
+    with app.app_context():
+        job_id = create_job("export", {"filter": {}}, "admin")
+        claim_job(job_id)
+    for redis_url in (None, "redis://127.0.0.1:1/0", REDIS_URL if _redis_up() else None):
+        app.config["JOBS_REDIS_URL"] = redis_url
+        assert client.get(f"/admin/jobs/{job_id}.json").get_json()["status"] == "running"
