@@ -12,7 +12,8 @@ Either way the job's status and progress are in the database, so every web worke
 the same page. An import writes all its rows in one transaction or none. An export is
 written under ``EXPORT_DIR`` (by default ``instance/exports``) to a temporary name and
 renamed when complete, so a file that can be downloaded is whole; exports are deleted
-after ``EXPORT_KEEP_HOURS`` (24).
+after ``EXPORT_KEEP_HOURS`` (24). An export whose success cannot be recorded removes its
+file, which no job would name.
 
 A worker that dies mid-job leaves it ``running``: ``checked_job`` (used by the pages and
 the CLI) marks such a job failed once its heartbeat (each progress report) is older than
@@ -352,7 +353,12 @@ def _run_export(job: JobState) -> None:
         report_progress(job.id, 0, count_vehicles(conn, vehicle_filter))
         progress = Progress(job.id)
         rows = write_vehicles_csv(conn, export_folder() / name, vehicle_filter, progress.set)
-    finish_job(job.id, f"Exported {rows} vehicles.", {"rows": rows}, name, rows_done=rows)
+    try:
+        finish_job(job.id, f"Exported {rows} vehicles.", {"rows": rows}, name, rows_done=rows)
+    except BaseException:
+        # No job names the file, so nothing would ever remove it; the job fails instead.
+        (export_folder() / name).unlink(missing_ok=True)
+        raise
 
 
 # --- the worker ---------------------------------------------------------------------------

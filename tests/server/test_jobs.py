@@ -12,6 +12,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, timedelta
 from html import unescape
 from pathlib import Path
@@ -30,7 +31,7 @@ from models.importer import guess_mapping, read_columns
 from models.jobs import JobState, claim_job, create_job, load_job, report_progress
 from models.user import utcnow
 from server.admin.mapping import mapping_to_json
-from server.jobs import enqueue, export_name, perform
+from server.jobs import enqueue, export_name, load_checked_job, perform
 from tests.conftest import AuthActions, csrf_token
 from tests.server.admin.helpers import audit_count, vehicle_count
 from tests.server.jobs_support import MAX_WAIT_S, job_id_of, wait_for_job
@@ -612,3 +613,75 @@ def test_a_running_job_without_rq_or_redis_keeps_running(
     for redis_url in (None, "redis://127.0.0.1:1/0", REDIS_URL if _redis_up() else None):
         app.config["JOBS_REDIS_URL"] = redis_url
         assert client.get(f"/admin/jobs/{job_id}.json").get_json()["status"] == "running"
+
+
+# --- an export that cannot record its success ---------------------------------------------
+
+#: A trigger refusing to record the statuses given, as a database that went away would.
+REFUSE = {
+    "sqlite": [
+        "CREATE TRIGGER refuse_job_outcome BEFORE UPDATE ON jobs WHEN NEW.status IN ({statuses}) "
+        "BEGIN SELECT RAISE(ABORT, 'the database refuses the outcome'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION refuse_job_outcome() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'the database refuses the outcome'; END $$",
+        "CREATE TRIGGER refuse_job_outcome BEFORE UPDATE ON jobs FOR EACH ROW "
+        "WHEN (NEW.status IN ({statuses})) EXECUTE FUNCTION refuse_job_outcome()",
+    ],
+}
+ALLOW = {
+    "sqlite": ["DROP TRIGGER refuse_job_outcome"],
+    "postgresql": [
+        "DROP TRIGGER refuse_job_outcome ON jobs",
+        "DROP FUNCTION refuse_job_outcome()",
+    ],
+}
+
+
+@contextmanager
+def refusing(app: Flask, *statuses: str) -> Iterator[None]:
+    """The database refuses to set a job to any of ``statuses`` until the block ends."""
+    quoted = ", ".join(f"'{status}'" for status in statuses)
+    with app.app_context(), db.engine.begin() as conn:
+        for statement in REFUSE[conn.dialect.name]:
+            conn.exec_driver_sql(statement.replace("{statuses}", quoted))
+    try:
+        yield
+    finally:
+        with app.app_context(), db.engine.begin() as conn:
+            for statement in ALLOW[conn.dialect.name]:
+                conn.exec_driver_sql(statement)
+
+
+def test_an_export_that_cannot_record_success_removes_its_file(app: Flask, tmp_path: Path) -> None:
+    app.config.update(EXPORT_DIR=str(tmp_path), JOBS_REDIS_URL=None)
+    with app.app_context():
+        job_id = create_job("export", {"filter": {}}, "admin")
+        with refusing(app, "done"):
+            perform(job_id)
+        job = load_job(job_id)
+    assert job is not None and (job.status, job.result_file) == ("failed", None)
+    assert job.message and "the database refuses the outcome" in job.message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_export_that_can_record_nothing_removes_its_file_and_goes_stale(
+    app: Flask, tmp_path: Path
+) -> None:
+    """With the database refusing every outcome (as when it is down), the job cannot even
+    be marked failed: its file is removed, and the row, left running, is failed as stale
+    once the database answers again."""
+    app.config.update(EXPORT_DIR=str(tmp_path), JOBS_REDIS_URL=None)
+    with app.app_context():
+        job_id = create_job("export", {"filter": {}}, "admin")
+        with refusing(app, "done", "failed"), pytest.raises(Exception, match="refuses"):
+            perform(job_id)
+        assert list(tmp_path.iterdir()) == []
+        assert load_job(job_id).status == "running"  # type: ignore[union-attr]
+    app.config["JOBS_STALE_SECONDS"] = 1
+    silent_for(app, job_id, 1)
+    with app.app_context():
+        job = load_checked_job(job_id)
+    assert job is not None and job.status == "failed"
+    assert job.message and job.message.startswith("Stopped: the worker went away")
