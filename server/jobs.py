@@ -15,7 +15,7 @@ renamed when complete, so a file that can be downloaded is whole; exports are de
 after ``EXPORT_KEEP_HOURS`` (24). An export whose success cannot be recorded removes its
 file, which no job would name.
 
-A worker that dies mid-job leaves it ``running``: ``checked_job`` (used by the pages and
+A worker that dies mid-job leaves it ``running``: ``checked_jobs`` (used by the pages and
 the CLI) marks such a job failed once its heartbeat (each progress report) is older than
 ``JOBS_STALE_SECONDS`` (300), or at once when RQ says the job failed or was stopped.
 """
@@ -35,7 +35,6 @@ from flask.cli import with_appcontext
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker
-from rq.exceptions import NoSuchJobError
 from rq.job import Job as QueuedJob
 from rq.job import JobStatus
 from sqlalchemy.exc import SQLAlchemyError
@@ -177,24 +176,30 @@ def _perform_in_app(app: Flask, job_id: str) -> None:
 # --- jobs whose worker went away ---------------------------------------------------------
 
 
-def checked_job(job: JobState) -> JobState:
-    """The job as it really stands: a running job whose worker went away (no heartbeat
+def checked_jobs(jobs: list[JobState]) -> list[JobState]:
+    """The jobs as they really stand: a running job whose worker went away (no heartbeat
     for JOBS_STALE_SECONDS, or RQ gave up on it) is marked failed first, and an export's
     unfinished file removed."""
-    if job.status != "running":
-        return job
+    running = [job for job in jobs if job.status == "running"]
+    if not running:
+        return jobs
     cutoff = utcnow() - timedelta(seconds=current_app.config["JOBS_STALE_SECONDS"])
-    if job.stale(cutoff):
-        failed = fail_running_job(job.id, _stale_message(job.heartbeat_at), cutoff)
-    elif status := _queue_gave_up(job.id):
-        failed = fail_running_job(job.id, f"Stopped: the queue reports the job {status}.")
-    else:
-        return job
-    if failed:
-        log.warning("job %s: its worker went away; marked failed", job.id)
-        if job.kind == "export":
-            _remove_export_files(job.id)
-    return load_job(job.id) or job
+    gave_up = _queue_gave_up([job.id for job in running if not job.stale(cutoff)])
+    changed = set()
+    for job in running:
+        if job.stale(cutoff):
+            failed = fail_running_job(job.id, _stale_message(job.heartbeat_at), cutoff)
+        elif job.id in gave_up:
+            message = f"Stopped: the queue reports the job {gave_up[job.id]}."
+            failed = fail_running_job(job.id, message)
+        else:
+            continue
+        changed.add(job.id)  # failed here, or it beat or ended meanwhile: read it again
+        if failed:
+            log.warning("job %s: its worker went away; marked failed", job.id)
+            if job.kind == "export":
+                _remove_export_files(job.id)
+    return [(load_job(job.id) or job) if job.id in changed else job for job in jobs]
 
 
 def _stale_message(heartbeat_at: datetime | None) -> str:
@@ -202,30 +207,31 @@ def _stale_message(heartbeat_at: datetime | None) -> str:
     return f"Stopped: the worker went away (no progress reported{since})."
 
 
-def _queue_gave_up(job_id: str) -> str | None:
-    """RQ's status of the job when it is one RQ will not run again, else None; also None
-    without Redis, when Redis does not answer, or for a job that ran in a thread."""
+def _queue_gave_up(job_ids: list[str]) -> dict[str, str]:
+    """RQ's status of each of the jobs that RQ will not run again, in one round trip;
+    nothing without Redis or when Redis does not answer (within REDIS_SOCKET_TIMEOUT), and
+    nothing for a job that ran in a thread (RQ has no such job)."""
     url = current_app.config.get("JOBS_REDIS_URL")
-    if not url:
-        return None
+    if not url or not job_ids:
+        return {}
+    timeout = current_app.config.get("REDIS_SOCKET_TIMEOUT", ENQUEUE_TIMEOUT)
     try:
-        status = QueuedJob.fetch(job_id, redis_connection(url, ENQUEUE_TIMEOUT)).get_status(
-            refresh=False
-        )
-    except (NoSuchJobError, RedisError):
-        return None
-    return status.value if status in QUEUE_GAVE_UP else None
+        queued = QueuedJob.fetch_many(job_ids, connection=redis_connection(url, timeout))
+    except RedisError:
+        return {}
+    statuses = {job.id: job.get_status(refresh=False) for job in queued if job is not None}
+    return {job_id: status.value for job_id, status in statuses.items() if status in QUEUE_GAVE_UP}
 
 
 def load_checked_job(job_id: str) -> JobState | None:
     """``load_job``, with a job whose worker went away shown (and recorded) as failed."""
     job = load_job(job_id)
-    return None if job is None else checked_job(job)
+    return None if job is None else checked_jobs([job])[0]
 
 
 def recent_checked_jobs(user_id: int | None) -> list[JobState]:
     """``recent_jobs``, with jobs whose worker went away shown (and recorded) as failed."""
-    return [checked_job(job) for job in recent_jobs(user_id)]
+    return checked_jobs(recent_jobs(user_id))
 
 
 # --- running jobs -------------------------------------------------------------------------

@@ -582,37 +582,52 @@ def test_a_job_rq_gave_up_on_is_failed_at_once(
     jobs: Jobs, client: FlaskClient, auth: AuthActions
 ) -> None:
     """RQ's own status is read too: a job it cancelled (or failed as abandoned) is failed
-    without waiting for the heartbeat to go stale."""
+    without waiting for the heartbeat to go stale; the other running job is left alone."""
     if jobs.mode != "rq":
         pytest.skip("RQ's status exists only for jobs on the queue")
     auth.login()
+    job_ids = []
     with jobs.app.app_context():
-        job_id = create_job("export", {"filter": {}}, "admin")
-        enqueue(job_id)
-        claim_job(job_id)  # as a worker would, which then went away
-        report_progress(job_id, 0, 406)
-    assert client.get(f"/admin/jobs/{job_id}.json").get_json()["status"] == "running"
+        for _ in range(2):
+            job_id = create_job("export", {"filter": {}}, "admin")
+            enqueue(job_id)
+            claim_job(job_id)  # as a worker would, which then went away
+            report_progress(job_id, 0, 406)
+            job_ids.append(job_id)
+    cancelled, alive = job_ids
+    assert client.get(f"/admin/jobs/{cancelled}.json").get_json()["status"] == "running"
     assert jobs.queue is not None
-    QueuedJob.fetch(job_id, connection=jobs.queue.connection).cancel()
-    status = client.get(f"/admin/jobs/{job_id}.json").get_json()
+    QueuedJob.fetch(cancelled, connection=jobs.queue.connection).cancel()
+    listed = client.get("/admin/jobs").get_data(as_text=True)
+    assert re.search(rf"{cancelled}.*?<td>failed</td>", listed, re.S)
+    assert re.search(rf"{alive}.*?<td>running</td>", listed, re.S)
+    status = client.get(f"/admin/jobs/{cancelled}.json").get_json()
     assert (status["status"], status["message"]) == (
         "failed",
         "Stopped: the queue reports the job canceled.",
     )
+    assert client.get(f"/admin/jobs/{alive}.json").get_json()["status"] == "running"
 
 
 def test_a_running_job_without_rq_or_redis_keeps_running(
     app: Flask, client: FlaskClient, auth: AuthActions
 ) -> None:
-    """A job of the thread runner has no RQ job, and an unreachable Redis answers nothing:
-    neither fails a job that is still beating."""
+    """A job of the thread runner has no RQ job, and a Redis that refuses connections or
+    never answers says nothing: none of them fails a job that is still beating."""
     auth.login()
     with app.app_context():
         job_id = create_job("export", {"filter": {}}, "admin")
         claim_job(job_id)
-    for redis_url in (None, "redis://127.0.0.1:1/0", REDIS_URL if _redis_up() else None):
-        app.config["JOBS_REDIS_URL"] = redis_url
-        assert client.get(f"/admin/jobs/{job_id}.json").get_json()["status"] == "running"
+    # Accepts connections (the kernel's backlog) and never answers.
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        urls = [None, "redis://127.0.0.1:1/0", f"redis://127.0.0.1:{silent.getsockname()[1]}/0"]
+        if _redis_up():
+            urls.append(REDIS_URL)
+        for redis_url in urls:
+            app.config["JOBS_REDIS_URL"] = redis_url
+            for url in (f"/admin/jobs/{job_id}.json", "/admin/jobs"):
+                assert client.get(url).status_code == 200
+            assert client.get(f"/admin/jobs/{job_id}.json").get_json()["status"] == "running"
 
 
 # --- an export that cannot record its success ---------------------------------------------
