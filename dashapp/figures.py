@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from models.compare import L100KM_PER_MPG
 from models.explore import Selection
 
 GRAPH_ID = "fuel-efficiency-vs-horsepower-graph"
@@ -97,8 +98,6 @@ L100KM_TITLES = {
     "highway_mpg": "Highway fuel consumption (L/100 km)",
     "combined_mpg": "Combined fuel consumption (L/100 km)",
 }
-#: Litres per 100 km = this / miles per US gallon.
-L100KM_PER_MPG = 235.215
 AXIS_NAMES: dict[str, str] = {
     "city_mpg": "city fuel economy",
     "highway_mpg": "highway fuel economy",

@@ -11,14 +11,13 @@ from dashapp.figures import (
     AXIS_TITLES,
     FIELD_WORDS,
     GRAPH_ID,
-    L100KM_PER_MPG,
     Summary,
     axis_title,
     manufacturer_colour,
 )
 from dashapp.state import DEFAULT_X, DEFAULT_Y, MAX_MANUFACTURERS
 from models import count_unplottable
-from models.compare import MAX_VEHICLES, MIN_VEHICLES
+from models.compare import L100KM_PER_MPG, MAX_VEHICLES, MIN_VEHICLES
 from models.datasets import DEFAULT_DATASET
 from models.db import db
 from models.explore import (

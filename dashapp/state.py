@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlencode
 
 from models.datasets import DEFAULT_DATASET, SHIPPED
 from models.explore import AXIS_FIELDS
+from models.export import UNITS
 from models.filters import VehicleFilter
 from models.normalize import MANUFACTURER_ALIASES
 from models.validation import (
@@ -26,7 +27,6 @@ from models.validation import (
 DEFAULT_X = "horsepower"
 DEFAULT_Y = "combined_mpg"
 RENAMED_AXES = {"mpg": "combined_mpg"}
-UNITS = ("mpg", "l100km")
 #: Most manufacturers one view compares; more would be an unreadable chart.
 MAX_MANUFACTURERS = 12
 #: Most origins or cylinder counts one view filters on; the store holds a handful of each.
@@ -247,13 +247,16 @@ KNOWN_BOUNDS = {"horsepower": "hp_min", "combined_mpg": "mpg_min", "year": "year
 
 
 def export_url(state: ViewState) -> str:
-    """The API's CSV export of this view's vehicles: the plotted rows, for the default axes."""
+    """The API's CSV export of this view's vehicles: the plotted rows, for the default axes,
+    their fuel economy in the view's units."""
     params = [("format", "csv"), *filter_params(state)]
     named = {name for name, _ in params}
     for field_name in dict.fromkeys((state.x, state.y)):
         bound = KNOWN_BOUNDS.get(field_name)
         if bound and bound not in named:
             params.append((bound, "0"))
+    if state.units != "mpg":
+        params.append(("units", state.units))
     return f"{EXPORT_PATH}?{urlencode(params)}"
 
 

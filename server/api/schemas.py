@@ -13,6 +13,7 @@ from marshmallow import validate
 from models.api_queries import GROUP_FIELDS, SORT_CHOICES, BadCursor, Sort, decode_cursor
 from models.datasets import DEFAULT_DATASET
 from models.db import db
+from models.export import UNITS
 from models.filters import TEXT_FILTERS, VehicleFilter, unknown_datasets
 from models.validation import (
     MAX_CYLINDERS,
@@ -180,6 +181,15 @@ class VehicleListArgs(FilterArgs):
     format = ma.fields.String(
         validate=validate.OneOf(["json", "csv"]),
         metadata={"description": "csv streams the whole filtered set (same as Accept: text/csv)."},
+    )
+    units = ma.fields.String(
+        load_default="mpg",
+        validate=validate.OneOf(UNITS),
+        metadata={
+            "description": "The CSV's fuel economy: mpg as stored, or l100km for litres per "
+            "100 km in columns named for it (combined_l_per_100km, ...). JSON is always "
+            "in mpg, in fields named for it."
+        },
     )
 
     @ma.validates_schema

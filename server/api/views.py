@@ -157,11 +157,13 @@ def list_vehicles(
     limit: int,
     cursor: str | None = None,
     format: str | None = None,
+    units: str = "mpg",
 ) -> Any:
     """Vehicles, filtered and sorted, a page at a time; or all of them as CSV.
 
     Follow `next` to walk the whole filtered set; each vehicle appears once even while
-    rows are added. `format=csv` (or `Accept: text/csv`) streams every match as CSV.
+    rows are added. `format=csv` (or `Accept: text/csv`) streams every match as CSV;
+    `units=l100km` gives its fuel economy in litres per 100 km (JSON stays in mpg).
     With `q`, `total` counts at most `API_SEARCH_COUNT_CAP` matches (10,000 unless the
     server says otherwise): when there are more, `total` is the cap and `total_capped`
     is true.
@@ -174,7 +176,7 @@ def list_vehicles(
     if cached := _not_modified(etag):
         return cached
     if as_csv:
-        return _csv_response(vehicle_filter, order, etag)
+        return _csv_response(vehicle_filter, order, etag, units)
     page = vehicle_page(
         db.session.connection(),
         vehicle_filter,
@@ -200,12 +202,14 @@ def _next_url(cursor: str | None) -> str | None:
     return f"{request.base_url}?{urlencode(params, doseq=True)}"
 
 
-def _csv_response(vehicle_filter: VehicleFilter, sort: Sort, etag: str) -> Response:
+def _csv_response(
+    vehicle_filter: VehicleFilter, sort: Sort, etag: str, units: str = "mpg"
+) -> Response:
     """Stream the CSV from its own connection, a batch of rows at a time."""
 
     def generate() -> Iterator[str]:
         with db.engine.connect() as conn:
-            yield from iter_vehicles_csv(conn, vehicle_filter, sort)
+            yield from iter_vehicles_csv(conn, vehicle_filter, sort, units=units)
 
     response = Response(stream_with_context(generate()), mimetype=CSV)
     response.headers.update(_cache_headers(etag))

@@ -110,7 +110,7 @@ def test_filters_and_axes_narrow_the_plot(client: FlaskClient) -> None:
     assert figure["layout"]["xaxis"]["title"]["text"] == "Weight (lb)"
     assert figure["layout"]["meta"]["view"]["csv"] == (
         "/api/v1/vehicles?format=csv&dataset=auto-mpg&manufacturer=Ford&manufacturer=Chevrolet"
-        "&year_min=1975&cylinders=8&mpg_min=0"
+        "&year_min=1975&cylinders=8&mpg_min=0&units=l100km"
     )
 
 
