@@ -76,6 +76,14 @@ COMPARE_REMOVE = "compare-remove"
 LINK_ID = "view-link"
 #: The dataset a link just set, whose axes and filters the link gave (dashapp/callbacks.py).
 LINKED_DATASET_ID = "linked-dataset"
+#: The chart's focusable box, and the live region that names the vehicle its keys reach.
+CHART_ID = "chart-keys"
+CHART_POINT_ID = "chart-point"
+CHART_KEYS_LABEL = (
+    "Chart of the plotted vehicles. Left and right arrow keys step through them along the "
+    "x axis, Home and End go to the first and last, Enter shows the vehicle's details, "
+    "Escape clears the highlight."
+)
 #: Above this many plotted rows the table stays empty and points to the CSV download.
 TABLE_LIMIT = 5000
 TREND_ON = "on"
@@ -265,6 +273,13 @@ def _controls(
             _labelled("Model years", YEARS_ID, _year_slider(years), "control span-2"),
             _labelled("X axis", X_AXIS_ID, _axis_dropdown(X_AXIS_ID, options, "x")),
             _labelled("Y axis", Y_AXIS_ID, _axis_dropdown(Y_AXIS_ID, options, "y")),
+            *(
+                _labelled(title, control_id, _multi(control_id, options[key], blank))
+                for key, control_id, title, blank in DATASET_FILTERS
+            ),
+            # Last, and not a dropdown: Chromium's Tab from the last Dash 4 dropdown in the
+            # <details> panel (its focused button has tabindex -1) wraps to the panel's first
+            # control instead of leaving it, which kept the chart out of keyboard reach.
             html.Fieldset(
                 className="control span-2",
                 children=[
@@ -285,10 +300,6 @@ def _controls(
                         inline=True,
                     ),
                 ],
-            ),
-            *(
-                _labelled(title, control_id, _multi(control_id, options[key], blank))
-                for key, control_id, title, blank in DATASET_FILTERS
             ),
         ],
     )
@@ -346,8 +357,22 @@ def serve_layout() -> html.Div:
                                 children=[
                                     # The chart's title as text that wraps, for a phone.
                                     html.P(id=CAPTION_ID, className="chart-caption"),
-                                    # The graph fills this box, whose height CSS sets.
-                                    html.Div(_graph(), className="chart"),
+                                    # The graph fills this box, whose height CSS sets;
+                                    # the box takes the focus and the chart's keys
+                                    # (dashapp/assets/chartkeys.js).
+                                    html.Div(
+                                        _graph(),
+                                        id=CHART_ID,
+                                        className="chart",
+                                        tabIndex="0",
+                                        role="application",
+                                        **aria(label=CHART_KEYS_LABEL),
+                                    ),
+                                    html.P(
+                                        id=CHART_POINT_ID,
+                                        className="visually-hidden",
+                                        **aria(live="polite"),
+                                    ),
                                 ],
                             ),
                             html.Aside(

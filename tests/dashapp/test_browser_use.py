@@ -1,13 +1,19 @@
 """The dashboard as a new user meets it (issue 14), in real headless Chromium: colours,
 shared links, the manufacturer cap, units, the modebar, details, phone and keyboard."""
 
+import csv
+import io
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from sqlalchemy import select
 
 from dashapp.figures import PALETTE
+from models import Vehicle
+from models.db import db
 from tests.dashapp.test_browser import (
     GRAPH,
     click_point,
@@ -360,3 +366,89 @@ def test_vehicles_are_picked_for_comparison_from_search_and_chart(page: Any, liv
     assert len(ids) == 2 and all(i.isdigit() for i in ids)
     tray.get_by_role("button").first.click()
     page.get_by_text("Pick one more vehicle to compare").wait_for()
+
+
+def test_the_csv_follows_the_units_switch(page: Any, live_url: str) -> None:
+    page.goto(f"{live_url}/dash/?manufacturer=BMW")
+    wait_for_points(page, 2)
+    page.get_by_label("L/100 km").check()
+    page.wait_for_function(
+        "() => document.getElementById('csv-download').href.includes('units=l100km')"
+    )
+    with page.expect_download() as download_info:
+        page.locator("#csv-download").click()
+    text = Path(download_info.value.path()).read_text(encoding="utf-8")
+    rows = {row["model"]: row for row in csv.DictReader(io.StringIO(text))}
+    assert rows["2002"]["combined_l_per_100km"] == "9.05"  # 235.215 / 26 mpg
+    assert not [name for name in rows["2002"] if "mpg" in name]
+
+
+def tab_to(page: Any, element_id: str, most: int = 80) -> None:
+    """Press Tab until the element has the focus; fails if it is not in the tab order."""
+    for _ in range(most):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.id") == element_id:
+            return
+    pytest.fail(f"#{element_id} was not reached in {most} presses of Tab")
+
+
+HOVER_TEXT = "() => (document.querySelector('.hoverlayer .hovertext') || {}).textContent || ''"
+
+
+def test_the_chart_is_reached_and_used_by_keyboard(page: Any, live_url: str, app: Any) -> None:
+    with app.app_context():
+        ids = dict(
+            db.session.execute(
+                select(Vehicle.model, Vehicle.id).where(Vehicle.model.in_(["2002", "320i"]))
+            ).all()
+        )
+    page.goto(f"{live_url}/dash/?manufacturer=BMW")
+    wait_for_points(page, 2)
+    page.wait_for_load_state("networkidle")
+    tab_to(page, "chart-keys")
+    assert "arrow keys" in page.locator("#chart-keys").get_attribute("aria-label")
+    # Along the x axis: the 320i (110 hp), then the 2002 (113 hp).
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(f"() => ({HOVER_TEXT})().includes('320i')")
+    assert "320i" in page.locator("#chart-point").text_content()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(f"() => ({HOVER_TEXT})().includes('2002')")
+    assert "Vehicle 2 of 2" in page.locator("#chart-point").text_content()
+    page.keyboard.press("ArrowRight")  # the last stays highlighted
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"() => location.search.includes('vehicle={ids['2002']}')")
+    link = page.locator("#vehicle-api-link")
+    link.wait_for()
+    assert link.get_attribute("href") == f"/api/v1/vehicles/{ids['2002']}"
+    assert "2002" in page.locator("#vehicle-details h2").inner_text()
+    # The point is marked as a clicked one is, and the focus stays on the chart.
+    page.wait_for_function(
+        """(s) => document.querySelector(s + ' .js-plotly-plot').data
+            .some((t) => Array.isArray(t.selectedpoints) && t.selectedpoints.length === 1)""",
+        arg=GRAPH,
+    )
+    assert page.evaluate("() => document.activeElement.id") == "chart-keys"
+    page.keyboard.press("Home")
+    page.wait_for_function(f"() => ({HOVER_TEXT})().includes('320i')")
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"() => location.search.includes('vehicle={ids['320i']}')")
+
+
+def test_the_modebar_is_a_few_tab_stops_after_the_chart(page: Any, live_url: str) -> None:
+    page.goto(f"{live_url}/dash/?manufacturer=BMW")
+    wait_for_points(page, 2)
+    page.wait_for_load_state("networkidle")
+    tab_to(page, "chart-keys")
+    stops = []
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        inside = page.evaluate(
+            """() => document.getElementById('chart-keys').contains(document.activeElement)
+                ? document.activeElement.getAttribute('data-title') : null"""
+        )
+        if inside is None:
+            break
+        stops.append(inside)
+    # Was ten buttons; the four kept ones remain reachable, the PNG download among them.
+    assert "Download plot as a PNG" in stops
+    assert len(stops) <= 4, stops
