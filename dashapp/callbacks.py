@@ -61,11 +61,12 @@ from dashapp.layout import (
     YEARS_ID,
     details_panel,
 )
-from dashapp.state import from_controls, offered_manufacturers, parse_query
+from dashapp.state import MAX_MANUFACTURERS, from_controls, offered_manufacturers, parse_query
 from dashapp.view import UNAVAILABLE, stored_default_axes, view_figure
 from models.compare import search_vehicles
+from models.datasets import DEFAULT_DATASET
 from models.db import db
-from models.explore import similar_vehicles, vehicle_details
+from models.explore import similar_vehicles, unplottable_manufacturers, vehicle_details
 
 #: The ``window.dash_clientside`` namespace of dashapp/assets/fueldash.js.
 CLIENTSIDE = "fueldash"
@@ -124,6 +125,23 @@ def vehicle_in_link(search: str) -> int | None:
     return vehicle_id_from(int(text))
 
 
+def plottable_picks(picked: Any, dataset: Any) -> Any:
+    """The manufacturers picked, without those offered disabled (nothing to plot) when more
+    are picked than one chart plots: Dash 4's "Select all" picks disabled options too, and
+    has no setting to skip them, so they would take places in the chart from makers with
+    points. The page's cap notice names them (fueldash.js capNotice)."""
+    if not (isinstance(picked, list) and len(picked) > MAX_MANUFACTURERS):
+        return picked
+    try:
+        empty = unplottable_manufacturers(
+            db.session.connection(), dataset if isinstance(dataset, str) else DEFAULT_DATASET
+        )
+    except SQLAlchemyError:
+        db.session.rollback()  # the figure's own query then reports the outage
+        return picked
+    return [name for name in picked if not (isinstance(name, str) and name.lower() in empty)]
+
+
 def _offered(choices: Any, dataset: str) -> list[str] | None:
     """The manufacturers the page offers for a dataset, from its choices store; None when
     the store does not say (the names are then kept as the link gives them)."""
@@ -142,6 +160,7 @@ def register_callbacks(dash_app: Dash) -> None:
         output=Output(GRAPH_ID, "figure"), inputs=dict(MAIN_INPUTS), state=dict(MAIN_STATE)
     )
     def update_fuel_efficiency_graph(**controls: Any) -> Figure:
+        controls["manufacturers"] = plottable_picks(controls["manufacturers"], controls["dataset"])
         return view_figure(from_controls(**controls))
 
     # A dataset picked on the page offers its own manufacturers, filter values and axes,
@@ -176,11 +195,13 @@ def register_callbacks(dash_app: Dash) -> None:
         Output(PAGE_ID, "className"),
         Input(UNITS_ID, "value"),
     )
-    # Say when more manufacturers are picked than one chart plots.
+    # Say when more manufacturers are picked than one chart plots, and name those with
+    # nothing to plot that the chart then leaves out (plottable_picks).
     dash_app.clientside_callback(
         ClientsideFunction(CLIENTSIDE, "capNotice"),
         Output(CAP_NOTICE_ID, "children"),
         Input(DROPDOWN_ID, "value"),
+        State(DROPDOWN_ID, "options"),
         State(CAP_ID, "data"),
     )
     # A phone opens with the controls folded, so the chart is on the first screen.

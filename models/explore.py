@@ -479,6 +479,23 @@ def dataset_choices(conn: Connection) -> dict[str, DatasetChoices]:
     return choices
 
 
+def unplottable_manufacturers(conn: Connection, dataset: str) -> set[str]:
+    """The dataset's manufacturers with nothing plottable on its default axes, in lower
+    case: those the dashboard offers disabled (``dataset_choices``). One statement over
+    the summary."""
+    stmt = (
+        select(Manufacturer.name)
+        .join(VehicleSummary, VehicleSummary.manufacturer_id == Manufacturer.id)
+        .join(Dataset, Dataset.id == VehicleSummary.dataset_id)
+        .where(
+            Dataset.slug == dataset,
+            VehicleSummary.vehicles > 0,
+            func.coalesce(VehicleSummary.default_plottable, 0) == 0,
+        )
+    )
+    return {name.lower() for name in conn.scalars(stmt)}
+
+
 def vehicle_details(conn: Connection, vehicle_id: int) -> dict[str, Any] | None:
     """Every field of one vehicle, keyed as ``DETAIL_FIELDS``; None when there is no such id."""
     stmt = with_names(select(*vehicle_columns())).where(Vehicle.id == vehicle_id)

@@ -324,14 +324,30 @@
                 return "page units-" + (units === "l100km" ? "l100km" : "mpg");
             },
 
-            capNotice: function (manufacturers, caps) {
-                const picked = listOf(manufacturers).length;
+            /*
+             * A word when more manufacturers are picked than one chart plots. Those offered
+             * disabled (nothing to plot), which "Select all" picks too, are then left out
+             * by the server (callbacks.py plottable_picks), and named here.
+             */
+            capNotice: function (manufacturers, options, caps) {
+                const picked = listOf(manufacturers);
                 const cap = caps && caps.manufacturers;
-                if (!cap || picked <= cap) {
+                if (!cap || picked.length <= cap) {
                     return "";
                 }
-                return picked + " manufacturers are picked; a chart plots at most " + cap
-                    + ", so it shows the first " + cap + ". Remove some to see the others.";
+                const disabled = new Set(
+                    (options || []).filter((o) => o && o.disabled).map((o) => o.value),
+                );
+                const empty = picked.filter((name) => disabled.has(name));
+                const count = picked.length - empty.length;
+                const notes = empty.length ? [empty.join(", ")
+                    + (empty.length === 1 ? " has" : " have") + " nothing to plot, so "
+                    + (empty.length === 1 ? "it is" : "they are") + " left out."] : [];
+                if (count > cap) {
+                    notes.push(count + " manufacturers are picked; a chart plots at most " + cap
+                        + ", so it shows the first " + cap + ". Remove some to see the others.");
+                }
+                return notes.join(" ");
             },
 
             /* A vehicle from the details panel joins the comparison. */

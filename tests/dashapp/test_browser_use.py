@@ -105,13 +105,28 @@ def test_select_all_says_that_a_chart_plots_twelve(page: Any, live_url: str) -> 
     page.keyboard.press("Escape")
     notice = page.locator("#manufacturer-cap-notice")
     notice.wait_for()
-    assert "a chart plots at most 12" in notice.inner_text()
-    # The first twelve picked; Citroen among them has nothing to plot.
+    # Citroen, offered disabled (nothing to plot), is left out and named; the first twelve
+    # of the others are plotted.
+    assert "Citroen has nothing to plot, so it is left out." in notice.inner_text()
+    assert "29 manufacturers are picked; a chart plots at most 12" in notice.inner_text()
     page.wait_for_function(
         """(s) => document.querySelector(s + ' .js-plotly-plot')._fullData
-            .filter((t) => t.mode === 'markers').length === 11""",
+            .filter((t) => t.mode === 'markers').length === 12""",
         arg=GRAPH,
     )
+    legend = page.locator(f"{GRAPH} .legend").text_content()
+    assert "Ford" in legend and "Citroen" not in legend
+
+
+def test_a_link_to_a_maker_with_nothing_to_plot_says_why(page: Any, live_url: str) -> None:
+    link = f"{live_url}/dash/?manufacturer=Citroen"
+    page.goto(link)
+    page.wait_for_function(
+        "(s) => document.querySelector(s + ' .js-plotly-plot .annotation') !== null", arg=GRAPH
+    )
+    assert "horsepower and mpg" in page.locator(f"{GRAPH} .annotation").text_content()
+    page.wait_for_load_state("networkidle")
+    assert page.url == link
 
 
 def test_a_maker_with_nothing_to_plot_is_offered_disabled(page: Any, live_url: str) -> None:

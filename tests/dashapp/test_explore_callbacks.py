@@ -269,3 +269,14 @@ def test_a_link_to_a_dataset_opens_on_its_stored_default_axes(
     assert response["y-axis"]["value"] == "city_mpg"
     named = restored(client, "?dataset=fleet&manufacturer=Toyota&x=year")
     assert named["x-axis"]["value"] == "year"
+
+
+def test_select_all_leaves_out_makers_with_nothing_to_plot(client: FlaskClient) -> None:
+    # Dash 4's "Select all" picks every offered maker, the disabled Citroen among them.
+    every = sorted({c.manufacturer for c in SAMPLE})
+    assert "Citroen" in every[:12]
+    figure = post_view(client, every)
+    names = [t["name"] for t in marker_traces(figure)]
+    assert names == [m for m in every if m != "Citroen"][:12]
+    # Twelve or fewer: the pick is kept as it is, and the chart says what it lacks.
+    assert [t["name"] for t in marker_traces(post_view(client, ["Citroen", "BMW"]))] == ["BMW"]
