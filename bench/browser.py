@@ -7,8 +7,10 @@ redraw: from the click that picks another x axis to the chart drawn on it, over
 
 Both are timed inside the page on the browser's own clock (``performance.now()`` and the
 click's ``event.timeStamp``), polled once per animation frame, so Playwright's own round
-trips are not counted. Writes bench/out/browser.json and prints the numbers with the
-issue's targets.
+trips are not counted. Each first-chart run also records where its time went (see
+``PHASES``), from the page's Navigation and Resource Timing entries. The machine is
+shared, so the load average before and after is recorded with the numbers. Writes
+bench/out/browser.json and prints the numbers with the issue's targets.
 """
 
 import json
@@ -78,15 +80,43 @@ REDRAWN = """([selector, title]) => new Promise((resolve, reject) => {
 })"""
 
 
-def first_chart_ms(browser: Any, url: str) -> float:
-    """One cold load: a fresh context has an empty cache."""
+#: When each step of the first load ended, in ms since navigation: the page's scripts
+#: have run (DOMContentLoaded), Dash's layout has arrived, the last of dcc's component
+#: chunks (fetched only once the layout renders) has arrived, and the first callback's
+#: request was sent and answered. Steps that did not happen are null.
+PHASES = """() => {
+    const nav = performance.getEntriesByType('navigation')[0];
+    const resources = performance.getEntriesByType('resource');
+    const path = (entry) => new URL(entry.name).pathname;
+    const layout = resources.find((r) => path(r).endsWith('/_dash-layout'));
+    const chunks = resources.filter((r) => path(r).includes('/dcc/async-'));
+    const callback = resources.find((r) => path(r).endsWith('/_dash-update-component'));
+    return {
+        scripts_run: nav.domContentLoadedEventEnd,
+        layout_received: layout ? layout.responseEnd : null,
+        chunks_received: chunks.length ? Math.max(...chunks.map((r) => r.responseEnd)) : null,
+        callback_sent: callback ? callback.startTime : null,
+        callback_answered: callback ? callback.responseEnd : null,
+    };
+}"""
+
+
+def first_chart(browser: Any, url: str) -> tuple[float, dict[str, float | None]]:
+    """One cold load (a fresh context has an empty cache): the first chart's time and
+    the ``PHASES`` that led to it."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     try:
         page = context.new_page()
         page.goto(url + "/dash/", wait_until="commit")
-        return float(page.evaluate(FIRST_CHART, GRAPH))
+        drawn = float(page.evaluate(FIRST_CHART, GRAPH))
+        return drawn, page.evaluate(PHASES)
     finally:
         context.close()
+
+
+def first_chart_ms(browser: Any, url: str) -> float:
+    """One cold load's time from navigation to the first drawn chart."""
+    return first_chart(browser, url)[0]
 
 
 def redraw_ms(page: Page, title: str) -> float:
@@ -102,13 +132,29 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
+def median_phases(runs: list[dict[str, float | None]]) -> dict[str, float | None]:
+    """Each phase's median over the runs that reached it."""
+    medians: dict[str, float | None] = {}
+    for name in runs[0]:
+        reached = [value for run in runs if (value := run[name]) is not None]
+        medians[name] = round(statistics.median(reached), 1) if reached else None
+    return medians
+
+
+def load_average() -> float:
+    """The machine's one-minute load average (it is shared; timings depend on it)."""
+    return round(os.getloadavg()[0], 2)
+
+
 def measure(url: str) -> dict[str, Any]:
     """The first chart's times and the redraws' p50/p95 against ``url``."""
+    load_before = load_average()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             first_chart_ms(browser, url)  # the server's first page load warms its workers
-            loads = [first_chart_ms(browser, url) for _ in range(FIRST_CHART_RUNS)]
+            runs = [first_chart(browser, url) for _ in range(FIRST_CHART_RUNS)]
+            loads = [drawn for drawn, _phases in runs]
             context = browser.new_context(viewport={"width": 1280, "height": 900})
             page = context.new_page()
             page.goto(url + "/dash/")
@@ -120,10 +166,12 @@ def measure(url: str) -> dict[str, Any]:
     return {
         "first_chart_ms": round(statistics.median(loads), 1),
         "first_chart_runs_ms": [round(t, 1) for t in loads],
+        "first_chart_phases_ms": median_phases([phases for _drawn, phases in runs]),
         "redraw_p50_ms": round(percentile(redraws, 0.5), 1),
         "redraw_p95_ms": round(percentile(redraws, 0.95), 1),
         "redraw_changes": len(redraws),
         "targets": TARGETS,
+        "load_average": [load_before, load_average()],
     }
 
 
@@ -137,6 +185,8 @@ def run() -> dict[str, Any]:
     for name, target in TARGETS.items():
         verdict = "ok" if result[name] <= target else "OVER"
         print(f"{name}={result[name]} (target <= {target}: {verdict})", flush=True)
+    print(f"first chart phases (median ms): {result['first_chart_phases_ms']}")
+    print(f"load average before/after: {result['load_average']}", flush=True)
     return result
 
 
