@@ -11,12 +11,33 @@ values some vehicle has, without a DISTINCT over the whole table.
 Why a table kept by the writers, rather than values cached per data version: a summary
 row changes in the transaction that changes the vehicles, so readers never see a count
 that disagrees with the rows, on any worker, and no request ever recomputes anything over
-the whole table (a cache miss after an import would). The writers change counts by
-deltas, ``count = count + delta``, which both databases apply atomically under
+the whole table (a cache miss after an import would).
+
+How the writers keep it: a delta is counted from the rows themselves, in SQL: a write
+locks the vehicles it changes, counts them out, changes them and counts them back in
+(``tracked``; ``added`` counts new ones in), so the delta is exactly what the write did.
+The deltas are gathered in memory per connection and transaction, summed per key, and
+written once, at the end of the transaction, just before COMMIT: ``count = count + delta``
+rows in key order, in one statement per table, which both databases apply atomically under
 concurrent writers (PostgreSQL's ``ON CONFLICT DO UPDATE`` takes the row lock and reads
-the latest committed count; SQLite has one writer at a time). A delta is counted from the
-rows themselves, in SQL: a write locks the vehicles it changes, counts them out, changes
-them and counts them back in (``tracked``), so the delta is exactly what the write did.
+the latest committed count; SQLite has one writer at a time).
+
+Why at commit, not as each batch is written: a summary row's lock is held from the moment
+it is written until the transaction ends. Written batch by batch, a long import of one
+maker held that maker's rows for the whole import, so every edit of the maker waited (and
+answered 503 after the statement timeout), and two large writes reaching several makers in
+different orders deadlocked. Written at commit, the rows are held for the commit only, and
+every writer takes them in the same (key) order.
+
+The hook is SQLAlchemy's ``ConnectionEvents.commit``, which runs on the connection inside
+its transaction, before the DBAPI COMMIT, for Core transactions (``engine.begin()``,
+``connection.begin()``) and for the ORM alike: a ``Session`` commits through its
+connection, after its last flush. (``SessionEvents.before_commit`` runs before that last
+flush, and never for Core.) A failure there fails the commit, and the transaction rolls
+back. A rollback drops the deltas, a savepoint keeps a copy that its rollback restores,
+and they belong to the ``Connection`` object, which no later checkout of the pooled DBAPI
+connection shares. A reader that wants its own transaction's counts calls ``flush`` first;
+no request path reads the summary inside a write.
 
 Every write path in ``models`` calls in here: editing, dataset editing, the importer and
 seeding; ORM flushes of vehicles are counted by session hooks. A write made outside them
@@ -26,7 +47,9 @@ seeding; ORM flushes of vehicles are counted by session hooks. A write made outs
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import (
     BigInteger,
@@ -49,6 +72,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.db import Model
@@ -194,63 +218,122 @@ def _insert(conn: Connection, table: Any) -> Any:
     return dialect.insert(table)
 
 
-def _add_summary(conn: Connection, rows: Select[Any]) -> None:
-    """Add the (dataset, manufacturer, counts...) ``rows`` to the summary, creating rows as
-    needed; every row touched gets a new version."""
-    stmt = _insert(conn, VehicleSummary).from_select(
-        ["dataset_id", "manufacturer_id", *COUNTED], rows
-    )
+def _upsert_rows(conn: Connection, rows: Select[Any] | None = None) -> Any:
+    """Add counts to the summary (``rows`` of (dataset, manufacturer, counts...), else the
+    parameters), creating rows as needed; every row touched gets a new version."""
+    stmt = _insert(conn, VehicleSummary)
+    if rows is not None:
+        stmt = stmt.from_select(["dataset_id", "manufacturer_id", *COUNTED], rows)
     table = VehicleSummary.__table__.c
-    stmt = stmt.on_conflict_do_update(
+    return stmt.on_conflict_do_update(
         index_elements=["dataset_id", "manufacturer_id"],
         set_={
             **{name: table[name] + stmt.excluded[name] for name in COUNTED},
             "version": table.version + 1,
         },
     )
-    conn.execute(stmt)
 
 
-def _add_values(conn: Connection, rows: Any) -> None:
-    ordered = rows.subquery()
-    stmt = _insert(conn, FilterValue).from_select(
-        ["dataset_id", "field", "value", "vehicles"],
-        select(ordered).order_by(*ordered.c),  # key order, as in _summary_select
-    )
-    stmt = stmt.on_conflict_do_update(
+def _upsert_values(conn: Connection, rows: Any = None) -> Any:
+    """Add counts to the filter values (``rows`` of (dataset, field, value, count), else
+    the parameters)."""
+    stmt = _insert(conn, FilterValue)
+    if rows is not None:
+        ordered = rows.subquery()
+        stmt = stmt.from_select(
+            ["dataset_id", "field", "value", "vehicles"],
+            select(ordered).order_by(*ordered.c),  # key order, as in _summary_select
+        )
+    return stmt.on_conflict_do_update(
         index_elements=["dataset_id", "field", "value"],
         set_={"vehicles": FilterValue.__table__.c.vehicles + stmt.excluded.vehicles},
     )
-    conn.execute(stmt)
+
+
+@dataclass(slots=True)
+class _Deltas:
+    """Summary changes a transaction has made and not yet written."""
+
+    #: (dataset, maker) -> counts in ``COUNTED`` order; a key with none changed still
+    #: gets a new version.
+    rows: dict[tuple[int, int], list[float]] = field(default_factory=dict)
+    #: (dataset, field, value) -> vehicles.
+    values: dict[tuple[int, str, str], int] = field(default_factory=dict)
+    #: Makers renamed: each of their rows gets a new version.
+    renamed: set[int] = field(default_factory=set)
+
+    def copy(self) -> "_Deltas":
+        return _Deltas(
+            {key: list(counts) for key, counts in self.rows.items()},
+            dict(self.values),
+            set(self.renamed),
+        )
+
+    def add_row(self, key: tuple[int, int], counts: Sequence[float]) -> None:
+        held = self.rows.setdefault(key, [0] * len(COUNTED))
+        for i, count in enumerate(counts):
+            held[i] += count
+
+
+@dataclass(slots=True)
+class _Pending:
+    """One connection's deltas, and a copy of them at each savepoint still open."""
+
+    deltas: _Deltas = field(default_factory=_Deltas)
+    savepoints: list[_Deltas] = field(default_factory=list)
+
+
+#: Per Connection object, not per pooled DBAPI connection (``Connection.info``): a checkout
+#: never sees what an earlier one left.
+_PENDING: "WeakKeyDictionary[Connection, _Pending]" = WeakKeyDictionary()
+
+
+def _pending(conn: Connection) -> _Pending:
+    pending = _PENDING.get(conn)
+    if pending is None:
+        pending = _PENDING[conn] = _Pending()
+    return pending
+
+
+def _gather(conn: Connection, where: Any, sign: int) -> None:
+    """Count the vehicles ``where`` selects into the connection's deltas (times ``sign``)."""
+    deltas = _pending(conn).deltas
+    for dataset_id, manufacturer_id, *counts in conn.execute(_summary_select(where, sign)):
+        deltas.add_row((dataset_id, manufacturer_id), counts)
+    for dataset_id, name, value, count in conn.execute(_values_select(where, sign)):
+        key = (dataset_id, name, value)
+        deltas.values[key] = deltas.values.get(key, 0) + count
 
 
 def _count(conn: Connection, ids: Sequence[int], sign: int) -> None:
-    """Count the vehicles ``ids`` (those that exist) into the summary, or out of it."""
+    """Count the vehicles ``ids`` (those that exist) in, or out."""
     for start in range(0, len(ids), ID_CHUNK):
-        chunk = Vehicle.id.in_(ids[start : start + ID_CHUNK])
-        _add_summary(conn, _summary_select(chunk, sign))
-        _add_values(conn, _values_select(chunk, sign))
+        _gather(conn, Vehicle.id.in_(ids[start : start + ID_CHUNK]), sign)
+
+
+def _lock(conn: Connection, ids: Sequence[int]) -> None:
+    """Lock the vehicles ``ids`` until the transaction ends, so no other writer changes
+    them between their counting out and back in."""
+    if conn.dialect.name != "postgresql":  # SQLite's write transaction holds every row
+        return
+    for start in range(0, len(ids), ID_CHUNK):
+        chunk = ids[start : start + ID_CHUNK]
+        conn.execute(
+            select(Vehicle.id).where(Vehicle.id.in_(chunk)).order_by(Vehicle.id).with_for_update()
+        )
 
 
 def added(conn: Connection, ids: Iterable[int]) -> None:
-    """Count vehicles just inserted into the summary."""
+    """Count vehicles just inserted into the summary (at commit)."""
     _count(conn, sorted(ids), +1)
 
 
 @contextmanager
 def tracked(conn: Connection, ids: Iterable[int]) -> Iterator[None]:
     """Around a change to the vehicles ``ids``: locks them, counts them out of the summary,
-    and after the change counts what is left of them back in."""
+    and after the change counts what is left of them back in (written at commit)."""
     ordered = sorted(ids)
-    if conn.dialect.name == "postgresql":  # SQLite's write transaction holds every row
-        for start in range(0, len(ordered), ID_CHUNK):
-            chunk = ordered[start : start + ID_CHUNK]
-            conn.execute(
-                select(Vehicle.id)
-                .where(Vehicle.id.in_(chunk))
-                .order_by(Vehicle.id)
-                .with_for_update()
-            )
+    _lock(conn, ordered)
     _count(conn, ordered, -1)
     yield
     _count(conn, ordered, +1)
@@ -259,14 +342,16 @@ def tracked(conn: Connection, ids: Iterable[int]) -> Iterator[None]:
 @event.listens_for(Session, "before_flush")
 def _count_out_orm_changes(session: Session, _context: object, _instances: object) -> None:
     """ORM changes to vehicles (the write paths use Core; tests and shells may not): the
-    changed and deleted ones are counted out before the flush, and in after it."""
-    changed = [
+    changed and deleted ones are locked and counted out before the flush, and in after it."""
+    changed = sorted(
         obj.id
         for obj in (*session.dirty, *session.deleted)
         if isinstance(obj, Vehicle) and obj.id is not None
-    ]
+    )
     if changed:
-        _count(session.connection(), sorted(changed), -1)
+        conn = session.connection()
+        _lock(conn, changed)
+        _count(conn, changed, -1)
     session.info["summary_changed"] = changed
 
 
@@ -278,40 +363,118 @@ def _count_in_orm_changes(session: Session, _context: object) -> None:
         _count(session.connection(), sorted(ids), +1)
 
 
+def flush(conn: Connection) -> None:
+    """Write the deltas this connection's transaction has gathered, now, in key order (the
+    order every writer takes the rows' locks in). Every commit does this; a reader of the
+    summary inside a write transaction calls it first."""
+    pending = _PENDING.get(conn)
+    if pending is None:
+        return
+    deltas, pending.deltas = pending.deltas, _Deltas()
+    rows = deltas.rows
+    if deltas.renamed:
+        of_renamed = VehicleSummary.manufacturer_id.in_(sorted(deltas.renamed))
+        keys = select(VehicleSummary.dataset_id, VehicleSummary.manufacturer_id).where(of_renamed)
+        for dataset_id, manufacturer_id in conn.execute(keys):
+            rows.setdefault((dataset_id, manufacturer_id), [0] * len(COUNTED))
+    if rows:
+        conn.execute(
+            _upsert_rows(conn),
+            [
+                {
+                    "dataset_id": key[0],
+                    "manufacturer_id": key[1],
+                    **dict(zip(COUNTED, counts, strict=True)),
+                }
+                for key, counts in sorted(rows.items())
+            ],
+        )
+    values = [
+        {"dataset_id": key[0], "field": key[1], "value": key[2], "vehicles": count}
+        for key, count in sorted(deltas.values.items())
+        if count
+    ]
+    if values:
+        conn.execute(_upsert_values(conn), values)
+
+
+@event.listens_for(Engine, "commit")
+def _write_at_commit(conn: Connection) -> None:
+    """Just before COMMIT, inside the transaction (Core and Session commits alike)."""
+    try:
+        flush(conn)
+    finally:
+        _PENDING.pop(conn, None)
+
+
+@event.listens_for(Engine, "begin")
+@event.listens_for(Engine, "rollback")
+def _drop_pending(conn: Connection) -> None:
+    _PENDING.pop(conn, None)
+
+
+@event.listens_for(Engine, "savepoint")
+def _keep_at_savepoint(conn: Connection, _name: str | None) -> None:
+    pending = _pending(conn)
+    pending.savepoints.append(pending.deltas.copy())
+
+
+@event.listens_for(Engine, "rollback_savepoint")
+def _restore_at_savepoint(conn: Connection, _name: str, _context: None) -> None:
+    """Savepoints nest, as ``begin_nested`` makes them: this is the latest one."""
+    if (pending := _PENDING.get(conn)) is not None and pending.savepoints:
+        pending.deltas = pending.savepoints.pop()
+
+
+@event.listens_for(Engine, "release_savepoint")
+def _forget_savepoint(conn: Connection, _name: str, _context: None) -> None:
+    if (pending := _PENDING.get(conn)) is not None and pending.savepoints:
+        pending.savepoints.pop()
+
+
 def manufacturer_merged(conn: Connection, source_id: int, target_id: int) -> None:
-    """After every vehicle of ``source_id`` became ``target_id``'s: move its counts over
-    (before the source is deleted, which drops its summary rows)."""
-    moved = select(
-        VehicleSummary.dataset_id,
-        literal(target_id),
-        *(getattr(VehicleSummary, name) for name in COUNTED),
-    ).where(VehicleSummary.manufacturer_id == source_id)
-    _add_summary(conn, moved)
-    conn.execute(delete(VehicleSummary).where(VehicleSummary.manufacturer_id == source_id))
+    """After every vehicle of ``source_id`` became ``target_id``'s: move its counts over,
+    the stored ones and this transaction's (the source's rows are deleted now, as deleting
+    the maker would; the target's are written at commit)."""
+    deltas = _pending(conn).deltas
+    table = VehicleSummary.__table__.c
+    stored = conn.execute(
+        delete(VehicleSummary)
+        .where(VehicleSummary.manufacturer_id == source_id)
+        .returning(VehicleSummary.dataset_id, *(table[name] for name in COUNTED))
+    ).all()
+    moved = [(dataset_id, counts) for dataset_id, *counts in stored]
+    for key in [key for key in deltas.rows if key[1] == source_id]:
+        moved.append((key[0], deltas.rows.pop(key)))
+    for dataset_id, counts in moved:
+        deltas.add_row((dataset_id, target_id), counts)
 
 
 def manufacturer_renamed(conn: Connection, manufacturer_id: int) -> None:
-    """A new version for every summary row of a renamed maker: its figures show the name."""
-    conn.execute(
-        update(VehicleSummary)
-        .where(VehicleSummary.manufacturer_id == manufacturer_id)
-        .values(version=VehicleSummary.version + 1)
-    )
+    """A new version (at commit) for every summary row of a renamed maker: its figures
+    show the name."""
+    _pending(conn).deltas.renamed.add(manufacturer_id)
 
 
 @contextmanager
 def dataset_axes_changing(conn: Connection, dataset_id: int) -> Iterator[None]:
     """Around a change to a dataset's default axes: counts its vehicles out of the summary
-    and back in on the new axes. An admin's rare change, which reads the dataset once."""
+    and back in on the new axes. An admin's rare change, which reads the dataset twice, and
+    writes at once rather than at commit: writers of the dataset's makers that commit
+    meanwhile wait for its row locks, so their counts fall before or after both passes.
+    A write still open when the change commits has counted its vehicles on the old axes,
+    which ``rebuild`` repairs."""
     of_dataset = Vehicle.dataset_id == dataset_id
-    _add_summary(conn, _summary_select(of_dataset, -1))
+    conn.execute(_upsert_rows(conn, _summary_select(of_dataset, -1)))
     yield
-    _add_summary(conn, _summary_select(of_dataset, +1))
+    conn.execute(_upsert_rows(conn, _summary_select(of_dataset, +1)))
 
 
 def rebuild(conn: Connection) -> None:
     """Recompute the whole summary from the vehicles (after writes made around fueldash).
-    Versions only ever go up, so no figure cached before is served again."""
+    Versions only ever go up, so no figure cached before is served again. The counts
+    include this transaction's writes, so the deltas it gathered are dropped."""
+    _pending(conn).deltas = _Deltas()
     conn.execute(
         update(VehicleSummary).values(
             {**{name: 0 for name in COUNTED}, "version": VehicleSummary.version + 1}
@@ -319,8 +482,8 @@ def rebuild(conn: Connection) -> None:
     )
     conn.execute(delete(FilterValue))
     everything = Vehicle.id.is_not(None)
-    _add_summary(conn, _summary_select(everything, +1))
-    _add_values(conn, _values_select(everything, +1))
+    conn.execute(_upsert_rows(conn, _summary_select(everything, +1)))
+    conn.execute(_upsert_values(conn, _values_select(everything, +1)))
 
 
 def _versions_statement(in_datasets: bool) -> Select[int, int, int]:

@@ -1,6 +1,7 @@
 """Concurrent writes on a real database: creators of one new manufacturer all succeed (API
-writes and imports alike), and an update made against an old version of a vehicle is
-refused."""
+writes and imports alike), an update made against an old version of a vehicle is refused,
+and writers of one maker's vehicles neither wait for each other's summary rows nor
+deadlock on them (the summary is written at commit, models/summary.py)."""
 
 import threading
 import time
@@ -21,8 +22,10 @@ from models.editing import (
     vehicle_version,
     write_transaction,
 )
-from models.importer import commit_import
+from models.importer import BATCH_SIZE, commit_import
+from models.queries import manufacturer_summaries
 from models.vehicle import Manufacturer, Vehicle
+from tests.models.test_summary import assert_summary_is_a_recount, vehicle_ids
 
 ACTOR = Actor(name="test", source="cli")
 THREADS = 10
@@ -170,3 +173,87 @@ def test_parallel_creators_of_one_source_id_one_wins_the_rest_are_told(app: Flas
     with app.app_context():
         held = select(func.count()).select_from(Vehicle).where(Vehicle.source_id == "S-1")
         assert db.session.scalar(held) == 1
+
+
+def _needs_postgres(app: Flask) -> None:
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite has one writer at a time: a second one always waits")
+
+
+def _makers_file(path: Path, *makers: str) -> Path:
+    """A CSV with more than a batch of new vehicles of each maker, one maker after another,
+    so the importer writes the makers in that order, in separate batches."""
+    lines = ["make,model,mpg,hp"]
+    for maker in makers:
+        lines += [f"{maker},{path.stem}-{i},25,90" for i in range(BATCH_SIZE + 10)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _counts(app: Flask) -> dict[str, int]:
+    with app.app_context(), db.engine.connect() as conn:
+        return {s.name: s.vehicles for s in manufacturer_summaries(conn, "auto-mpg")}
+
+
+def test_an_edit_does_not_wait_for_an_import_of_its_maker(app: Flask, tmp_path: Path) -> None:
+    """While an import has written (not committed) a batch of Toyotas, an edit of another
+    Toyota commits at once. When the import counted its rows into Toyota's summary row as
+    it wrote them, the edit waited on that row until the import committed (a 503 after the
+    statement timeout); the lock timeout turns that wait into an error here."""
+    _needs_postgres(app)
+    path = _makers_file(tmp_path / "toyotas.csv", "Toyota")
+    before = _counts(app)
+    with app.app_context(), db.engine.connect() as conn:
+        toyota = vehicle_ids(conn, "Toyota", 1)[0]
+    edited: list[int] = []
+
+    def edit_while_importing(_rows: int) -> None:
+        if edited:
+            return
+        with write_transaction() as other:
+            other.execute(text("SET LOCAL lock_timeout = '1s'"))
+            assert update_vehicle(other, ACTOR, toyota, {"horsepower": 123.0})
+        edited.append(toyota)
+
+    with app.app_context(), write_transaction() as conn:
+        report = commit_import(conn, ACTOR, path, "auto-mpg", progress=edit_while_importing)
+    assert edited == [toyota] and report.new == BATCH_SIZE + 10
+    assert _counts(app)["Toyota"] == before["Toyota"] + report.new
+    assert_summary_is_a_recount(app)
+
+
+def test_two_imports_of_two_makers_in_opposite_orders_both_commit(
+    app: Flask, tmp_path: Path
+) -> None:
+    """Import A writes a batch of Fords, then Toyotas; import B Toyotas, then Fords; each
+    writes its second batch only once both have written their first. Counting each batch
+    into the summary as it was written locked Ford's row for A and Toyota's for B until
+    commit, so the second batches deadlocked and PostgreSQL aborted one import."""
+    _needs_postgres(app)
+    files = {
+        "a": _makers_file(tmp_path / "a.csv", "Ford", "Toyota"),
+        "b": _makers_file(tmp_path / "b.csv", "Toyota", "Ford"),
+    }
+    before = _counts(app)
+    first_batch_written = threading.Barrier(2)
+
+    def run(name: str) -> int:
+        waited = False
+
+        def progress(_rows: int) -> None:
+            nonlocal waited
+            if not waited:  # after the first batch only
+                waited = True
+                first_batch_written.wait(timeout=30)
+
+        with app.app_context(), write_transaction() as conn:
+            return commit_import(conn, ACTOR, files[name], "auto-mpg", progress=progress).new
+
+    with ThreadPoolExecutor(2) as pool:
+        imports = [pool.submit(run, name) for name in files]
+        assert [future.result(timeout=120) for future in imports] == [2 * (BATCH_SIZE + 10)] * 2
+    after = _counts(app)
+    for maker in ("Ford", "Toyota"):
+        assert after[maker] == before[maker] + 2 * (BATCH_SIZE + 10)
+    assert_summary_is_a_recount(app)

@@ -29,7 +29,7 @@ from models.explore import dataset_choices
 from models.importer import commit_import
 from models.queries import count_unplottable, manufacturer_summaries
 from models.summary import COUNTED, FilterValue, VehicleSummary
-from models.vehicle import Dataset, Manufacturer, Vehicle
+from models.vehicle import Dataset, Manufacturer, Vehicle, bump_data_version
 
 ACTOR = Actor(name="test", source="cli")
 SUMS = ("horsepower_sum", "combined_mpg_sum")
@@ -148,6 +148,7 @@ def test_merge_rename_and_dataset_changes_keep_the_summary_a_recount(app: Flask)
         assert "Chevrolet" not in after and after["Toyoda"] == before["Toyota"]
         with write_transaction() as conn:
             dataset_id = conn.scalar(select(Dataset.id).where(Dataset.slug == "auto-mpg"))
+            assert dataset_id is not None
             axes = replace(SHIPPED["auto-mpg"], default_x="acceleration")
             describe_dataset(conn, ACTOR, dataset_id, axes)
         assert_summary_is_a_recount(app)
@@ -229,3 +230,192 @@ def test_the_page_layout_reads_no_vehicle_rows(app: Flask, slug: str | None) -> 
         manufacturer_summaries(conn, slug)
     assert statements
     assert not [s for s in statements if "FROM vehicles" in s or "JOIN vehicles" in s]
+
+
+# --- written at commit: rollbacks, savepoints, sessions, pooled connections ----------------
+
+
+class Abandoned(Exception):
+    """Raised inside a write to roll it back."""
+
+
+def summary_versions(conn: Connection) -> dict[tuple[int, int], int]:
+    stmt = select(VehicleSummary.dataset_id, VehicleSummary.manufacturer_id, VehicleSummary.version)
+    return {(dataset, maker): version for dataset, maker, version in conn.execute(stmt)}
+
+
+def snapshot(app: Flask) -> tuple[Any, Any, dict[tuple[int, int], int]]:
+    with app.app_context(), db.engine.connect() as conn:
+        return (*stored(conn), summary_versions(conn))
+
+
+def a_little_of_everything(conn: Connection, path: Path) -> None:
+    """An import, a create, an edit, a delete and a merge, in the caller's transaction."""
+    commit_import(conn, ACTOR, path, "auto-mpg")
+    new = create_vehicle(conn, ACTOR, {"manufacturer": "Lada", "model": "x", "horsepower": 70.0})
+    ford = vehicle_ids(conn, "Ford", 2)
+    update_vehicle(conn, ACTOR, ford[0], {"combined_mpg": None, "origin": "Europe"})
+    update_vehicle(conn, ACTOR, new, {"manufacturer": "Ford", "cylinders": 3})
+    delete_vehicles(conn, ACTOR, [ford[1]])
+    merge_manufacturers(conn, ACTOR, maker_id(conn, "Chevrolet"), maker_id(conn, "Ford"))
+
+
+def lada_file(tmp_path: Path) -> Path:
+    path = tmp_path / "ladas.csv"
+    path.write_text(
+        "make,model,hp,mpg,year,cylinders,origin\n"
+        "Lada,niva,70,20,1985,4,Russia\n"
+        "Chevrolet,nova,,18,1975,6,USA\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_a_rolled_back_write_leaves_the_summary_as_it_was(app: Flask, tmp_path: Path) -> None:
+    before = snapshot(app)
+    with pytest.raises(Abandoned), app.app_context(), write_transaction() as conn:
+        a_little_of_everything(conn, lada_file(tmp_path))
+        raise Abandoned
+    assert snapshot(app) == before
+    # The next transaction, on the pooled connection the abandoned one used, writes only
+    # its own counts.
+    with app.app_context(), write_transaction() as conn:
+        create_vehicle(conn, ACTOR, {"manufacturer": "Toyota", "model": "after"})
+    assert_summary_is_a_recount(app)
+    with app.app_context(), db.engine.connect() as conn:
+        toyota = next(s for s in manufacturer_summaries(conn) if s.name == "Toyota")
+        assert toyota.vehicles == 27
+
+
+def makers_now(app: Flask) -> dict[str, tuple[int, int]]:
+    with app.app_context(), db.engine.connect() as conn:
+        return {s.name: (s.vehicles, s.plottable) for s in manufacturer_summaries(conn)}
+
+
+def test_all_of_it_committed_is_a_recount(app: Flask, tmp_path: Path) -> None:
+    before = makers_now(app)
+    with app.app_context(), write_transaction() as conn:
+        a_little_of_everything(conn, lada_file(tmp_path))
+    assert_summary_is_a_recount(app)
+    makers = makers_now(app)
+    # Chevrolets (and the one imported), the Lada made a Ford, one Ford deleted
+    assert makers["Ford"][0] == before["Ford"][0] + before["Chevrolet"][0] + 1 + 1 - 1
+    assert makers["Lada"] == (1, 1) and "Chevrolet" not in makers
+
+
+def test_a_savepoint_rolled_back_takes_its_counts_with_it(app: Flask, tmp_path: Path) -> None:
+    before = makers_now(app)
+    with app.app_context(), write_transaction() as conn:
+        kept = create_vehicle(conn, ACTOR, {"manufacturer": "Honda", "model": "kept"})
+        undone = conn.begin_nested()
+        a_little_of_everything(conn, lada_file(tmp_path))
+        inner = conn.begin_nested()
+        update_vehicle(conn, ACTOR, kept, {"horsepower": 80.0, "combined_mpg": 40.0})
+        inner.commit()  # released inside the savepoint that is rolled back
+        undone.rollback()
+        released = conn.begin_nested()
+        update_vehicle(conn, ACTOR, kept, {"origin": "Japan", "combined_mpg": 35.0})
+        released.commit()
+    assert_summary_is_a_recount(app)
+    makers = makers_now(app)
+    honda = before["Honda"]
+    assert makers["Honda"] == (honda[0] + 1, honda[1])  # the kept one has no horsepower
+    assert makers["Chevrolet"] == before["Chevrolet"] and makers["Ford"] == before["Ford"]
+    assert "Lada" not in makers
+
+
+def test_orm_writes_and_a_session_savepoint_keep_the_summary_a_recount(app: Flask) -> None:
+    before = {name: counts[0] for name, counts in makers_now(app).items()}
+    with app.app_context():
+        conn = db.session.connection()
+        dataset = conn.scalar(select(Dataset.id).where(Dataset.slug == "auto-mpg"))
+        honda, toyota = maker_id(conn, "Honda"), maker_id(conn, "Toyota")
+        ford = vehicle_ids(conn, "Ford", 2)
+        db.session.add(
+            Vehicle(
+                dataset_id=dataset,
+                manufacturer_id=honda,
+                model="orm",
+                horsepower=90.0,
+                combined_mpg=30.0,
+                origin="Korea",
+            )
+        )
+        first = db.session.get(Vehicle, ford[0])
+        assert first is not None
+        first.manufacturer_id = toyota
+        db.session.commit()
+        assert_summary_is_a_recount(app)
+        with db.session.begin_nested():
+            second = db.session.get(Vehicle, ford[1])
+            assert second is not None
+            second.horsepower = None
+        with pytest.raises(Abandoned), db.session.begin_nested():
+            gone = db.session.get(Vehicle, ford[1])
+            assert gone is not None
+            db.session.delete(gone)
+            db.session.flush()
+            raise Abandoned
+        db.session.commit()
+        assert_summary_is_a_recount(app)
+    makers = {name: counts[0] for name, counts in makers_now(app).items()}
+    assert makers["Honda"] == before["Honda"] + 1
+    assert makers["Toyota"] == before["Toyota"] + 1
+    assert makers["Ford"] == before["Ford"] - 1
+
+
+def test_a_reader_in_the_writing_transaction_sees_its_counts_after_a_flush(app: Flask) -> None:
+    with app.app_context(), write_transaction() as conn:
+        create_vehicle(conn, ACTOR, {"manufacturer": "Toyota", "model": "new", "horsepower": 1.0})
+
+        def toyotas() -> int:
+            return next(s.vehicles for s in manufacturer_summaries(conn) if s.name == "Toyota")
+
+        assert toyotas() == 26  # written at commit
+        summary.flush(conn)
+        assert toyotas() == 27
+    assert_summary_is_a_recount(app)  # flushed once, not again at commit
+
+
+def test_every_write_gives_exactly_its_rows_new_versions(app: Flask) -> None:
+    with app.app_context():
+        with db.engine.connect() as conn:
+            before = summary_versions(conn)
+            dataset = conn.execute(
+                select(Dataset.id).where(Dataset.slug == "auto-mpg")
+            ).scalar_one()
+            ford, toyota = maker_id(conn, "Ford"), maker_id(conn, "Toyota")
+        with write_transaction() as conn:  # a change that changes no count
+            update_vehicle(conn, ACTOR, vehicle_ids(conn, "Ford", 1)[0], {"model": "renamed"})
+        with db.engine.connect() as conn:
+            after_edit = summary_versions(conn)
+        with write_transaction() as conn:
+            rename_manufacturer(conn, ACTOR, toyota, "Toyoda")
+        with db.engine.connect() as conn:
+            after_rename = summary_versions(conn)
+    assert after_edit[dataset, ford] > before[dataset, ford]
+    assert {k: v for k, v in after_edit.items() if k != (dataset, ford)} == {
+        k: v for k, v in before.items() if k != (dataset, ford)
+    }
+    assert after_rename[dataset, toyota] > after_edit[dataset, toyota]
+    assert {k: v for k, v in after_rename.items() if k != (dataset, toyota)} == {
+        k: v for k, v in after_edit.items() if k != (dataset, toyota)
+    }
+
+
+def test_a_connection_closed_without_commit_leaves_nothing_for_the_next(app: Flask) -> None:
+    """Counts gathered on a connection that is closed (or rolled back) without a commit
+    are never written by a later transaction, on that connection or on the pooled DBAPI
+    connection under it."""
+    with app.app_context():
+        with db.engine.connect() as conn:
+            toyotas = vehicle_ids(conn, "Toyota", 26)
+            summary.added(conn, toyotas)  # counted twice, if it were ever written
+        with db.engine.connect() as conn:
+            summary.added(conn, toyotas)
+            conn.rollback()
+            bump_data_version(conn)  # the next transaction on the same Connection
+            conn.commit()
+        with db.engine.begin() as conn:
+            bump_data_version(conn)
+    assert_summary_is_a_recount(app)
