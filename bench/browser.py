@@ -11,6 +11,10 @@ trips are not counted. Each first-chart run also records where its time went (se
 ``PHASES``), from the page's Navigation and Resource Timing entries. The machine is
 shared, so the load average before and after is recorded with the numbers. Writes
 bench/out/browser.json and prints the numbers with the issue's targets.
+
+``python -m bench.browser URL`` measures a server already running at URL instead, and
+``python -m bench.browser URL_A URL_B ...`` compares several (say, the same commit with
+and without a change), alternating between them so that all see the same load.
 """
 
 import json
@@ -146,33 +150,55 @@ def load_average() -> float:
     return round(os.getloadavg()[0], 2)
 
 
-def measure(url: str) -> dict[str, Any]:
-    """The first chart's times and the redraws' p50/p95 against ``url``."""
+def measure_all(urls: list[str]) -> dict[str, dict[str, Any]]:
+    """The first chart's times and the redraws' p50/p95 against each of ``urls``.
+
+    With several servers (an A/B of a change), their cold loads alternate one by one and
+    their redraws change by change, so every server is measured under the same load.
+    """
     load_before = load_average()
+    runs: dict[str, list[tuple[float, dict[str, float | None]]]] = {url: [] for url in urls}
+    redraws: dict[str, list[float]] = {url: [] for url in urls}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            first_chart_ms(browser, url)  # the server's first page load warms its workers
-            runs = [first_chart(browser, url) for _ in range(FIRST_CHART_RUNS)]
-            loads = [drawn for drawn, _phases in runs]
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
-            page = context.new_page()
-            page.goto(url + "/dash/")
-            page.evaluate(FIRST_CHART, GRAPH)
-            redraws = [redraw_ms(page, AXES[i % len(AXES)]) for i in range(REDRAW_CHANGES)]
-            context.close()
+            for url in urls:
+                first_chart_ms(browser, url)  # the server's first page load warms its workers
+            for _ in range(FIRST_CHART_RUNS):
+                for url in urls:
+                    runs[url].append(first_chart(browser, url))
+            pages = {}
+            for url in urls:
+                page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+                page.goto(url + "/dash/")
+                page.evaluate(FIRST_CHART, GRAPH)
+                pages[url] = page
+            for i in range(REDRAW_CHANGES):
+                for url, page in pages.items():
+                    page.bring_to_front()  # the page being timed is the one on screen
+                    redraws[url].append(redraw_ms(page, AXES[i % len(AXES)]))
         finally:
             browser.close()
-    return {
-        "first_chart_ms": round(statistics.median(loads), 1),
-        "first_chart_runs_ms": [round(t, 1) for t in loads],
-        "first_chart_phases_ms": median_phases([phases for _drawn, phases in runs]),
-        "redraw_p50_ms": round(percentile(redraws, 0.5), 1),
-        "redraw_p95_ms": round(percentile(redraws, 0.95), 1),
-        "redraw_changes": len(redraws),
-        "targets": TARGETS,
-        "load_average": [load_before, load_average()],
-    }
+    load_after = load_average()
+    results = {}
+    for url in urls:
+        loads = [drawn for drawn, _phases in runs[url]]
+        results[url] = {
+            "first_chart_ms": round(statistics.median(loads), 1),
+            "first_chart_runs_ms": [round(t, 1) for t in loads],
+            "first_chart_phases_ms": median_phases([phases for _drawn, phases in runs[url]]),
+            "redraw_p50_ms": round(percentile(redraws[url], 0.5), 1),
+            "redraw_p95_ms": round(percentile(redraws[url], 0.95), 1),
+            "redraw_changes": len(redraws[url]),
+            "targets": TARGETS,
+            "load_average": [load_before, load_after],
+        }
+    return results
+
+
+def measure(url: str) -> dict[str, Any]:
+    """The first chart's times and the redraws' p50/p95 against ``url``."""
+    return measure_all([url])[url]
 
 
 def run() -> dict[str, Any]:
@@ -191,11 +217,13 @@ def run() -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    url = argv[1] if len(argv) > 1 else None
-    if url:  # an already running server
-        print(json.dumps(measure(url.rstrip("/")), indent=1))
-        return 0
-    run()
+    urls = [url.rstrip("/") for url in argv[1:]]
+    if len(urls) == 1:  # an already running server
+        print(json.dumps(measure(urls[0]), indent=1))
+    elif urls:  # several running servers, compared under the same load
+        print(json.dumps(measure_all(urls), indent=1))
+    else:
+        run()
     return 0
 
 
