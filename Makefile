@@ -103,7 +103,7 @@ bench-scale: bench-tools
 bench-quick: $(VENV)/.installed-bench wrk-tool
 	$(BIN)/python -m bench.run quick
 
-## Re-fetch the cartesian plotly.js bundle matching the installed plotly (needs npm).
+## Re-fetch the basic plotly.js bundle matching the installed plotly (needs npm).
 plotly-bundle: install
 	$(BIN)/python scripts/plotly_bundle.py
 

@@ -247,7 +247,7 @@ def selection_figure(selection: Selection, units: str = "mpg", trend: bool = Fal
         y = axis_values(series.y, y_field, units)
         data.append(
             {
-                # SVG only: the cartesian plotly.js bundle has no scattergl, and the
+                # SVG only: the basic plotly.js bundle has no scattergl, and the
                 # point budget (DASH_POINT_BUDGET) keeps SVG fast.
                 "type": "scatter",
                 "mode": "markers",

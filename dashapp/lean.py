@@ -4,7 +4,7 @@ Dash always references the DataTable bundle on its index page, even when no Data
 in the layout; this dashboard has none, so its script tag is dropped. The AgGrid bundle
 (about a third of the page's JavaScript) is only needed once a visitor asks for the table,
 so its tag becomes an inert JSON note of its address, which dashapp/assets/fueldash.js
-loads on demand. plotly.js itself comes from the cartesian bundle in ``dashapp/assets/``
+loads on demand. plotly.js itself comes from the basic bundle in ``dashapp/assets/``
 (see ``scripts/plotly_bundle.py``), which Dash serves before its components, so the full
 plotly.js is never fetched.
 """

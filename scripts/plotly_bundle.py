@@ -1,7 +1,9 @@
-"""Install plotly's cartesian-only plotly.js bundle into the dashboard's assets.
+"""Install plotly's basic plotly.js bundle into the dashboard's assets.
 
-The dashboard only draws cartesian traces, so it ships ``plotly.js-cartesian-dist-min``
-(about 490 KB gzipped) instead of the full plotly.js (about 1.5 MB). Dash serves every
+The dashboard only draws ``scatter`` traces, so it ships ``plotly.js-basic-dist-min``
+(scatter, bar and pie: about 390 KB gzipped) instead of the full plotly.js (about 1.5 MB).
+The browser runs it in about a third of the cartesian bundle's time, which is most of what
+separates a first visit from its first chart (bench/RESULTS.md). Dash serves every
 ``.js`` file in ``dashapp/assets/`` as a script before its components, so ``window.Plotly``
 exists when ``dcc.Graph`` mounts and the full bundle is never fetched.
 
@@ -21,8 +23,10 @@ from importlib import resources
 from pathlib import Path
 
 ASSETS = Path(__file__).resolve().parent.parent / "dashapp" / "assets"
-PACKAGE = "plotly.js-cartesian-dist-min"
-BUNDLE_GLOB = "plotly-cartesian-*.min.js"
+PACKAGE = "plotly.js-basic-dist-min"
+BUNDLE_GLOB = "plotly-basic-*.min.js"
+#: The bundle this script replaced; removed when the basic one is installed.
+OLD_BUNDLE_GLOB = "plotly-cartesian-*.min.js"
 _VERSION = re.compile(r"plotly\.js(?: \([^)]*\))? v(\d+\.\d+\.\d+)")
 
 
@@ -47,7 +51,7 @@ def installed_bundle() -> Path | None:
 
 def main() -> int:
     version = bundled_plotlyjs_version()
-    target = ASSETS / f"plotly-cartesian-{version}.min.js"
+    target = ASSETS / f"plotly-basic-{version}.min.js"
     if target.exists():
         print(f"{target.name} is already installed")
         return 0
@@ -55,13 +59,13 @@ def main() -> int:
         subprocess.run(["npm", "pack", "--silent", f"{PACKAGE}@{version}"], cwd=tmp, check=True)
         (tarball,) = Path(tmp).glob("*.tgz")
         with tarfile.open(tarball) as archive:
-            member = archive.getmember("package/plotly-cartesian.min.js")
+            member = archive.getmember("package/plotly-basic.min.js")
             source = archive.extractfile(member)
             assert source is not None
             text = source.read().decode()
     if bundle_version(text) != version:
         raise SystemExit(f"npm gave plotly.js {bundle_version(text)}, expected {version}")
-    for old in ASSETS.glob(BUNDLE_GLOB):
+    for old in (*ASSETS.glob(BUNDLE_GLOB), *ASSETS.glob(OLD_BUNDLE_GLOB)):
         old.unlink()
     target.write_text(text)
     print(f"installed {target.relative_to(ASSETS.parent.parent)} (plotly.js {version})")

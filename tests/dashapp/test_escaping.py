@@ -10,7 +10,7 @@ from dashapp.figures import plot_text, selection_figure
 from models.explore import Selection, Series
 from tests.dashapp.helpers import marker_traces
 
-BUNDLE = Path(__file__).resolve().parents[2] / "dashapp/assets/plotly-cartesian-4.1.1.min.js"
+BUNDLE = Path(__file__).resolve().parents[2] / "dashapp/assets/plotly-basic-4.1.1.min.js"
 MARKUP = "<span style=font-size:90px>big</span> <b>bold</b> <a href='//x'>link</a>"
 
 

@@ -107,7 +107,7 @@ def test_axis_titles_carry_units() -> None:
     assert figure["layout"]["yaxis"]["title"]["text"] == "Acceleration (0-60 mph, s)"
 
 
-def test_large_selections_stay_svg_for_the_cartesian_bundle() -> None:
+def test_large_selections_stay_svg_for_the_basic_bundle() -> None:
     """The shipped plotly.js bundle has no scattergl; the point budget bounds SVG instead."""
     big = [make_series(n, list(range(1, 3001)), [20.0] * 3000) for n in ("A", "B")]
     figure = selection_figure(Selection("horsepower", "combined_mpg", tuple(big), ()))

@@ -45,26 +45,26 @@ def test_first_load_javascript_is_under_budget(client: FlaskClient) -> None:
     assert 500_000 < total <= JS_BUDGET_BYTES, f"{total} bytes of gzipped JavaScript"
 
 
-def test_the_cartesian_bundle_replaces_plotly_and_the_datatable_is_left_out(
+def test_the_basic_bundle_replaces_plotly_and_the_datatable_is_left_out(
     client: FlaskClient,
 ) -> None:
     sources = script_sources(page_html(client))
-    bundles = [s for s in sources if "plotly-cartesian-" in s]
+    bundles = [s for s in sources if "plotly-basic-" in s]
     assert len(bundles) == 1
     assert not [s for s in sources if "dash_table" in s or "package_data/plotly" in s]
     # It must be the plotly.js that the installed plotly Python package was built against.
     shipped = gzip.decompress(client.get(bundles[0], headers=ACCEPT).data).decode()
     bundled = resources.files("plotly").joinpath("package_data/plotly.min.js").read_text()
     assert plotly_version(shipped) == plotly_version(bundled)
-    assert "(cartesian" in shipped[:200]
+    assert "(basic" in shipped[:200]
 
 
 def test_static_files_are_cached_for_a_year_and_compressed_once(client: FlaskClient) -> None:
-    src = next(s for s in script_sources(page_html(client)) if "plotly-cartesian-" in s)
+    src = next(s for s in script_sources(page_html(client)) if "plotly-basic-" in s)
     first = client.get(src, headers=ACCEPT)
     assert first.headers["Cache-Control"] == "public, max-age=31536000, immutable"
     assert "Accept-Encoding" in first.headers["Vary"]
-    key = next(k for k in gzipped_static if "plotly-cartesian-" in k)
+    key = next(k for k in gzipped_static if "plotly-basic-" in k)
     remembered = gzipped_static[key]
     second = client.get(src, headers=ACCEPT)
     assert second.data == first.data
@@ -72,7 +72,7 @@ def test_static_files_are_cached_for_a_year_and_compressed_once(client: FlaskCli
 
 
 def test_clients_without_gzip_get_the_plain_file(client: FlaskClient) -> None:
-    src = next(s for s in script_sources(page_html(client)) if "plotly-cartesian-" in s)
+    src = next(s for s in script_sources(page_html(client)) if "plotly-basic-" in s)
     response = client.get(src)
     assert "Content-Encoding" not in response.headers
     assert response.data.startswith(b"/**")
@@ -103,6 +103,6 @@ def test_the_browser_never_fetches_the_full_plotly_bundle(page: Any, live_url: s
         arg=GRAPH,
         timeout=20_000,
     )
-    assert any("plotly-cartesian-" in url for url in requested)
+    assert any("plotly-basic-" in url for url in requested)
     assert not [url for url in requested if "package_data/plotly" in url]
     assert not [url for url in requested if "dash_table" in url]

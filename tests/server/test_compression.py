@@ -14,7 +14,7 @@ from tests.dashapp.helpers import UPDATE_URL, callback_payload, point_count
 
 ZSTD_ONLY = {"Accept-Encoding": "zstd"}
 GZIP = {"Accept-Encoding": "gzip"}
-PLOTLY_ASSET = next(ASSETS_DIR.glob("plotly-cartesian-*.min.js"))
+PLOTLY_ASSET = next(ASSETS_DIR.glob("plotly-basic-*.min.js"))
 PLOTLY_URL = f"/dash/assets/{PLOTLY_ASSET.name}"
 YEAR = "max-age=31536000"
 
