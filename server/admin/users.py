@@ -8,7 +8,7 @@ undo a change. Each change is in the audit log (never a password), in its transa
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -173,8 +173,19 @@ def toggle_active(user_id: int) -> ResponseReturnValue:
     if user.id == current_user.id:
         flash("You cannot deactivate yourself; ask another admin.", "error")
         return redirect(url_for("admin.users.manage", user_id=user_id))
+    # The button says what it does; without it, the opposite of what this request read.
+    # Decided before the lock, so two admins deactivating one user at once both deactivate.
+    requested = request.form.get("active")
+    if requested not in (None, "0", "1"):
+        abort(400, "active must be 0 (deactivate) or 1 (reactivate).")
+    wanted = (not user.is_active) if requested is None else requested == "1"
     _lock_for_change(user)
-    if user.is_active:
+    if user.is_active == wanted:
+        db.session.rollback()
+        state = "active" if wanted else "deactivated"
+        flash(f"{user.username} is already {state}; nothing changed.", "info")
+        return redirect(url_for("admin.users.manage", user_id=user_id))
+    if not wanted:
         user.deactivate()
         _audit("deactivate", user, {"active": True}, active=False)
         db.session.commit()

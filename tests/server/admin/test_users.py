@@ -134,6 +134,27 @@ def test_deactivate_ends_sessions_refuses_sign_in_and_tokens(
     assert AuthActions(editor).login("editor").status_code == 302
 
 
+def test_deactivating_a_user_twice_leaves_them_deactivated(
+    app: Flask, client: FlaskClient, auth: AuthActions, users: Any
+) -> None:
+    """Two admins pressing "Deactivate" on one user at once: the second request finds the
+    user already deactivated and must not turn the button into "Reactivate"."""
+    auth.login("admin")
+    url = f"/admin/users/{users['editor']}"
+    page = client.get(url).get_data(as_text=True)
+    assert 'name="active" value="0"' in page
+    assert post_form(client, f"{url}/active", {"active": "0"}, url).status_code == 302
+    assert post_form(client, f"{url}/active", {"active": "0"}, url).status_code == 302
+    assert not user_row(app, "editor").is_active  # type: ignore[union-attr]
+    assert "already deactivated; nothing changed" in client.get(url).get_data(as_text=True)
+    assert post_form(client, f"{url}/active", {"active": "1"}, url).status_code == 302
+    assert post_form(client, f"{url}/active", {"active": "1"}, url).status_code == 302
+    assert user_row(app, "editor").is_active  # type: ignore[union-attr]
+    refused = post_form(client, f"{url}/active", {"active": "maybe"}, url)
+    assert refused.status_code == 400
+    assert user_row(app, "editor").is_active  # type: ignore[union-attr]
+
+
 def test_an_admin_cannot_deactivate_themselves(
     app: Flask, client: FlaskClient, auth: AuthActions, users: Any
 ) -> None:
