@@ -37,6 +37,7 @@ import os
 import re
 import zipfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -804,13 +805,40 @@ def dry_run(
 # --- writing ------------------------------------------------------------------------------
 
 
+@contextmanager
+def _unprepared(conn: Connection) -> Iterator[None]:
+    """No statement is prepared on ``conn`` (psycopg) in the block: a chunk's insert.
+
+    psycopg tallies the last 100 (statement, parameter types) it ran, to prepare the ones
+    run often (five times by default). A chunk's insert binds NULLs as type 0 and values
+    with their own, so its 24,000 types differ where the chunk's empty cells fall: the key
+    is new nearly every chunk and never prepared, and the tally kept each one (a 300 KB
+    statement and its types, about 0.45 MB) until 100 of them had piled up.
+    ``prepare_threshold = None`` is psycopg's documented switch that stops the tally; the
+    connection's own value is put back straight after, so the import's other statements
+    (the updates' executemany among them) are prepared as before.
+    """
+    if conn.dialect.driver != "psycopg":
+        yield
+        return
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    threshold = driver.prepare_threshold
+    driver.prepare_threshold = None
+    try:
+        yield
+    finally:
+        driver.prepare_threshold = threshold
+
+
 def _insert_new(
     conn: Connection, actor: Actor, target: Target, rows: list[ParsedRow], makers: dict
 ) -> None:
     params = [{**column_values(conn, row.values, makers), "dataset_id": target.id} for row in rows]
-    ids = conn.scalars(
-        insert(Vehicle).returning(Vehicle.id, sort_by_parameter_order=True), params
-    ).all()
+    with _unprepared(conn):
+        ids = conn.scalars(
+            insert(Vehicle).returning(Vehicle.id, sort_by_parameter_order=True), params
+        ).all()
     summary.added(conn, ids)
     record_changes(
         conn,
