@@ -33,11 +33,14 @@ The hook is SQLAlchemy's ``ConnectionEvents.commit``, which runs on the connecti
 its transaction, before the DBAPI COMMIT, for Core transactions (``engine.begin()``,
 ``connection.begin()``) and for the ORM alike: a ``Session`` commits through its
 connection, after its last flush. (``SessionEvents.before_commit`` runs before that last
-flush, and never for Core.) A failure there fails the commit, and the transaction rolls
-back. A rollback drops the deltas, a savepoint keeps a copy that its rollback restores,
-and they belong to the ``Connection`` object, which no later checkout of the pooled DBAPI
-connection shares. A reader that wants its own transaction's counts calls ``flush`` first;
-no request path reads the summary inside a write.
+flush, and never for Core.) A failure there fails the commit; SQLAlchemy has by then
+marked the transaction ended and would issue no ROLLBACK, so the hook invalidates the
+connection, whose closing ends the transaction. Counts for a maker or dataset the
+transaction deleted are dropped (their rows went with them). A rollback drops the
+deltas, a savepoint keeps a copy that its rollback restores, and they belong to the
+``Connection`` object, which no later checkout of the pooled DBAPI connection shares. A
+reader that wants its own transaction's counts calls ``flush`` first; no request path
+reads the summary inside a write.
 
 Every write path in ``models`` calls in here: editing, dataset editing, the importer and
 seeding; ORM flushes of vehicles are counted by session hooks. A write made outside them
@@ -363,6 +366,13 @@ def _count_in_orm_changes(session: Session, _context: object) -> None:
         _count(session.connection(), sorted(ids), +1)
 
 
+def _existing(conn: Connection, column: Any, ids: set[int]) -> set[int]:
+    """Those of ``ids`` that ``column`` (a primary key) still holds."""
+    if not ids:
+        return set()
+    return set(conn.scalars(select(column).where(column.in_(sorted(ids)))))
+
+
 def flush(conn: Connection) -> None:
     """Write the deltas this connection's transaction has gathered, now, in key order (the
     order every writer takes the rows' locks in). Every commit does this; a reader of the
@@ -377,6 +387,14 @@ def flush(conn: Connection) -> None:
         keys = select(VehicleSummary.dataset_id, VehicleSummary.manufacturer_id).where(of_renamed)
         for dataset_id, manufacturer_id in conn.execute(keys):
             rows.setdefault((dataset_id, manufacturer_id), [0] * len(COUNTED))
+    # A maker or dataset this transaction deleted took its summary rows with it (ON DELETE
+    # CASCADE): its vehicles' counts have nothing left to go to, and writing them would
+    # break the foreign key.
+    makers = _existing(conn, Manufacturer.id, {key[1] for key in rows})
+    datasets = _existing(
+        conn, Dataset.id, {key[0] for key in rows} | {key[0] for key in deltas.values}
+    )
+    rows = {key: counts for key, counts in rows.items() if key[0] in datasets and key[1] in makers}
     if rows:
         conn.execute(
             _upsert_rows(conn),
@@ -392,7 +410,7 @@ def flush(conn: Connection) -> None:
     values = [
         {"dataset_id": key[0], "field": key[1], "value": key[2], "vehicles": count}
         for key, count in sorted(deltas.values.items())
-        if count
+        if count and key[0] in datasets
     ]
     if values:
         conn.execute(_upsert_values(conn), values)
@@ -403,6 +421,13 @@ def _write_at_commit(conn: Connection) -> None:
     """Just before COMMIT, inside the transaction (Core and Session commits alike)."""
     try:
         flush(conn)
+    except BaseException:
+        # SQLAlchemy has already marked the transaction ended, so no ROLLBACK would follow
+        # and the pool would take the connection back still inside it (SQLite holding its
+        # write lock, PostgreSQL an aborted transaction and its row locks). Invalidating
+        # closes the DBAPI connection, which ends the transaction; the pool opens another.
+        conn.invalidate()
+        raise
     finally:
         _PENDING.pop(conn, None)
 

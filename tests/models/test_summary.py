@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, delete, func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from models import summary
 from models.audit import Actor
@@ -419,3 +420,101 @@ def test_a_connection_closed_without_commit_leaves_nothing_for_the_next(app: Fla
         with db.engine.begin() as conn:
             bump_data_version(conn)
     assert_summary_is_a_recount(app)
+
+
+# --- a maker or dataset deleted in the transaction that changed its vehicles ---------------
+
+
+def test_an_orm_delete_of_a_makers_vehicles_and_then_the_maker_commits(app: Flask) -> None:
+    """The vehicles' negative counts were written at commit after ON DELETE CASCADE had
+    removed the maker's summary rows: a foreign key violation failed the commit."""
+    with app.app_context():
+        conn = db.session.connection()
+        bmw = maker_id(conn, "BMW")
+        for vehicle in db.session.scalars(select(Vehicle).where(Vehicle.manufacturer_id == bmw)):
+            db.session.delete(vehicle)
+        db.session.flush()
+        maker = db.session.get(Manufacturer, bmw)
+        assert maker is not None
+        db.session.delete(maker)
+        db.session.commit()
+    assert_summary_is_a_recount(app)
+    assert "BMW" not in makers_now(app)
+
+
+def test_core_deletes_of_vehicles_and_then_their_maker_or_dataset_commit(app: Flask) -> None:
+    with app.app_context():
+        with write_transaction() as conn:
+            bmw = maker_id(conn, "BMW")
+            ids = conn.scalars(select(Vehicle.id).where(Vehicle.manufacturer_id == bmw)).all()
+            assert delete_vehicles(conn, ACTOR, ids) == len(ids) > 0
+            conn.execute(delete(Manufacturer).where(Manufacturer.id == bmw))
+        assert_summary_is_a_recount(app)
+        with write_transaction() as conn:
+            dataset = conn.execute(
+                select(Dataset.id).where(Dataset.slug == "auto-mpg")
+            ).scalar_one()
+            # Counts for a maker (Ford) and for filter values (origins) of the dataset.
+            ford = vehicle_ids(conn, "Ford", 2)
+            update_vehicle(conn, ACTOR, ford[0], {"origin": "Atlantis", "horsepower": None})
+            delete_vehicles(conn, ACTOR, [ford[1]])
+            delete_dataset(conn, ACTOR, dataset)
+        assert_summary_is_a_recount(app)
+        with db.engine.connect() as conn:
+            assert dataset_choices(conn) == {}
+
+
+REFUSING_TRIGGER = {
+    "sqlite": [
+        "CREATE TRIGGER refuse_atlantis BEFORE INSERT ON vehicle_filter_values"
+        " WHEN NEW.value = 'Atlantis' BEGIN SELECT RAISE(ABORT, 'Atlantis refused'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION refuse_atlantis() RETURNS trigger LANGUAGE plpgsql AS"
+        " $$ BEGIN RAISE EXCEPTION 'Atlantis refused'; END $$",
+        "CREATE TRIGGER refuse_atlantis BEFORE INSERT ON vehicle_filter_values FOR EACH ROW"
+        " WHEN (NEW.value = 'Atlantis') EXECUTE FUNCTION refuse_atlantis()",
+    ],
+}
+DROP_TRIGGER = {
+    "sqlite": ["DROP TRIGGER IF EXISTS refuse_atlantis"],
+    "postgresql": [
+        "DROP TRIGGER IF EXISTS refuse_atlantis ON vehicle_filter_values",
+        "DROP FUNCTION IF EXISTS refuse_atlantis()",
+    ],
+}
+
+
+def test_a_commit_whose_summary_write_fails_leaves_no_transaction_open(app: Flask) -> None:
+    """When the write at commit failed on a Session's commit, SQLAlchemy had already ended
+    the transaction, and the connection went back to the pool without a ROLLBACK: SQLite
+    kept its write lock, PostgreSQL an aborted transaction holding row locks, and the next
+    writes failed. (A trigger refuses the summary write here.)"""
+    with app.app_context():
+        dialect = db.engine.dialect.name
+        with db.engine.begin() as conn:
+            for statement in REFUSING_TRIGGER[dialect]:
+                conn.execute(text(statement))
+        try:
+            conn = db.session.connection()
+            honda = db.session.get(Vehicle, vehicle_ids(conn, "Honda", 1)[0])
+            assert honda is not None
+            honda.origin = "Atlantis"
+            with pytest.raises(DBAPIError, match="Atlantis refused"):
+                db.session.commit()
+            db.session.remove()
+            with pytest.raises(DBAPIError, match="Atlantis refused"), write_transaction() as conn:
+                create_vehicle(
+                    conn, ACTOR, {"manufacturer": "Honda", "model": "x", "origin": "Atlantis"}
+                )
+            for n in range(4):
+                with write_transaction() as conn:
+                    create_vehicle(conn, ACTOR, {"manufacturer": "Toyota", "model": f"after {n}"})
+        finally:
+            db.session.remove()
+            db.engine.dispose()  # a connection left in a transaction would hold the locks
+            with db.engine.begin() as conn:
+                for statement in DROP_TRIGGER[dialect]:
+                    conn.execute(text(statement))
+    assert_summary_is_a_recount(app)
+    assert makers_now(app)["Toyota"][0] == 26 + 4
