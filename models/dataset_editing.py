@@ -52,6 +52,9 @@ def describe_dataset(conn: Connection, actor: Actor, dataset_id: int, info: Data
     changed = [key for key in after if before[key] != after[key]]
     if not changed:
         return
+    # First: the change waits for the writers still open (each holds this row until it
+    # commits), and none commits between its counting out and in (dataset_axes_changing).
+    bump_data_version(conn)
     if {"default_x", "default_y"} & set(changed):
         # Which of its vehicles are plottable by default changes with the axes.
         with summary.dataset_axes_changing(conn, dataset_id):
@@ -64,7 +67,6 @@ def describe_dataset(conn: Connection, actor: Actor, dataset_id: int, info: Data
         after={key: after[key] for key in ["slug", *changed]},
     )
     record_changes(conn, actor, [change])
-    bump_data_version(conn)
 
 
 def vehicle_count(conn: Connection, dataset_id: int) -> int:

@@ -248,6 +248,16 @@ def merge_manufacturers(conn: Connection, actor: Actor, source_id: int, target_i
     """Move every vehicle of ``source_id`` to ``target_id`` and drop the source; returns moved."""
     if source_id == target_id:
         raise EditError("a manufacturer cannot be merged into itself")
+    # Wait first for writers adding vehicles of either maker (each holds its row until it
+    # commits): this merge then moves their vehicles too, and deletes the source's summary
+    # rows only after their commits have written them.
+    both = sorted([source_id, target_id])
+    conn.execute(
+        select(Manufacturer.id)
+        .where(Manufacturer.id.in_(both))
+        .order_by(Manufacturer.id)
+        .with_for_update()
+    )
     source = _manufacturer_name(conn, source_id)
     target = _manufacturer_name(conn, target_id)
     ids = conn.scalars(select(Vehicle.id).where(Vehicle.manufacturer_id == source_id)).all()
@@ -256,6 +266,9 @@ def merge_manufacturers(conn: Connection, actor: Actor, source_id: int, target_i
         .where(Vehicle.manufacturer_id == source_id)
         .values(manufacturer_id=target_id)
     )
+    # Locks in the order every writer takes them: vehicles, the data version (which a
+    # change of default axes takes first), then summary rows.
+    bump_data_version(conn)
     summary.manufacturer_merged(conn, source_id, target_id)
     conn.execute(delete(Manufacturer).where(Manufacturer.id == source_id))
     changes = [
@@ -266,7 +279,6 @@ def merge_manufacturers(conn: Connection, actor: Actor, source_id: int, target_i
         for i in ids
     ]
     record_changes(conn, actor, changes)
-    bump_data_version(conn)
     return len(ids)
 
 

@@ -484,15 +484,22 @@ def manufacturer_renamed(conn: Connection, manufacturer_id: int) -> None:
 @contextmanager
 def dataset_axes_changing(conn: Connection, dataset_id: int) -> Iterator[None]:
     """Around a change to a dataset's default axes: counts its vehicles out of the summary
-    and back in on the new axes. An admin's rare change, which reads the dataset twice, and
-    writes at once rather than at commit: writers of the dataset's makers that commit
-    meanwhile wait for its row locks, so their counts fall before or after both passes.
-    A write still open when the change commits has counted its vehicles on the old axes,
-    which ``rebuild`` repairs."""
-    of_dataset = Vehicle.dataset_id == dataset_id
-    conn.execute(_upsert_rows(conn, _summary_select(of_dataset, -1)))
+    and back in on the new axes (written at commit, as every write's counts are). An
+    admin's rare change, which reads the dataset twice. The caller holds the data
+    version's row first, so every writer that bumped it has committed and no other
+    commits until this change does: no count falls between the two passes. A write still
+    open that has not bumped it yet has counted its vehicles on the old axes, which
+    ``rebuild`` repairs."""
+    deltas = _pending(conn).deltas
+
+    def count(sign: int) -> None:
+        rows = conn.execute(_summary_select(Vehicle.dataset_id == dataset_id, sign))
+        for dataset, maker, *counts in rows:
+            deltas.add_row((dataset, maker), counts)
+
+    count(-1)
     yield
-    conn.execute(_upsert_rows(conn, _summary_select(of_dataset, +1)))
+    count(+1)
 
 
 def rebuild(conn: Connection) -> None:

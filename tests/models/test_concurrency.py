@@ -6,26 +6,31 @@ deadlock on them (the summary is written at commit, models/summary.py)."""
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import Connection, func, select, text
 
 from models.audit import Actor, AuditEntry
+from models.dataset_editing import describe_dataset
+from models.datasets import SHIPPED
 from models.db import db
 from models.editing import (
     DuplicateSourceId,
     StaleVehicle,
     create_vehicle,
+    merge_manufacturers,
     update_vehicle,
     vehicle_version,
     write_transaction,
 )
 from models.importer import BATCH_SIZE, commit_import
 from models.queries import manufacturer_summaries
-from models.vehicle import Manufacturer, Vehicle
-from tests.models.test_summary import assert_summary_is_a_recount, vehicle_ids
+from models.vehicle import Dataset, Manufacturer, Vehicle, bump_data_version
+from tests.models.test_summary import assert_summary_is_a_recount, maker_id, vehicle_ids
 
 ACTOR = Actor(name="test", source="cli")
 THREADS = 10
@@ -256,4 +261,135 @@ def test_two_imports_of_two_makers_in_opposite_orders_both_commit(
     after = _counts(app)
     for maker in ("Ford", "Toyota"):
         assert after[maker] == before[maker] + 2 * (BATCH_SIZE + 10)
+    assert_summary_is_a_recount(app)
+
+
+def _wait_until_a_transaction_waits_for_a_lock(app: Flask, transactions: int = 1) -> None:
+    """Return once ``transactions`` sessions of this database wait for locks (PostgreSQL)."""
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    with app.app_context(), db.engine.connect() as conn:
+        for _ in range(600):
+            if conn.scalar(waiting) >= transactions:
+                return
+            conn.rollback()  # a fresh snapshot of pg_stat_activity
+            time.sleep(0.05)
+    raise AssertionError("no transaction ever waited for a lock")
+
+
+def _while_a_toyota_is_created(app: Flask, maker: str, other_write: Any) -> Any:
+    """Run ``other_write(conn)`` in its own transaction while another one has created a
+    vehicle of ``maker`` and not committed; that one commits once the other write waits
+    for a lock. Returns what ``other_write`` returned."""
+    created = threading.Event()
+    release = threading.Event()
+
+    def create() -> int:
+        with app.app_context(), write_transaction() as conn:
+            new = create_vehicle(conn, ACTOR, {"manufacturer": maker, "model": "meanwhile"})
+            created.set()
+            assert release.wait(timeout=60)
+            return new
+
+    def other() -> Any:
+        assert created.wait(timeout=60)
+        with app.app_context(), write_transaction() as conn:
+            return other_write(conn)
+
+    with ThreadPoolExecutor(2) as pool:
+        creating, writing = pool.submit(create), pool.submit(other)
+        try:
+            _wait_until_a_transaction_waits_for_a_lock(app)
+        finally:
+            release.set()
+        creating.result(timeout=60)
+        return writing.result(timeout=60)
+
+
+def test_a_change_of_default_axes_waits_for_a_writer_of_the_dataset(app: Flask) -> None:
+    """The change counted the dataset's vehicles out and in at once, locking every one of
+    its summary rows, then waited for the writer's data version row; the writer's commit
+    wrote Toyota's summary row, which the change held: PostgreSQL found a deadlock."""
+    _needs_postgres(app)
+    before = _counts(app)
+    with app.app_context(), db.engine.connect() as conn:
+        dataset = conn.execute(select(Dataset.id).where(Dataset.slug == "auto-mpg")).scalar_one()
+    axes = replace(SHIPPED["auto-mpg"], default_x="acceleration")
+    _while_a_toyota_is_created(
+        app, "Toyota", lambda conn: describe_dataset(conn, ACTOR, dataset, axes)
+    )
+    assert _counts(app)["Toyota"] == before["Toyota"] + 1
+    assert_summary_is_a_recount(app)
+
+
+def test_a_merge_waits_for_a_writer_of_its_source_and_merges_its_vehicle(app: Flask) -> None:
+    """The merge deleted the source's summary rows, then waited (deleting the maker) for
+    the writer's new vehicle of it; the writer's commit wrote the source's summary row,
+    which the merge had deleted: PostgreSQL found a deadlock."""
+    _needs_postgres(app)
+    before = _counts(app)
+    with app.app_context(), db.engine.connect() as conn:
+        bmw, ford = maker_id(conn, "BMW"), maker_id(conn, "Ford")
+    moved = _while_a_toyota_is_created(
+        app, "BMW", lambda conn: merge_manufacturers(conn, ACTOR, bmw, ford)
+    )
+    assert moved == before["BMW"] + 1  # the writer's vehicle too
+    after = _counts(app)
+    assert "BMW" not in after and after["Ford"] == before["Ford"] + before["BMW"] + 1
+    with app.app_context(), db.engine.connect() as conn:
+        meanwhile = select(Vehicle.manufacturer_id).where(Vehicle.model == "meanwhile")
+        assert conn.scalars(meanwhile).all() == [ford]
+    assert_summary_is_a_recount(app)
+
+
+@pytest.mark.parametrize("axes_first", [True, False])
+def test_a_merge_and_a_change_of_default_axes_wait_for_each_other(
+    app: Flask, axes_first: bool
+) -> None:
+    """A change of axes and a merge, both waiting for a writer that holds the data
+    version. When the change took the data version first and then wrote the dataset's
+    summary rows at once (and the merge deleted the source's rows before taking the data
+    version), each waited for a lock the other held."""
+    _needs_postgres(app)
+    before = _counts(app)
+    with app.app_context(), db.engine.connect() as conn:
+        dataset = conn.execute(select(Dataset.id).where(Dataset.slug == "auto-mpg")).scalar_one()
+        bmw, ford = maker_id(conn, "BMW"), maker_id(conn, "Ford")
+    axes = replace(SHIPPED["auto-mpg"], default_x="acceleration")
+    holding = threading.Event()
+    release = threading.Event()
+
+    def hold_the_data_version() -> None:
+        with app.app_context(), write_transaction() as conn:
+            bump_data_version(conn)
+            holding.set()
+            assert release.wait(timeout=60)
+
+    def change_axes() -> int:
+        with app.app_context(), write_transaction() as conn:
+            describe_dataset(conn, ACTOR, dataset, axes)
+            return 0
+
+    def merge() -> int:
+        with app.app_context(), write_transaction() as conn:
+            return merge_manufacturers(conn, ACTOR, bmw, ford)
+
+    with ThreadPoolExecutor(3) as pool:
+        held = pool.submit(hold_the_data_version)
+        try:
+            assert holding.wait(timeout=60)
+            first, second = (change_axes, merge) if axes_first else (merge, change_axes)
+            started = [pool.submit(first)]
+            _wait_until_a_transaction_waits_for_a_lock(app, 1)
+            started.append(pool.submit(second))
+            _wait_until_a_transaction_waits_for_a_lock(app, 2)
+        finally:
+            release.set()
+        held.result(timeout=60)
+        results = [future.result(timeout=60) for future in started]
+    assert results[1 if axes_first else 0] == before["BMW"]
+    after = _counts(app)
+    assert "BMW" not in after and after["Ford"] == before["Ford"] + before["BMW"]
     assert_summary_is_a_recount(app)
