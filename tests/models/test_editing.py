@@ -24,12 +24,14 @@ def test_a_merged_away_manufacturer_id_is_not_reused(app: Flask) -> None:
     with app.app_context():
         with write_transaction() as conn:
             create_vehicle(conn, ACTOR, {"manufacturer": "Zzz Motors", "model": "one"})
-            newest = conn.scalar(select(func.max(Manufacturer.id)))
-            ford = conn.scalar(select(Manufacturer.id).where(Manufacturer.name == "Ford"))
+            newest = conn.execute(select(func.max(Manufacturer.id))).scalar_one()
+            ford = conn.execute(
+                select(Manufacturer.id).where(Manufacturer.name == "Ford")
+            ).scalar_one()
             merge_manufacturers(conn, ACTOR, newest, ford)
         with write_transaction() as conn:
             create_vehicle(conn, ACTOR, {"manufacturer": "Yyy Motors", "model": "two"})
-            assert conn.scalar(select(func.max(Manufacturer.id))) > newest
+            assert conn.execute(select(func.max(Manufacturer.id))).scalar_one() > newest
 
 
 def test_a_manufacturer_with_a_non_ascii_capital_is_found_again(app: Flask) -> None:
