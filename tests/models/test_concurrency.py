@@ -109,7 +109,12 @@ def test_an_update_against_an_old_version_is_refused_and_changes_nothing(app: Fl
 def _wait_for_a_blocked_writer(conn: Connection) -> None:
     """Return once another transaction waits on a lock this one holds (PostgreSQL)."""
     for _ in range(600):
-        if conn.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")):
+        # pg_locks is read live (pg_stat_activity is a snapshot for the whole transaction).
+        blocked = text(
+            "SELECT count(*) FROM pg_locks"
+            " WHERE NOT granted AND pg_backend_pid() = ANY(pg_blocking_pids(pid))"
+        )
+        if conn.scalar(blocked):
             return
         time.sleep(0.05)
     raise AssertionError("the second import never waited for the first one's new maker")
