@@ -1,4 +1,5 @@
-"""Command-line tools, grouped by noun: ``flask --app wsgi vehicles seed|import|export``."""
+"""Command-line tools, grouped by noun: ``flask --app wsgi vehicles
+seed|import|export|recount``."""
 
 import getpass
 import sys
@@ -29,6 +30,8 @@ from models.importer import (
 from models.importer import dry_run as check_import
 from models.jobs import without_statement_timeout
 from models.sample import seed_shipped
+from models.summary import rebuild as rebuild_summary
+from models.vehicle import bump_data_version
 
 #: How long a seeder waits for another one to finish (the EPA import takes seconds).
 SEED_WAIT_S = 600
@@ -192,3 +195,24 @@ def export_command(path: Path, datasets: tuple[str, ...]) -> None:
     except OSError as error:
         raise click.ClickException(f"nothing was exported: {error}") from None
     click.echo(f"Exported {rows} vehicles to {path}.")
+
+
+@vehicles_cli.command("recount")
+@with_appcontext
+def recount_command() -> None:
+    """Recount the summary tables (counts per maker, filter values) from the vehicles.
+
+    Every write through fueldash keeps them in step; run this after changing vehicles
+    around it (raw SQL, a restored dump). Cached figures and ETags go stale.
+    """
+    try:
+        with write_transaction() as conn:
+            without_statement_timeout(conn)
+            rebuild_summary(conn)
+            bump_data_version(conn)
+    except SQLAlchemyError as error:
+        raise click.ClickException(
+            f"nothing was recounted ({error.__class__.__name__}). "
+            "Has `flask --app wsgi db upgrade` been run?"
+        ) from None
+    click.echo("Recounted the vehicle summary from the vehicles.")
