@@ -26,7 +26,7 @@ from sqlalchemy import (
 
 from models.filters import NUMERIC_FIELDS, VehicleFilter, with_manufacturer_ids
 from models.summary import VehicleSummary
-from models.validation import MAX_ID, VEHICLE_FIELDS, is_storable_text, is_vehicle_id
+from models.validation import MAX_ID, VEHICLE_FIELDS, is_storable_text, is_stored_id
 from models.vehicle import Dataset, Manufacturer, Vehicle
 
 #: The fields every vehicle row carries, in the order the API and CSV show them: the id,
@@ -302,7 +302,7 @@ def vehicle_page(
 
 def get_vehicle(conn: Connection, vehicle_id: int) -> dict[str, Any] | None:
     """One vehicle by id, or None."""
-    if not is_vehicle_id(vehicle_id):
+    if not is_stored_id(vehicle_id):
         return None
     stmt = select_vehicles(VehicleFilter()).where(Vehicle.id == vehicle_id)
     row = conn.execute(stmt).first()

@@ -17,7 +17,7 @@ from models.db import Model
 from models.filters import VehicleFilter
 from models.paging import Page
 from models.user import ApiToken, User, utcnow
-from models.validation import VEHICLE_FIELDS, is_vehicle_id
+from models.validation import VEHICLE_FIELDS, is_stored_id
 from models.vehicle import Vehicle
 
 SOURCES = ("form", "import", "api", "cli")
@@ -102,7 +102,7 @@ def record_changes(conn: Connection, actor: Actor, changes: Iterable[Change]) ->
 
 def vehicle_snapshots(conn: Connection, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     """id -> the vehicle's values as the audit log records them (manufacturer by name)."""
-    wanted = sorted({i for i in ids if is_vehicle_id(i)})
+    wanted = sorted({i for i in ids if is_stored_id(i)})
     if not wanted:
         return {}
     stmt = select_vehicles(VehicleFilter()).where(Vehicle.id.in_(wanted))

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, String, cast, func, or_, select
 
 from models.api_queries import vehicle_columns, with_names
-from models.validation import MAX_ID, MAX_TEXT, is_plain_number
+from models.validation import MAX_TEXT, is_plain_number, is_stored_id
 from models.vehicle import Dataset, Manufacturer, Vehicle
 
 #: How many vehicles a comparison holds.
@@ -199,7 +199,7 @@ def search_vehicles(
 
 def find_vehicles(conn: Connection, ids: Sequence[int]) -> list[VehicleMatch]:
     """The vehicles ``ids`` that exist, in the order given (what a page lists as picked)."""
-    wanted = [vehicle_id for vehicle_id in ids if 0 < vehicle_id <= MAX_ID]
+    wanted = [vehicle_id for vehicle_id in ids if is_stored_id(vehicle_id)]
     if not wanted:
         return []
     found = {
@@ -250,7 +250,7 @@ def check_ids(ids: Sequence[int]) -> tuple[int, ...]:
             {"ids": f"At most {MAX_VEHICLES} vehicles can be compared; {len(ids)} were named."}
         )
     for vehicle_id in ids:
-        if not 0 < vehicle_id <= MAX_ID:
+        if not is_stored_id(vehicle_id):
             raise CompareError({"ids": f"{vehicle_id} is not a vehicle id."})
     if twice := sorted({vehicle_id for vehicle_id in ids if list(ids).count(vehicle_id) > 1}):
         raise CompareError({"ids": f"Vehicle {twice[0]} is named twice."})

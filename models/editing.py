@@ -17,7 +17,7 @@ from models import summary
 from models.audit import Actor, Change, record_changes, vehicle_snapshots
 from models.datasets import DEFAULT_DATASET, UnknownDataset, dataset_id_for
 from models.db import db
-from models.validation import FieldError, is_vehicle_id, parse_field
+from models.validation import FieldError, is_stored_id, parse_field
 from models.vehicle import Manufacturer, Vehicle, bump_data_version
 
 
@@ -45,7 +45,7 @@ class StaleVehicle(Exception):
 def vehicle_version(conn: Connection, vehicle_id: int, *, lock: bool = False) -> int | None:
     """The vehicle's version (None when there is no such vehicle). ``lock`` holds the row
     until the transaction ends (SQLite's write transaction holds the whole database)."""
-    if not is_vehicle_id(vehicle_id):
+    if not is_stored_id(vehicle_id):
         return None  # beyond the id column's range, as no stored id is
     stmt = select(Vehicle.version).where(Vehicle.id == vehicle_id)
     return conn.scalar(stmt.with_for_update() if lock else stmt)

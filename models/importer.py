@@ -56,7 +56,7 @@ from models.validation import (
     VEHICLE_FIELDS,
     FieldError,
     derive_combined,
-    is_vehicle_id,
+    is_stored_id,
     parse_field,
 )
 from models.vehicle import Dataset, Vehicle, bump_data_version
@@ -617,7 +617,7 @@ def _parse_row(number: int, cells: list[str], plans: list[ColumnPlan]) -> Parsed
     if id_text := texts.get("fueldash_id"):
         try:
             as_number = float(id_text)
-            if not as_number.is_integer() or not is_vehicle_id(int(as_number)):
+            if not as_number.is_integer() or not is_stored_id(int(as_number)):
                 raise ValueError
             vehicle_id = int(as_number)
         except ValueError:

@@ -226,6 +226,7 @@ def parse_vehicle(
     return values, errors
 
 
-def is_vehicle_id(value: int) -> bool:
-    """Whether ``value`` could be a stored vehicle's id (databases reject larger numbers)."""
+def is_stored_id(value: int) -> bool:
+    """Whether ``value`` could be a stored row's id, a vehicle's or a user's (ids are
+    32-bit in every table; databases reject larger numbers)."""
     return 0 < value <= MAX_ID

@@ -26,7 +26,7 @@ from models.user import (
     create_user,
     password_problem,
 )
-from models.validation import MAX_ID
+from models.validation import is_stored_id
 from server.admin.forms import ConfirmForm, NewUserForm, PasswordForm, RoleForm
 from server.auth.access import admin_required
 from server.security import refuse_forged
@@ -52,7 +52,7 @@ def _audit(action: str, user: User, before: dict[str, Any] | None = None, **afte
 
 def _user_or_404(user_id: int) -> User:
     # An id past the column's range names no user; the database would refuse to look.
-    user = db.session.get(User, user_id) if 0 < user_id <= MAX_ID else None
+    user = db.session.get(User, user_id) if is_stored_id(user_id) else None
     if user is None:
         abort(404, f"There is no user {user_id}.")
     return user

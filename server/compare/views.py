@@ -31,7 +31,7 @@ from models.compare import (
     search_vehicles,
 )
 from models.db import db
-from models.validation import MAX_ID, MAX_TEXT
+from models.validation import MAX_TEXT, is_stored_id
 
 bp = Blueprint("compare", __name__)
 # Model names as the dashboard writes them ("Chevelle Malibu", not "chevelle malibu").
@@ -75,7 +75,7 @@ def picked_ids(text: str | None) -> list[int]:
     comparison itself reads ids strictly (``parse_ids``)."""
     parts = [part.strip() for part in (text or "").split(",")]
     numbers = [int(part) for part in parts if part.isascii() and part.isdigit() and len(part) <= 10]
-    return list(dict.fromkeys(n for n in numbers if 0 < n <= MAX_ID))[:MAX_VEHICLES]
+    return list(dict.fromkeys(n for n in numbers if is_stored_id(n)))[:MAX_VEHICLES]
 
 
 def compare_url(ids: list[int], settings: Mapping[str, str]) -> str:
