@@ -111,6 +111,11 @@ def iter_vehicles_csv(
         yield text
 
 
+def partial_path(path: Path) -> Path:
+    """The temporary name ``write_vehicles_csv`` writes ``path`` under until it is whole."""
+    return path.with_name(path.name + ".part")
+
+
 def write_vehicles_csv(
     conn: Connection,
     path: Path,
@@ -124,7 +129,7 @@ def write_vehicles_csv(
     fails half-way never leaves a file that looks finished. ``progress`` is told the number
     of rows written so far after each batch.
     """
-    partial = path.with_name(path.name + ".part")
+    partial = partial_path(path)
     written = 0
     try:
         with partial.open("w", encoding="utf-8", newline="") as out:

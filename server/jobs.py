@@ -45,7 +45,7 @@ from models.audit import Actor
 from models.datasets import UnknownDataset
 from models.db import db
 from models.editing import write_transaction
-from models.export import write_vehicles_csv
+from models.export import partial_path, write_vehicles_csv
 from models.importer import (
     ImportFileError,
     ImportRejected,
@@ -344,9 +344,9 @@ def export_name(job_id: str) -> str:
 
 
 def _remove_export_files(job_id: str) -> None:
-    """An export's file and its part-written temporary file (models.export), if any."""
+    """An export's file and its part-written temporary file, if any."""
     path = export_folder() / export_name(job_id)
-    for leftover in (path, path.with_name(path.name + ".part")):
+    for leftover in (path, partial_path(path)):
         leftover.unlink(missing_ok=True)
 
 
@@ -363,7 +363,7 @@ def _run_export(job: JobState) -> None:
         finish_job(job.id, f"Exported {rows} vehicles.", {"rows": rows}, name, rows_done=rows)
     except BaseException:
         # No job names the file, so nothing would ever remove it; the job fails instead.
-        (export_folder() / name).unlink(missing_ok=True)
+        _remove_export_files(job.id)
         raise
 
 
