@@ -298,11 +298,17 @@ def _pending(conn: Connection) -> _Pending:
     return pending
 
 
-def _gather(conn: Connection, where: Any, sign: int) -> None:
-    """Count the vehicles ``where`` selects into the connection's deltas (times ``sign``)."""
+def _gather_rows(conn: Connection, where: Any, sign: int) -> None:
+    """Count the vehicles ``where`` selects into the connection's per-maker deltas."""
     deltas = _pending(conn).deltas
     for dataset_id, manufacturer_id, *counts in conn.execute(_summary_select(where, sign)):
         deltas.add_row((dataset_id, manufacturer_id), counts)
+
+
+def _gather(conn: Connection, where: Any, sign: int) -> None:
+    """Count the vehicles ``where`` selects into the connection's deltas (times ``sign``)."""
+    _gather_rows(conn, where, sign)
+    deltas = _pending(conn).deltas
     for dataset_id, name, value, count in conn.execute(_values_select(where, sign)):
         key = (dataset_id, name, value)
         deltas.values[key] = deltas.values.get(key, 0) + count
@@ -490,16 +496,10 @@ def dataset_axes_changing(conn: Connection, dataset_id: int) -> Iterator[None]:
     commits until this change does: no count falls between the two passes. A write still
     open that has not bumped it yet has counted its vehicles on the old axes, which
     ``rebuild`` repairs."""
-    deltas = _pending(conn).deltas
-
-    def count(sign: int) -> None:
-        rows = conn.execute(_summary_select(Vehicle.dataset_id == dataset_id, sign))
-        for dataset, maker, *counts in rows:
-            deltas.add_row((dataset, maker), counts)
-
-    count(-1)
+    of_dataset = Vehicle.dataset_id == dataset_id
+    _gather_rows(conn, of_dataset, -1)  # filter values do not depend on the axes
     yield
-    count(+1)
+    _gather_rows(conn, of_dataset, +1)
 
 
 def rebuild(conn: Connection) -> None:
