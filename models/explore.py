@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy import (
+    BigInteger,
     Connection,
     Row,
     Select,
@@ -22,12 +23,14 @@ from sqlalchemy import (
     case,
     cast,
     func,
-    literal_column,
     or_,
     select,
     true,
     union_all,
 )
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from models.api_queries import ROW_FIELDS, vehicle_columns, with_names
 from models.filters import FilterShape, VehicleFilter, bound_conditions
@@ -241,11 +244,15 @@ def plot_series(
     for maker, share in zip(makers, shares, strict=True):
         if share < maker.plottable:
             # The first ``share`` of the maker's points in a fixed pseudo-random order, read
-            # off ix_vehicles_sample (PostgreSQL): a sample that costs its size, however
-            # many vehicles the maker has.
+            # off ix_vehicles_sample on PostgreSQL (a sample that costs its size, however
+            # many vehicles the maker has) and off ix_vehicles_plot on SQLite.
             stmt = _sample_statement(x_field, y_field, shape)
-            values = {**parameters, "maker_id": maker.id, "share": share}
+            below = sample_bound(share, maker.plottable)
+            values = {**parameters, "maker_id": maker.id, "share": share, "below": below}
             points[maker.id] = list(conn.execute(stmt, values))
+            if len(points[maker.id]) < share and below < SAMPLE_KEYS:
+                values["below"] = SAMPLE_KEYS  # fewer keys below the bound than expected
+                points[maker.id] = list(conn.execute(stmt, values))
     series = tuple(
         _series(maker, points[maker.id], share, x_field, y_field)
         for maker, share in zip(makers, shares, strict=True)
@@ -376,18 +383,55 @@ def _points_statement(x_field: str, y_field: str, shape: FilterShape) -> Select[
     )
 
 
-#: ``SAMPLE_ORDER`` as a column expression, spelled as ix_vehicles_sample spells it.
-SAMPLE_KEY = func.mod(Vehicle.id * literal_column("2654435761"), literal_column("4294967296"))
+class SampleKey(FunctionElement[int]):
+    """A vehicle's place in ``SAMPLE_ORDER``: ``mod(id * 2654435761, 4294967296)``."""
+
+    type = BigInteger()
+    inherit_cache = True
+    name = "sample_key"
+
+
+@compiles(SampleKey)
+def _sample_key(element: SampleKey, compiler: SQLCompiler, **kw: Any) -> str:
+    # Spelled as ix_vehicles_sample spells it, for PostgreSQL to read the order off it.
+    return f"mod({compiler.process(element.clauses, **kw)} * 2654435761, 4294967296)"
+
+
+@compiles(SampleKey, "sqlite")
+def _sample_key_sqlite(element: SampleKey, compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLite's mod() is a floating-point math function that not every build has: slower,
+    # and inexact once id * 2654435761 passes 2**53. Its integer % is exact here.
+    return f"({compiler.process(element.clauses, **kw)} * 2654435761) % 4294967296"
+
+
+SAMPLE_KEY = SampleKey(Vehicle.id)
+#: Every SAMPLE_KEY is below this.
+SAMPLE_KEYS = 2**32
+#: The sample reads only the vehicles whose key falls below a bound expected to let about
+#: this many times the share through, plus ``SAMPLE_SLACK``; the first ``share`` of them
+#: in key order are the first of all the maker's, so the database sorts a few thousand
+#: keys instead of every vehicle a big maker has. Too few below it: read again unbounded.
+SAMPLE_OVERSHOOT = 1.1
+SAMPLE_SLACK = 64
+
+
+def sample_bound(share: int, available: int) -> int:
+    """The key below which ``share`` of ``available`` vehicles are expected to fall, with
+    room to spare (``SAMPLE_OVERSHOOT``)."""
+    expected = share * SAMPLE_OVERSHOOT + SAMPLE_SLACK
+    return min(SAMPLE_KEYS, math.ceil(SAMPLE_KEYS * expected / max(available, 1)))
 
 
 @functools.lru_cache(maxsize=256)
 def _sample_statement(x_field: str, y_field: str, shape: FilterShape) -> Select[Any]:
     """The first ``share`` plottable matching vehicles of maker ``maker_id`` in
-    ``SAMPLE_ORDER``, as points in plotted order."""
+    ``SAMPLE_ORDER`` among those whose key is below ``below``, as points in plotted
+    order."""
     sample = (
         select(*_point_columns(x_field, y_field), Vehicle.year, Vehicle.model)
         .where(
             Vehicle.manufacturer_id == bindparam("maker_id"),
+            bindparam("below", type_=BigInteger()) > SAMPLE_KEY,
             *bound_conditions(shape),
             _has_both(x_field, y_field),
         )

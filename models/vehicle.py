@@ -85,6 +85,19 @@ SORT_INDEXED: tuple[str, ...] = ("combined_mpg", "horsepower", "year")
 SAMPLE_ORDER = "mod(id * 2654435761, 4294967296)"
 
 
+#: ix_vehicles_plot's columns: the points query's filter and order, then what it reads.
+PLOT_INDEX_COLUMNS = (
+    "dataset_id",
+    "manufacturer_id",
+    "horsepower",
+    "combined_mpg",
+    "year",
+    "model",
+    "id",
+    "powertrain",
+    "fuel_type",
+)
+
 #: Indexes built on PostgreSQL only (expressions, DESC NULLS LAST, trigrams); migrations
 #: skip them elsewhere, and so must a comparison of the models with a SQLite schema.
 POSTGRESQL_ONLY_INDEXES = frozenset(
@@ -102,17 +115,10 @@ class Vehicle(Model):
     __tablename__ = "vehicles"
     __table_args__ = (
         # Covers the dashboard's default query: one dataset's and maker's (hp, combined
-        # mpg) points with the hover text, answered from the index alone.
-        Index(
-            "ix_vehicles_plot",
-            "dataset_id",
-            "manufacturer_id",
-            "horsepower",
-            "combined_mpg",
-            "year",
-            "model",
-            "id",
-        ),
+        # mpg) points with the hover text and the electric flag, answered from the index
+        # alone. Without the last two, every point cost a read of its row: at 1M vehicles
+        # a maker of 3,025 points took 17 ms instead of 3 (migration 0014).
+        Index("ix_vehicles_plot", *PLOT_INDEX_COLUMNS),
         # One maker's vehicles in id order: an API page filtered by manufacturer reads its
         # rows straight off this index.
         Index("ix_vehicles_manufacturer", "manufacturer_id", "id"),

@@ -43,6 +43,9 @@ OLD_VEHICLES = Table(
     Column("displacement", Float),
 )
 
+#: The newest revision.
+HEAD = "0014_plot_index_electric"
+
 
 @pytest.fixture
 def migration_app(make_app: Any, database_url: str, tmp_path: Path) -> Flask:
@@ -107,6 +110,8 @@ def test_dashboard_index_exists(migration_app: Flask) -> None:
         "year",
         "model",
         "id",  # the point budget samples by id without leaving the index (issue 5)
+        "powertrain",  # and whether a point is electric (MPGe), without reading its row
+        "fuel_type",
     ]
 
 
@@ -260,7 +265,7 @@ def test_the_concurrent_index_revision_runs_again_after_stopping_half_way(
         upgrade()
         with db.engine.connect() as conn:
             assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == (
-                "0013_job_heartbeat"
+                HEAD
             )
             indexes = {index["name"] for index in inspect(conn).get_indexes("vehicles")}
         assert {"ix_vehicles_sort_combined_mpg", "ix_vehicles_model_trgm"} <= indexes
@@ -299,3 +304,23 @@ def test_0013_adds_job_heartbeats_and_keeps_the_jobs(migration_app: Flask) -> No
             conn.exec_driver_sql("DELETE FROM jobs")
             conn.commit()
         upgrade()
+
+
+def test_0014_runs_again_after_stopping_between_its_steps(migration_app: Flask) -> None:
+    """0014 builds the wider ix_vehicles_plot under another name, then swaps it in. A run
+    stopped after dropping the old index, before the rename, leaves only the new one under
+    its building name: the next run ends with one ix_vehicles_plot of the new columns."""
+    with migration_app.app_context():
+        upgrade()
+        if db.engine.dialect.name != "postgresql":
+            return  # SQLite's DDL is transactional: a failed 0014 leaves nothing behind
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("ALTER INDEX ix_vehicles_plot RENAME TO ix_vehicles_plot_building")
+            conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0013_job_heartbeat'")
+        upgrade()
+        with db.engine.connect() as conn:
+            indexes = {
+                ix["name"]: ix["column_names"] for ix in inspect(conn).get_indexes("vehicles")
+            }
+    assert "ix_vehicles_plot_building" not in indexes
+    assert indexes["ix_vehicles_plot"][-2:] == ["powertrain", "fuel_type"]
