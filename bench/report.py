@@ -209,7 +209,7 @@ def write_report(rows: list[Row], measured: datetime | None = None) -> None:
         f"- Machine: {_machine()}",
         f"- Versions: {_versions()}",
         "- Servers: gunicorn with gunicorn.conf.py (sync workers, WEB_CONCURRENCY default "
-        "2 x cores + 1), FUELDASH_ENV=production; fueldash without its figure cache unless "
+        "cores + 1), FUELDASH_ENV=production; fueldash without its figure cache unless "
         "marked `+cache` (per-worker, as `make run` serves it) or `+redis`. Load: wrk on loopback, "
         f"{os.environ.get('BENCH_DURATION', '5')} s per run after a 3 s warm-up, "
         "`Accept-Encoding: gzip, deflate, br, zstd` like Chromium.",
