@@ -243,16 +243,8 @@ def plot_series(
             points[row[0]].append(row)
     for maker, share in zip(makers, shares, strict=True):
         if share < maker.plottable:
-            # The first ``share`` of the maker's points in a fixed pseudo-random order, read
-            # off ix_vehicles_sample on PostgreSQL (a sample that costs its size, however
-            # many vehicles the maker has) and off ix_vehicles_plot on SQLite.
-            stmt = _sample_statement(x_field, y_field, shape)
-            below = sample_bound(share, maker.plottable)
-            values = {**parameters, "maker_id": maker.id, "share": share, "below": below}
-            points[maker.id] = list(conn.execute(stmt, values))
-            if len(points[maker.id]) < share and below < SAMPLE_KEYS:
-                values["below"] = SAMPLE_KEYS  # fewer keys below the bound than expected
-                points[maker.id] = list(conn.execute(stmt, values))
+            values = {**parameters, "maker_id": maker.id, "share": share}
+            points[maker.id] = _sample(conn, x_field, y_field, shape, values, maker.plottable)
     series = tuple(
         _series(maker, points[maker.id], share, x_field, y_field)
         for maker, share in zip(makers, shares, strict=True)
@@ -407,10 +399,11 @@ def _sample_key_sqlite(element: SampleKey, compiler: SQLCompiler, **kw: Any) -> 
 SAMPLE_KEY = SampleKey(Vehicle.id)
 #: Every SAMPLE_KEY is below this.
 SAMPLE_KEYS = 2**32
-#: The sample reads only the vehicles whose key falls below a bound expected to let about
-#: this many times the share through, plus ``SAMPLE_SLACK``; the first ``share`` of them
-#: in key order are the first of all the maker's, so the database sorts a few thousand
-#: keys instead of every vehicle a big maker has. Too few below it: read again unbounded.
+#: On SQLite the sample reads only the vehicles whose key falls below a bound expected to
+#: let about this many times the share through, plus ``SAMPLE_SLACK``; the first ``share``
+#: of them in key order are the first of all the maker's, so SQLite sorts a few thousand
+#: keys instead of every vehicle a big maker has. (PostgreSQL walks ix_vehicles_sample,
+#: where such a bound made its planner scan ix_vehicles_plot instead.)
 SAMPLE_OVERSHOOT = 1.1
 SAMPLE_SLACK = 64
 
@@ -422,16 +415,43 @@ def sample_bound(share: int, available: int) -> int:
     return min(SAMPLE_KEYS, math.ceil(SAMPLE_KEYS * expected / max(available, 1)))
 
 
+def _sample(
+    conn: Connection,
+    x_field: str,
+    y_field: str,
+    shape: FilterShape,
+    values: dict[str, Any],
+    available: int,
+) -> list[Row[Any]]:
+    """The first ``values["share"]`` of the ``available`` points of maker
+    ``values["maker_id"]`` in ``SAMPLE_ORDER``.
+
+    PostgreSQL reads them off ix_vehicles_sample: a sample that costs its size, however
+    many vehicles the maker has. SQLite has no such index; it reads ix_vehicles_plot and
+    sorts only the keys below ``sample_bound``, and reads again without the bound when too
+    few fall below it.
+    """
+    if conn.dialect.name == "postgresql":
+        return list(conn.execute(_sample_statement(x_field, y_field, shape, False), values))
+    stmt = _sample_statement(x_field, y_field, shape, True)
+    below = sample_bound(values["share"], available)
+    rows = list(conn.execute(stmt, {**values, "below": below}))
+    if len(rows) < values["share"] and below < SAMPLE_KEYS:
+        rows = list(conn.execute(stmt, {**values, "below": SAMPLE_KEYS}))
+    return rows
+
+
 @functools.lru_cache(maxsize=256)
-def _sample_statement(x_field: str, y_field: str, shape: FilterShape) -> Select[Any]:
+def _sample_statement(x_field: str, y_field: str, shape: FilterShape, bounded: bool) -> Select[Any]:
     """The first ``share`` plottable matching vehicles of maker ``maker_id`` in
-    ``SAMPLE_ORDER`` among those whose key is below ``below``, as points in plotted
-    order."""
+    ``SAMPLE_ORDER`` (``bounded``: among those whose key is below ``below``), as points in
+    plotted order."""
+    below = [bindparam("below", type_=BigInteger()) > SAMPLE_KEY] if bounded else []
     sample = (
         select(*_point_columns(x_field, y_field), Vehicle.year, Vehicle.model)
         .where(
             Vehicle.manufacturer_id == bindparam("maker_id"),
-            bindparam("below", type_=BigInteger()) > SAMPLE_KEY,
+            *below,
             *bound_conditions(shape),
             _has_both(x_field, y_field),
         )

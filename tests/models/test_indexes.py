@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Select, text
 
 from models.api_queries import Sort, _after, _order_by, select_vehicles
 from models.db import db
-from models.explore import SAMPLE_KEYS, _sample_statement
+from models.explore import _sample_statement
 from models.filters import VehicleFilter
 
 pytestmark = pytest.mark.skipif(
@@ -54,8 +54,8 @@ def test_a_sorted_page_reads_its_index_in_order(app: Flask, sort: str, index: st
 
 def test_the_point_budget_samples_a_maker_off_its_index(app: Flask) -> None:
     shape = VehicleFilter(datasets=("auto-mpg",)).shape()
-    stmt = _sample_statement("horsepower", "combined_mpg", shape)
+    stmt = _sample_statement("horsepower", "combined_mpg", shape, False)
     with app.app_context(), db.engine.begin() as conn:
-        params = {"maker_id": 1, "share": 10, "below": SAMPLE_KEYS, "f_dataset_0": "auto-mpg"}
+        params = {"maker_id": 1, "share": 10, "f_dataset_0": "auto-mpg"}
         found = plan(conn, stmt, params)
     assert "ix_vehicles_sample" in found
