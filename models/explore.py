@@ -7,6 +7,7 @@ vehicles, one more reads the points.
 
 import functools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -239,12 +240,12 @@ def plot_series(
     whole = [m.id for m, share in zip(makers, shares, strict=True) if share >= m.plottable]
     if whole:  # every point of these fits in the budget
         stmt = _points_statement(x_field, y_field, shape)
-        for row in conn.execute(stmt, {**parameters, "maker_ids": whole}):
+        for row in conn.execute(stmt, {**parameters, "maker_ids": whole}).all():
             points[row[0]].append(row)
     for maker, share in zip(makers, shares, strict=True):
         if share < maker.plottable:
             values = {**parameters, "maker_id": maker.id, "share": share}
-            points[maker.id] = _sample(conn, x_field, y_field, shape, values, maker.plottable)
+            points[maker.id] = list(_sample(conn, x_field, y_field, shape, values, maker.plottable))
     series = tuple(
         _series(maker, points[maker.id], share, x_field, y_field)
         for maker, share in zip(makers, shares, strict=True)
@@ -422,7 +423,7 @@ def _sample(
     shape: FilterShape,
     values: dict[str, Any],
     available: int,
-) -> list[Row[Any]]:
+) -> Sequence[Row[Any]]:
     """The first ``values["share"]`` of the ``available`` points of maker
     ``values["maker_id"]`` in ``SAMPLE_ORDER``.
 
@@ -432,12 +433,12 @@ def _sample(
     few fall below it.
     """
     if conn.dialect.name == "postgresql":
-        return list(conn.execute(_sample_statement(x_field, y_field, shape, False), values))
+        return conn.execute(_sample_statement(x_field, y_field, shape, False), values).all()
     stmt = _sample_statement(x_field, y_field, shape, True)
     below = sample_bound(values["share"], available)
-    rows = list(conn.execute(stmt, {**values, "below": below}))
+    rows = conn.execute(stmt, {**values, "below": below}).all()
     if len(rows) < values["share"] and below < SAMPLE_KEYS:
-        rows = list(conn.execute(stmt, {**values, "below": SAMPLE_KEYS}))
+        rows = conn.execute(stmt, {**values, "below": SAMPLE_KEYS}).all()
     return rows
 
 
