@@ -37,7 +37,7 @@ from models.api_queries import ROW_FIELDS, vehicle_columns, with_names
 from models.filters import FilterShape, VehicleFilter, bound_conditions
 from models.queries import MAX_MANUFACTURER_NAME
 from models.summary import FilterValue, VehicleSummary
-from models.vehicle import Dataset, Manufacturer, Vehicle
+from models.vehicle import SAMPLE_KEYS, SAMPLE_MULTIPLIER, Dataset, Manufacturer, Vehicle
 
 #: Fields the dashboard can put on an axis, with the column behind each.
 AXIS_FIELDS: dict[str, Any] = {
@@ -387,19 +387,17 @@ class SampleKey(FunctionElement[int]):
 @compiles(SampleKey)
 def _sample_key(element: SampleKey, compiler: SQLCompiler, **kw: Any) -> str:
     # Spelled as ix_vehicles_sample spells it, for PostgreSQL to read the order off it.
-    return f"mod({compiler.process(element.clauses, **kw)} * 2654435761, 4294967296)"
+    return f"mod({compiler.process(element.clauses, **kw)} * {SAMPLE_MULTIPLIER}, {SAMPLE_KEYS})"
 
 
 @compiles(SampleKey, "sqlite")
 def _sample_key_sqlite(element: SampleKey, compiler: SQLCompiler, **kw: Any) -> str:
     # SQLite's mod() is a floating-point math function that not every build has: slower,
     # and inexact once id * 2654435761 passes 2**53. Its integer % is exact here.
-    return f"({compiler.process(element.clauses, **kw)} * 2654435761) % 4294967296"
+    return f"({compiler.process(element.clauses, **kw)} * {SAMPLE_MULTIPLIER}) % {SAMPLE_KEYS}"
 
 
 SAMPLE_KEY = SampleKey(Vehicle.id)
-#: Every SAMPLE_KEY is below this.
-SAMPLE_KEYS = 2**32
 #: On SQLite the sample reads only the vehicles whose key falls below a bound expected to
 #: let about this many times the share through, plus ``SAMPLE_SLACK``; the first ``share``
 #: of them in key order are the first of all the maker's, so SQLite sorts a few thousand

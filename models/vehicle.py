@@ -82,7 +82,10 @@ SORT_INDEXED: tuple[str, ...] = ("combined_mpg", "horsepower", "year")
 #: A fixed pseudo-random order of ids (Knuth's multiplicative hash, modulo 2**32): the
 #: order the point budget samples a maker's vehicles in. Queries must spell it exactly so,
 #: for the database to match it to ix_vehicles_sample.
-SAMPLE_ORDER = "mod(id * 2654435761, 4294967296)"
+SAMPLE_MULTIPLIER = 2654435761
+#: Every place in that order is below this.
+SAMPLE_KEYS = 2**32
+SAMPLE_ORDER = f"mod(id * {SAMPLE_MULTIPLIER}, {SAMPLE_KEYS})"
 
 
 #: ix_vehicles_plot's columns: the points query's filter and order, then what it reads.
