@@ -13,6 +13,15 @@ SITE_LINKS = ["/dash/", "/compare", "/api/v1/docs", "/admin/"]
 BOOTSTRAP_CSS = "/bootstrap/static/css/bootstrap.min.css"
 
 
+def asset_sources(html: str) -> list[str]:
+    """Where the page's scripts, styles, icons and images are loaded from."""
+    return re.findall(r'<(?:script|link|img)\b[^>]*?\b(?:src|href)="([^"]*)"', html)
+
+
+def served_by_this_site(source: str) -> bool:
+    return source.startswith("/") and not source.startswith("//")
+
+
 def header_links(html: str) -> list[str]:
     header = re.search(r"<header.*?</header>", html, re.S)
     assert header, "no site header"
@@ -28,7 +37,9 @@ def test_every_page_has_the_one_look(client: FlaskClient, auth: AuthActions, pat
     html = client.get(path).get_data(as_text=True)
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
     assert f'<link rel="stylesheet" href="{BOOTSTRAP_CSS}">' in html
-    assert "cdn" not in html.lower()
+    sources = asset_sources(html)
+    assert BOOTSTRAP_CSS in sources
+    assert [source for source in sources if not served_by_this_site(source)] == []
     assert re.search(r'<script src="/static/theme.js\?m=[\d.]+"></script>', html)
     assert '<link rel="icon" href="/favicon.ico"' in html
     assert [link for link in header_links(html) if link != "/login"] == SITE_LINKS
