@@ -431,8 +431,8 @@ def _sample(
     few fall below it.
     """
     if conn.dialect.name == "postgresql":
-        return conn.execute(_sample_statement(x_field, y_field, shape, False), values).all()
-    stmt = _sample_statement(x_field, y_field, shape, True)
+        return conn.execute(_sample_statement(x_field, y_field, shape, bounded=False), values).all()
+    stmt = _sample_statement(x_field, y_field, shape, bounded=True)
     below = sample_bound(values["share"], available)
     rows = conn.execute(stmt, {**values, "below": below}).all()
     if len(rows) < values["share"] and below < SAMPLE_KEYS:
@@ -441,7 +441,9 @@ def _sample(
 
 
 @functools.lru_cache(maxsize=256)
-def _sample_statement(x_field: str, y_field: str, shape: FilterShape, bounded: bool) -> Select[Any]:
+def _sample_statement(
+    x_field: str, y_field: str, shape: FilterShape, *, bounded: bool
+) -> Select[Any]:
     """The first ``share`` plottable matching vehicles of maker ``maker_id`` in
     ``SAMPLE_ORDER`` (``bounded``: among those whose key is below ``below``), as points in
     plotted order."""

@@ -302,7 +302,7 @@ def test_points_are_read_from_the_covering_index_alone(conn: Connection) -> None
     shape, values = one_dataset.shape(), one_dataset.parameters()
     ford = conn.execute(select(Manufacturer.id).where(Manufacturer.name == "Ford")).scalar_one()
     points = _points_statement("horsepower", "combined_mpg", shape)
-    sample = _sample_statement("horsepower", "combined_mpg", shape, True)
+    sample = _sample_statement("horsepower", "combined_mpg", shape, bounded=True)
     sampled = {"maker_id": ford, "share": 10, "below": explore.SAMPLE_KEYS}
     for stmt, params in ((points, {"maker_ids": [ford]}), (sample, sampled)):
         assert "USING COVERING INDEX ix_vehicles_plot" in sqlite_plan(

@@ -54,7 +54,7 @@ def test_a_sorted_page_reads_its_index_in_order(app: Flask, sort: str, index: st
 
 def test_the_point_budget_samples_a_maker_off_its_index(app: Flask) -> None:
     shape = VehicleFilter(datasets=("auto-mpg",)).shape()
-    stmt = _sample_statement("horsepower", "combined_mpg", shape, False)
+    stmt = _sample_statement("horsepower", "combined_mpg", shape, bounded=False)
     with app.app_context(), db.engine.begin() as conn:
         params = {"maker_id": 1, "share": 10, "f_dataset_0": "auto-mpg"}
         found = plan(conn, stmt, params)
